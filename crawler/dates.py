@@ -1,0 +1,68 @@
+"""Date normalisation: the date formats news pages, feeds and sitemaps use, to ISO 8601."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|$)")
+_FORMATS = (
+    "%m/%d/%Y %I:%M:%S %p",  # DC.Date.Created on Press TV: 3/9/2026 11:50:13 AM
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y",
+    "%a %b %d, %Y %I:%M%p",  # older Press TV dateline: Sun Mar 17, 2019 01:16PM
+    "%B %d, %Y",
+    "%d %B %Y",
+    "%Y/%m/%d",
+    "%Y%m%d",
+)
+
+
+def _iso(moment: datetime, with_time: bool = True) -> str:
+    if not with_time:
+        return moment.date().isoformat()
+    return moment.isoformat(timespec="seconds")
+
+
+def to_iso(value: str | None) -> str | None:
+    """ISO 8601 for a date string (with offset when the source gives one), else None."""
+    if not value or not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return text
+    try:
+        candidate = text.replace("Z", "+00:00") if text.endswith("Z") else text
+        return _iso(datetime.fromisoformat(candidate))
+    except ValueError:
+        pass
+    if re.search(r"[A-Za-z]{3},? ", text) or re.search(r"\d{2}:\d{2}(:\d{2})? ?(GMT|UTC|[+-]\d{4})", text):
+        try:
+            return _iso(parsedate_to_datetime(text))
+        except (TypeError, ValueError, IndexError):
+            pass
+    for fmt in _FORMATS:
+        try:
+            moment = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return _iso(moment, with_time="%H" in fmt or "%I" in fmt)
+    return None
+
+
+def date_from_url(url: str) -> str | None:
+    """``YYYY-MM-DD`` from a dated URL path such as ``/Detail/2019/1/23/586614/``."""
+    match = URL_DATE.search(url)
+    if not match:
+        return None
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3])).date().isoformat()
+    except ValueError:
+        return None
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,274 @@
+"""HTML → article: metadata from the page's markup, main text from trafilatura, site clean rules applied.
+
+``extract_article`` is pure (bytes in, dict out) so the spider and ``newsmirror scrape`` share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import unicodedata
+from typing import Any
+
+import lxml.html
+from lxml import etree
+from trafilatura import bare_extraction
+from w3lib.encoding import html_to_unicode
+
+from .dates import date_from_url, to_iso
+from .profiles import SiteProfile
+
+ARTICLE_TYPES = {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
+                 "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle", "LiveBlogPosting"}
+BREADCRUMB_XPATH = (
+    "//*[contains(concat(' ', translate(@class, 'BREADCUMBS', 'breadcumbs'), ' '), 'breadcrumb')"
+    " or contains(translate(@id, 'BREADCUMBS', 'breadcumbs'), 'breadcrumb')"
+    " or @aria-label='breadcrumb' or @aria-label='Breadcrumb']"
+)
+BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
+TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
+MIN_ARTICLE_CHARS = 400
+
+# trafilatura warns for every page it finds no text in; the spider logs those itself, naming the host.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+
+class ExtractionError(ValueError):
+    """A page that is not HTML at all (binary, empty)."""
+
+
+def parse_html(body: bytes, content_type: str | None = None) -> lxml.html.HtmlElement:
+    """Parse HTML bytes in their declared or detected encoding; raises ExtractionError for non-HTML."""
+    if not body or not body.strip():
+        raise ExtractionError("empty page")
+    if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExtractionError("binary content, not HTML")
+    _, text = html_to_unicode(content_type, body)
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
+    try:
+        root = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"unparseable HTML: {exc}") from None
+    if root is None:
+        raise ExtractionError("unparseable HTML")
+    return root
+
+
+def _clean_space(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+    return text or None
+
+
+def _meta(root, *names: str) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            for element in root.xpath(f"//meta[@{attr}=$n]", n=name):
+                value = _clean_space(element.get("content"))
+                if value:
+                    return value
+    return None
+
+
+def _json_ld_objects(root) -> list[dict]:
+    objects: list[dict] = []
+    for script in root.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text_content())
+        except (ValueError, TypeError):
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                objects.append(item)
+                stack.extend(v for k, v in item.items() if k == "@graph")
+    return objects
+
+
+def _types(obj: dict) -> set[str]:
+    value = obj.get("@type", [])
+    return set(value) if isinstance(value, list) else {value}
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return _names(value.get("name"))
+    if isinstance(value, list):
+        return [name for item in value for name in _names(item)]
+    return []
+
+
+def _clean_authors(raw: list[str]) -> list[str]:
+    authors: list[str] = []
+    for item in raw:
+        for part in re.split(r"\s*(?:;|,| and | & )\s*", item):
+            name = _clean_space(BYLINE_PREFIX.sub("", part or ""))
+            if name and not re.search(r"\d", name) and len(name) <= 80 and name not in authors:
+                authors.append(name)
+    return authors
+
+
+def _breadcrumb_section(root, ld_objects: list[dict]) -> str | None:
+    for obj in ld_objects:
+        if "BreadcrumbList" in _types(obj):
+            items = obj.get("itemListElement") or []
+            names = [n for it in items if isinstance(it, dict) for n in _names(it.get("item") or it)]
+            if len(names) >= 2:
+                return _clean_space(names[-1])
+    for crumb in root.xpath(BREADCRUMB_XPATH):
+        parts = [_clean_space(a.text_content()) for a in crumb.xpath(".//a|.//li|.//span[not(*)]")]
+        parts = [p for p in parts if p and p not in {"/", ">", "»", "›"}]
+        if parts:
+            return parts[-1]
+    return None
+
+
+def _title(root, ld_article: dict) -> str | None:
+    h1 = root.xpath("//article//h1|//main//h1|//h1")
+    candidates = [
+        _clean_space(ld_article.get("headline")) if isinstance(ld_article.get("headline"), str) else None,
+        _clean_space(h1[0].text_content()) if h1 else None,
+        _meta(root, "og:title", "twitter:title"),
+    ]
+    for candidate in candidates:
+        if candidate:
+            return candidate
+    title = root.xpath("//title")
+    if title:
+        text = _clean_space(title[0].text_content())
+        return TITLE_SUFFIX.sub("", text) if text else None
+    return None
+
+
+def _caption(root) -> str | None:
+    for figcaption in root.xpath("//figure//figcaption|//figcaption"):
+        text = _clean_space(figcaption.text_content())
+        if text:
+            return text
+    return None
+
+
+def _remove(elements) -> None:
+    for element in list(elements):
+        parent = element.getparent()
+        if parent is None:
+            continue
+        if element.tail and element.tail.strip():
+            previous = element.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + element.tail
+            else:
+                parent.text = (parent.text or "") + element.tail
+        parent.remove(element)
+
+
+def drop_phrase_blocks(text: str, phrases: tuple[str, ...]) -> str:
+    """Remove the lines (text blocks) of ``text`` that contain any of ``phrases`` (case-insensitive)."""
+    if not phrases:
+        return text
+    lowered = [p.lower() for p in phrases]
+    return "\n".join(line for line in text.split("\n") if not any(p in line.lower() for p in lowered))
+
+
+def content_hash(text: str | None) -> str | None:
+    """Hash of the normalised text: case, punctuation spacing and whitespace do not count."""
+    if not text:
+        return None
+    normal = re.sub(r"\W+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return hashlib.sha1(normal.encode("utf-8")).hexdigest()
+
+
+def extract_article(
+    body: bytes, url: str, profile: SiteProfile | None = None, content_type: str | None = None
+) -> dict[str, Any]:
+    """Article fields of one page: title, text, dates, authors, tags, section, language, image, caption.
+
+    Raises ExtractionError for a page that is not HTML. The dict also says whether the page
+    ``is_article`` by its markup (article type or a substantial body), for sites without an article rule.
+    """
+    root = parse_html(body, content_type)
+    ld_objects = _json_ld_objects(root)
+    ld_article = next((obj for obj in ld_objects if _types(obj) & ARTICLE_TYPES), {})
+
+    section = (
+        (ld_article.get("articleSection") if isinstance(ld_article.get("articleSection"), str) else None)
+        or _meta(root, "article:section")
+        or _breadcrumb_section(root, ld_objects)
+    )
+    caption = _caption(root)
+    canonical = root.xpath("//link[@rel='canonical']/@href")
+    title = _title(root, ld_article)
+    language = root.get("lang") or _meta(root, "og:locale", "language", "content-language", "dc.language")
+
+    drops = [BREADCRUMB_XPATH, "//figcaption", "//script", "//style", "//noscript"]
+    for selector in drops:
+        _remove(root.xpath(selector))
+    if profile is not None:
+        for selector in profile.clean.drop:
+            _remove(root.cssselect(selector))
+
+    extracted = bare_extraction(
+        root, url=url, with_metadata=True, include_comments=False, include_tables=True, include_images=False
+    )
+    document = extracted.as_dict() if extracted is not None and hasattr(extracted, "as_dict") else (extracted or {})
+    text = document.get("text") or ""
+    if profile is not None:
+        text = drop_phrase_blocks(text, profile.clean.drop_text)
+    lines = [_clean_space(line) for line in text.split("\n")]
+    if title:
+        lines = [line for line in lines if line and line != title]
+    text = "\n".join(line for line in lines if line) or None
+
+    published = (
+        to_iso(ld_article.get("datePublished") if isinstance(ld_article.get("datePublished"), str) else None)
+        or to_iso(_meta(root, "article:published_time", "datePublished", "pubdate", "publishdate", "DC.Date.Created",
+                        "dc.date", "date"))
+        or to_iso(next(iter(root.xpath("//time/@datetime")), None))
+        or to_iso(document.get("date"))
+        or date_from_url(url)
+    )
+    modified = to_iso(
+        ld_article.get("dateModified") if isinstance(ld_article.get("dateModified"), str) else None
+    ) or to_iso(_meta(root, "article:modified_time", "dateModified", "og:updated_time"))
+
+    authors = _clean_authors(
+        _names(ld_article.get("author")) or [a for a in [_meta(root, "author", "article:author")] if a]
+        or ([document["author"]] if document.get("author") else [])
+    )
+    keywords = ld_article.get("keywords")
+    tag_source = (
+        [_meta(root, "news_keywords", "keywords") or ""] if not keywords else
+        (keywords if isinstance(keywords, list) else [keywords])
+    )
+    tags = list(dict.fromkeys(t for raw in tag_source for t in (_clean_space(x) for x in str(raw).split(",")) if t))
+    image = _meta(root, "og:image", "twitter:image")
+    if not image and isinstance(ld_article.get("image"), (str, dict, list)):
+        image_value = ld_article["image"]
+        image_value = image_value[0] if isinstance(image_value, list) and image_value else image_value
+        image = image_value.get("url") if isinstance(image_value, dict) else image_value
+    og_type = (_meta(root, "og:type") or "").lower()
+    is_article = bool(ld_article) or og_type == "article" or (len(text or "") >= MIN_ARTICLE_CHARS and bool(title))
+
+    return {
+        "canonical_url": canonical[0].strip() if canonical and canonical[0].strip() else None,
+        "title": title,
+        "text": text,
+        "published": published,
+        "modified": modified,
+        "authors": authors,
+        "tags": tags,
+        "section": _clean_space(section),
+        "language": _clean_space(language),
+        "image": image,
+        "image_caption": caption,
+        "content_hash": content_hash(text),
+        "is_article": is_article,
+    }

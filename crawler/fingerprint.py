@@ -1,0 +1,53 @@
+"""Mirror-aware request fingerprints: one identity for the same path on every host of a site."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
+
+from scrapy import Request
+from scrapy.utils.request import fingerprint as default_fingerprint
+
+from .profiles import SiteProfile, profiles_from_settings
+from .urls import mirror_key, site_host
+
+
+PER_HOST = "newsmirror_per_host"
+
+
+def request_identity(request: Request, profiles: list[SiteProfile]) -> bytes:
+    """Fingerprint of a request: mirror key for site hosts (scheme, host and tracking ignored).
+
+    A request with ``meta[PER_HOST]`` (feeds, sitemaps, section pages, which every host is asked
+    for) keeps its host in the identity.
+    """
+    host = urlsplit(request.url).hostname
+    for profile in profiles:
+        if site_host(host, profile) is not None:
+            key = mirror_key(request.url, profile)
+            if request.meta.get(PER_HOST):
+                key = f"{site_host(host, profile)}/{key}"
+            digest = hashlib.sha1()
+            digest.update(request.method.encode("ascii"))
+            digest.update(b"\0" + key.encode("utf-8") + b"\0")
+            digest.update(request.body or b"")
+            return digest.digest()
+    return default_fingerprint(request)
+
+
+class MirrorAwareRequestFingerprinter:
+    """REQUEST_FINGERPRINTER_CLASS that collapses mirror and tracking-parameter variants of a URL."""
+
+    def __init__(self, profiles: list[SiteProfile]):
+        self.profiles = profiles
+        self._cache: WeakKeyDictionary[Request, bytes] = WeakKeyDictionary()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(list(profiles_from_settings(crawler.settings).values()))
+
+    def fingerprint(self, request: Request) -> bytes:
+        if request not in self._cache:
+            self._cache[request] = request_identity(request, self.profiles)
+        return self._cache[request]

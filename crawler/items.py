@@ -1,0 +1,57 @@
+"""The article record: DESIGN.md's schema as a dataclass item, field order as written to JSONL."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from .profiles import SiteProfile
+from .urls import article_id, mirror_key, order_by_hosts
+
+
+@dataclass
+class Article:
+    id: str
+    site: str | None
+    url: str | None
+    mirror_urls: list[str] = field(default_factory=list)
+    canonical_url: str | None = None
+    title: str | None = None
+    text: str | None = None
+    published: str | None = None
+    modified: str | None = None
+    authors: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    section: str | None = None
+    language: str | None = None
+    image: str | None = None
+    image_caption: str | None = None
+    content_hash: str | None = None
+    fetched_at: str | None = None
+    source: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+RECORD_FIELDS = tuple(f.name for f in fields(Article))
+
+
+def make_article(
+    extracted: dict[str, Any], profile: SiteProfile | None, urls: list[str], source: str, fetched_at: str | None,
+    key: str | None = None,
+) -> Article:
+    """The record of an extracted page: ``urls`` are where it was found (primary host first wins).
+
+    ``key`` is the article's mirror key when the caller knows it (the crawl does), else it is derived.
+    """
+    urls = order_by_hosts(urls, profile) if profile is not None else list(dict.fromkeys(urls))
+    url = urls[0] if urls else extracted.get("canonical_url")
+    if key is None and profile is not None and url:
+        key = mirror_key(url, profile)
+    identity = key or url or extracted.get("content_hash") or source
+    content = {k: v for k, v in extracted.items() if k in RECORD_FIELDS}
+    return Article(
+        id=article_id(identity), site=profile.id if profile is not None else None, url=url,
+        mirror_urls=urls or ([url] if url else []), fetched_at=fetched_at, source=source, **content,
+    )

@@ -1,0 +1,36 @@
+"""Scrapy settings of newsmirror (``scrapy crawl news -a site=SITE`` reads these via scrapy.cfg)."""
+
+BOT_NAME = "newsmirror"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "newsmirror/0.1 (news archive crawler)"
+ROBOTSTXT_OBEY = True
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.MirrorAwareRequestFingerprinter"
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.HostStatsMiddleware": 950}
+ITEM_PIPELINES = {
+    "crawler.pipelines.EmittedArticleFilter": 100,
+    "crawler.pipelines.RunFileWriter": 800,
+    "crawler.pipelines.StateCommitter": 900,
+}
+
+# Politeness and limits sized for news sites.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_MAX_DELAY = 10.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+RETRY_TIMES = 2
+
+# newsmirror's own settings.
+NEWSMIRROR_OUTPUT = "output"  # run files go to <output>/<site>/<run-id>.jsonl
+NEWSMIRROR_STATE = None  # SQLite state file; default <output>/state.sqlite3
+NEWSMIRROR_SITES_FILES = []  # extra site profile files (TOML), after the built-in ones
+NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles

@@ -1,0 +1,218 @@
+"""NewsSpider: crawls one site on all its hosts through feeds, sitemaps and section pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, UsageError
+from scrapy.http import TextResponse
+
+from ..dates import utc_now_iso
+from ..fingerprint import PER_HOST
+from ..failures import failure_reason
+from ..extract import ExtractionError, extract_article
+from ..items import make_article
+from ..listings import ListingError, is_xml_listing, parse_xml_listing
+from ..profiles import SiteProfile, profiles_from_settings
+from ..state import CrawlState
+from ..urls import article_id, mirror_key, order_by_hosts, site_host, strip_tracking
+
+LISTING_PRIORITY = 100
+ARTICLE_PRIORITY = 0
+PAGE_NUMBER = re.compile(r"^/?\d{1,4}/?$")
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def is_pagination(listing_root: str, link_url: str, rel: str | None) -> bool:
+    """A link to another page of the listing that starts at path ``listing_root``:
+    rel=next, ``<root>/N`` or ``<root>?page=N``."""
+    if rel and "next" in rel.lower().split():
+        return True
+    root, link = listing_root.rstrip("/"), urlsplit(link_url)
+    if link.path.startswith(root + "/") and PAGE_NUMBER.match(link.path[len(root):]):
+        return True
+    return link.path.rstrip("/") == root and bool(re.search(r"(^|&)(page|p|pg)=\d+", link.query))
+
+
+class NewsSpider(scrapy.Spider):
+    """One incremental crawl of one site: ``scrapy crawl news -a site=SITE``.
+
+    Two phases: feeds, sitemaps and section pages are read on every host first, collecting each
+    article's URLs on all mirrors; when they are done (the spider is idle), each new article is
+    fetched once, from the first host in profile order that listed it.
+    """
+
+    name = "news"
+
+    def __init__(self, site: str | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.site = site
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        profiles = profiles_from_settings(crawler.settings)
+        if spider.site not in profiles:
+            raise UsageError(f"unknown site {spider.site!r}; known sites: {', '.join(sorted(profiles))}")
+        spider.bind(crawler.settings, profiles[spider.site])
+        crawler.signals.connect(spider.fetch_pending_articles, signal=signals.spider_idle)
+        return spider
+
+    def bind(self, settings, profile: SiteProfile) -> None:
+        self.profile = profile
+        self.allowed_domains = list(profile.hosts)
+        self.output_dir = Path(settings.get("NEWSMIRROR_OUTPUT") or "output")
+        self.run_id = settings.get("NEWSMIRROR_RUN_ID") or new_run_id()
+        self.state = CrawlState(settings.get("NEWSMIRROR_STATE") or self.output_dir / "state.sqlite3")
+        self.candidate_hops = settings.getint("NEWSMIRROR_CANDIDATE_HOPS", 1)
+        self.max_listing_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
+        self.found_urls: dict[str, list[str]] = {}
+        self.listing_dates: dict[str, tuple[str | None, str | None]] = {}
+        self.pending: dict[str, None] = {}  # mirror keys of articles to fetch, in discovery order
+        self.state.start_run(self.run_id, profile.id, utc_now_iso())
+
+    def closed(self, reason: str) -> None:
+        self.state.finish_run(self.run_id, utc_now_iso(), reason)
+        self.state.close()
+
+    # -- requests --------------------------------------------------------------------------------
+    async def start(self):
+        for url in self.profile.start_urls():
+            if self.profile.is_article_path(urlsplit(url).path):
+                self.note_article(url)
+            else:
+                yield self.listing_request(url)
+
+    def listing_request(self, url: str, hops: int = 0, root: str | None = None) -> scrapy.Request:
+        """A feed, sitemap or listing page: fetched on every host, so its identity keeps the host."""
+        return scrapy.Request(
+            url, callback=self.parse_listing, errback=self.on_failure, priority=LISTING_PRIORITY,
+            meta={"hops": hops, "listing_root": root or urlsplit(url).path, PER_HOST: True},
+        )
+
+    def on_site(self, url: str) -> str | None:
+        """The URL with tracking removed and its host spelled as in the profile, or None if off-site."""
+        parts = urlsplit(url)
+        host = site_host(parts.hostname, self.profile)
+        if host is None or parts.scheme not in ("http", "https"):
+            return None
+        netloc = host if parts.port is None else f"{host}:{parts.port}"
+        return strip_tracking(urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")))
+
+    def note_article(self, url: str, published: str | None = None, modified: str | None = None) -> None:
+        """Remember an article URL found on a listing; new articles are queued for the fetch phase."""
+        clean = self.on_site(url)
+        if clean is None:
+            self.crawler.stats.inc_value("newsmirror/links/offsite")
+            return
+        key = mirror_key(clean, self.profile)
+        first_sighting = key not in self.found_urls
+        urls = self.found_urls.setdefault(key, [])
+        if clean not in urls:
+            urls.append(clean)
+        if published or modified:
+            self.listing_dates[key] = (published, modified)
+        identity = article_id(key)
+        if self.state.is_emitted(identity):
+            self.state.record_urls(identity, [clean])
+            if first_sighting:
+                self.crawler.stats.inc_value("newsmirror/articles/known")
+            return
+        self.pending.setdefault(key)
+
+    def fetch_pending_articles(self) -> None:
+        """spider_idle: listings are done, so fetch every pending article from its best host."""
+        if not self.pending:
+            return
+        pending, self.pending = list(self.pending), {}
+        for key in pending:
+            url = order_by_hosts(self.found_urls[key], self.profile)[0]
+            self.crawler.engine.crawl(
+                scrapy.Request(
+                    url, callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
+                    meta={"mirror_key": key},
+                )
+            )
+        raise DontCloseSpider
+
+    def on_failure(self, failure):
+        request = failure.request
+        host = urlsplit(request.url).hostname
+        reason = failure_reason(failure.value)
+        self.logger.warning("%s: %s, fetching %s", host, reason, request.url)
+        self.crawler.stats.inc_value(f"newsmirror/failed/{host}/{reason}")
+
+    # -- callbacks ------------------------------------------------------------------------------
+    def parse_listing(self, response):
+        host = urlsplit(response.url).hostname
+        if is_xml_listing(response.body):
+            try:
+                listing = parse_xml_listing(response.body, response.url, self.max_listing_size)
+            except ListingError as exc:
+                self.logger.warning("%s: skipped feed/sitemap %s: %s", host, response.url, exc)
+                self.crawler.stats.inc_value("newsmirror/listings/malformed")
+                return
+            self.crawler.stats.inc_value(f"newsmirror/listings/{listing.kind}")
+            for child in listing.sitemaps:
+                clean = self.on_site(child)
+                if clean is not None:
+                    yield self.listing_request(clean)
+            for entry in listing.entries:
+                self.note_article(entry.url, entry.published, entry.modified)
+            return
+        if not isinstance(response, TextResponse):
+            self.logger.warning("%s: skipped %s: neither a feed, a sitemap nor HTML", host, response.url)
+            self.crawler.stats.inc_value("newsmirror/listings/malformed")
+            return
+        self.crawler.stats.inc_value("newsmirror/listings/html")
+        yield from self.parse_html_listing(response)
+
+    def parse_html_listing(self, response):
+        hops = response.meta.get("hops", 0)
+        root = response.meta.get("listing_root") or urlsplit(response.url).path
+        for anchor in response.css("a[href]"):
+            href = anchor.attrib.get("href", "").strip()
+            if not href or href.startswith(("#", "javascript:", "mailto:")):
+                continue
+            url = self.on_site(response.urljoin(href))
+            if url is None:
+                continue
+            is_article = self.profile.is_article_path(urlsplit(url).path)
+            if is_article:
+                self.note_article(url)
+            elif is_pagination(root, url, anchor.attrib.get("rel")):
+                yield self.listing_request(url, hops, root)
+            elif is_article is None and hops < self.candidate_hops:
+                self.note_article(url)
+
+    def parse_article(self, response):
+        host = urlsplit(response.url).hostname
+        key = response.meta.get("mirror_key") or mirror_key(response.url, self.profile)
+        try:
+            extracted = extract_article(
+                response.body, response.url, self.profile, response.headers.get("Content-Type", b"").decode("latin-1")
+            )
+        except ExtractionError as exc:
+            self.logger.warning("%s: skipped page %s: %s", host, response.url, exc)
+            self.crawler.stats.inc_value("newsmirror/pages/skipped")
+            return
+        if self.profile.article is None and not extracted["is_article"]:
+            self.crawler.stats.inc_value("newsmirror/pages/not_article")
+            return
+        if not extracted["text"]:
+            self.logger.warning("%s: skipped page %s: no article text found", host, response.url)
+            self.crawler.stats.inc_value("newsmirror/pages/skipped")
+            return
+        listed_published, listed_modified = self.listing_dates.get(key, (None, None))
+        extracted["published"] = extracted["published"] or listed_published
+        extracted["modified"] = extracted["modified"] or listed_modified
+        fetched = self.on_site(response.url) or response.url
+        yield make_article(extracted, self.profile, [*self.found_urls.get(key, []), fetched], response.url, utc_now_iso(), key)

@@ -1,0 +1,47 @@
+"""ScrapeSpider: fetches the URL targets of ``newsmirror scrape`` and extracts each into a record."""
+
+from __future__ import annotations
+
+import scrapy
+
+from ..dates import utc_now_iso
+from ..failures import failure_reason
+from ..extract import ExtractionError, extract_article
+from ..items import make_article
+from ..profiles import SiteProfile
+
+
+class ScrapeSpider(scrapy.Spider):
+    """Fetches ``targets`` [(index, url, profile)] and stores a record or an error per index in ``results``."""
+
+    name = "scrape"
+    custom_settings = {"ITEM_PIPELINES": {}}
+
+    def __init__(self, targets: list[tuple[int, str, SiteProfile | None]], results: dict, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.targets = targets
+        self.results = results
+
+    async def start(self):
+        for index, url, profile in self.targets:
+            yield scrapy.Request(
+                url, callback=self.parse_target, errback=self.on_failure, dont_filter=True,
+                cb_kwargs={"index": index, "target": url, "profile": profile},
+            )
+
+    def parse_target(self, response, index: int, target: str, profile: SiteProfile | None):
+        try:
+            extracted = extract_article(
+                response.body, response.url, profile, response.headers.get("Content-Type", b"").decode("latin-1")
+            )
+        except ExtractionError as exc:
+            self.results[index] = f"{response.url}: {exc}"
+            return
+        self.results[index] = make_article(extracted, profile, [response.url], target, utc_now_iso())
+
+    def on_failure(self, failure):
+        request = failure.request
+        index = request.cb_kwargs["index"]
+        if index in self.results:
+            return
+        self.results[index] = f"{failure_reason(failure.value)}, fetching {request.url}"

@@ -1,0 +1,75 @@
+"""Shared fixtures: the mirror farm (a loopback proxy) and running the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler.farm import MirrorFarm, harbor_news
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+class FarmRun:
+    """A running farm with one site, its profile file, and a way to run newsmirror against it."""
+
+    def __init__(self, farm: MirrorFarm, site, workdir: Path):
+        self.farm, self.site, self.workdir = farm, site, workdir
+        self.profile = workdir / "farm-sites.toml"
+        self.profile.write_text(site.profile_toml(), encoding="utf-8")
+        self.output = workdir / "output"
+
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
+        env["http_proxy"] = self.farm.proxy_url
+        return env
+
+    def cli(self, *args: str, timeout: float = 120, cwd: Path | None = None, stdin: bytes | None = None):
+        return subprocess.run(
+            [sys.executable, "-m", "crawler.cli", *args], cwd=cwd or self.workdir, env=self.env(),
+            capture_output=True, timeout=timeout, input=stdin,
+        )
+
+    def crawl(self, *extra: str, timeout: float = 120):
+        return self.cli("crawl", self.site.id, "--sites", str(self.profile), "--output", str(self.output),
+                        "-s", "AUTOTHROTTLE_ENABLED=False", *extra, timeout=timeout)
+
+    def records(self) -> list[dict]:
+        return [json.loads(line) for path in sorted((self.output / self.site.id).glob("*.jsonl"))
+                for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+    def run_files(self) -> list[Path]:
+        return sorted((self.output / self.site.id).glob("*.jsonl"))
+
+
+@pytest.fixture
+def farm_factory(tmp_path):
+    farms = []
+
+    def make(hang_seconds: float = 30, **site_options) -> FarmRun:
+        site = harbor_news(**site_options)
+        farm = MirrorFarm([site], hang_seconds=hang_seconds).start()
+        farms.append(farm)
+        return FarmRun(farm, site, tmp_path)
+
+    yield make
+    for farm in farms:
+        farm.stop()
+
+
+@pytest.fixture
+def farm_run(farm_factory) -> FarmRun:
+    return farm_factory()
+
+
+def run_cli(*args: str, cwd: Path, stdin: bytes | None = None, env: dict | None = None, timeout: float = 120):
+    """Run ``python -m crawler.cli`` with no proxy configured (offline targets only)."""
+    base = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
+    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=cwd, env={**base, **(env or {})},
+                          capture_output=True, timeout=timeout, input=stdin)

@@ -1,0 +1,101 @@
+"""HTML → article on a Press-TV-like page and on farm pages; bad input gives ExtractionError, not a crash."""
+
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import ExtractionError, content_hash, drop_phrase_blocks, extract_article
+from crawler.farm import harbor_news
+from crawler.profiles import load_profiles, parse_profile
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "examples" / "presstv-article-as-scraped.txt"
+PRESSTV_URL = "https://www.presstv.ir/Detail/2022/11/10/692755/Russia-Kherson-pullout-Ukraine"
+BOILERPLATE = ["News", "alternate addresses", "www.presstv.co.uk", "SHARE THIS ARTICLE", "Roku", "File photo",
+               "Related News", "Most Read", "Install the new version", "Copyright", "About Us"]
+
+
+def body_paragraphs() -> list[str]:
+    """The fixture's article paragraphs (between the body's opening and the <br> before the notice)."""
+    html = (FIXTURES / "presstv-article.html").read_text(encoding="utf-8")
+    body = html.split('<div class="news-body">', 1)[1].split("<br>", 1)[0]
+    return [" ".join(line.strip()[3:-4].split()) for line in body.splitlines() if line.strip().startswith("<p>")]
+
+
+def test_presstv_page_yields_exactly_the_body():
+    html = (FIXTURES / "presstv-article.html").read_bytes()
+    article = extract_article(html, PRESSTV_URL, load_profiles()["presstv"])
+    assert article["title"] == "Russia says Kherson pullout begins as Ukraine claims taking swathes of territory"
+    assert article["section"] == "Russia"
+    assert article["text"].split("\n") == body_paragraphs()
+    assert article["image_caption"].endswith("(File photo by Anadolu)")
+    for phrase in BOILERPLATE:
+        assert phrase not in article["text"], phrase
+    assert article["published"] == "2022-11-10T18:42:11"  # DC.Date.Created, no offset given
+    assert article["canonical_url"] == PRESSTV_URL
+    assert article["image"].startswith("https://cdn.presstv.ir/Photo/")
+    assert article["language"] == "en"
+    assert article["content_hash"] == content_hash(article["text"])
+
+
+def test_fixture_body_matches_the_shared_example():
+    if not EXAMPLE.exists():
+        pytest.skip("shared/examples not beside the checkout")
+    example = EXAMPLE.read_text(encoding="utf-8")
+    example = " ".join(example.split())
+    assert len(body_paragraphs()) == 11
+    for paragraph in body_paragraphs():
+        assert paragraph in example
+
+
+def test_farm_article_metadata_and_no_boilerplate():
+    site = harbor_news(articles=5)
+    article = site.articles[2]
+    profile = parse_profile("farm.toml", "harbor", __import__("tomllib").loads(site.profile_toml())["harbor"])
+    _, _, html = site.page(site.hosts[1], article.path)
+    record = extract_article(html, f"http://{site.hosts[1]}{article.path}", profile)
+    assert record["title"] == article.title
+    assert record["text"].split("\n") == article.paragraphs
+    assert record["published"] == article.published.isoformat()  # with its +03:30 offset
+    assert record["authors"] == [article.author]
+    assert record["image_caption"].endswith("(Photo by AFP)")
+    for leftover in ("SHARE THIS ARTICLE", "Most Read", "Related", "alternate addresses", "Google Play", "Copyright"):
+        assert leftover not in record["text"]
+
+
+def test_charset_from_meta_and_header():
+    page = ('<html><head><meta charset="windows-1251"><title>Новости</title></head><body><article><h1>Заголовок</h1>'
+            + "<p>Москва заявила, что переговоры продолжатся на следующей неделе в Стамбуле.</p>" * 8
+            + "</article></body></html>")
+    record = extract_article(page.encode("cp1251"), "http://h/a")
+    assert record["title"] == "Заголовок" and "Москва заявила" in record["text"]
+    shift_jis = ("<html><body><article><h1>見出し</h1>" + "<p>東京で会議が開かれ、新しい貿易協定について議論された。</p>" * 8
+                 + "</article></body></html>").encode("shift_jis")
+    assert "東京で会議" in extract_article(shift_jis, "http://h/b", content_type="text/html; charset=Shift_JIS")["text"]
+    bom = b"\xef\xbb\xbf" + ("<html><body><article><h1>Título</h1>" + "<p>El gobierno anunció nuevas medidas económicas para el próximo año.</p>" * 8
+                             + "</article></body></html>").encode("utf-8")
+    assert extract_article(bom, "http://h/c")["title"] == "Título"
+
+
+def test_xml_declaration_with_encoding_is_fine():
+    page = ('<?xml version="1.0" encoding="utf-8"?><html><body><article><h1>Headline</h1>'
+            + "<p>The committee approved the budget after a long debate in parliament.</p>" * 8 + "</article></body></html>")
+    assert extract_article(page.encode(), "http://h/a")["title"] == "Headline"
+
+
+@pytest.mark.parametrize("body,problem", [(b"", "empty"), (b"   \n", "empty"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary")])
+def test_non_html_raises_extraction_error(body, problem):
+    with pytest.raises(ExtractionError, match=problem):
+        extract_article(body, "http://h/a")
+
+
+def test_truncated_page_gives_no_text_not_a_crash():
+    site = harbor_news(articles=3, broken=True)
+    _, _, html = site.page(site.hosts[0], "/Detail/2026/3/1/1001/Truncated-report")
+    assert extract_article(html, "http://h/Detail/2026/3/1/1001/Truncated-report")["text"] is None
+
+
+def test_drop_phrase_blocks_removes_whole_blocks_only():
+    text = "First paragraph.\nPlease SHARE this article now\nLast paragraph."
+    assert drop_phrase_blocks(text, ("share THIS article",)) == "First paragraph.\nLast paragraph."
+    assert drop_phrase_blocks(text, ()) == text
