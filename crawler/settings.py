@@ -11,6 +11,7 @@ LOG_LEVEL = "INFO"
 
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.MirrorAwareRequestFingerprinter"
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.HostStatsMiddleware": 950}
+EXTENSIONS = {"crawler.extensions.OneLineDownloadErrors": 0}
 ITEM_PIPELINES = {
     "crawler.pipelines.EmittedArticleFilter": 100,
     "crawler.pipelines.RunFileWriter": 800,

@@ -1,0 +1,98 @@
+"""Crawl benchmark: newsmirror on a 2,000-article farm site vs a bare Scrapy spider fetching the same pages.
+
+Run: ``.venv/bin/python bench/crawl.py [--articles 2000]``. Both crawls run here, one after the other,
+through the same loopback farm with the same concurrency; the ratio is newsmirror's articles/s over
+the bare spider's pages/s turned into articles/s (what a crawler that does no extraction could reach).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawler.farm import MirrorFarm, harbor_news  # noqa: E402
+
+COMMON_SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": "16",
+                   "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "LOG_LEVEL": "WARNING"}
+
+
+def bare_spider(url_file: str) -> None:
+    """Download every URL in ``url_file`` with plain Scrapy and do nothing with the pages."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    urls = Path(url_file).read_text().split()
+
+    class BareSpider(scrapy.Spider):
+        name = "bare"
+
+        async def start(self):
+            for url in urls:
+                yield scrapy.Request(url, dont_filter=True)
+
+        def parse(self, response):
+            pass
+
+    process = CrawlerProcess({**COMMON_SETTINGS, "ROBOTSTXT_OBEY": True})
+    process.crawl(BareSpider)
+    process.start()
+
+
+def timed(command: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--bare-spider", metavar="URL_FILE", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_spider:
+        return bare_spider(args.bare_spider)
+
+    site = harbor_news(articles=args.articles, hosts=3)
+    site.section_page_size = 50
+    with MirrorFarm([site]) as farm, tempfile.TemporaryDirectory() as scratch:
+        profile = Path(scratch) / "sites.toml"
+        profile.write_text(site.profile_toml())
+        env = {**os.environ, "http_proxy": farm.proxy_url, "no_proxy": ""}
+        settings = [arg for name, value in COMMON_SETTINGS.items() for arg in ("-s", f"{name}={value}")]
+        newsmirror_seconds = timed([sys.executable, "-m", "crawler.cli", "crawl", site.id, "--sites", str(profile),
+                                    "--output", f"{scratch}/out", *settings], env)
+        records = sum(1 for path in Path(f"{scratch}/out/{site.id}").glob("*.jsonl") for _ in path.open())
+        pages = [f"http://{r.host}{r.path}" for r in farm.requests if r.path != "/robots.txt"]
+        url_file = Path(scratch) / "urls.txt"
+        url_file.write_text("\n".join(pages))
+        farm.requests.clear()
+        bare_seconds = timed([sys.executable, __file__, "--bare-spider", str(url_file)], env)
+        bare_pages = sum(1 for r in farm.requests if r.path != "/robots.txt")
+
+    result = {
+        "articles": records,
+        "pages": len(pages),
+        "newsmirror_seconds": round(newsmirror_seconds, 2),
+        "newsmirror_articles_per_s": round(records / newsmirror_seconds, 1),
+        "bare_scrapy_seconds": round(bare_seconds, 2),
+        "bare_scrapy_pages_per_s": round(bare_pages / bare_seconds, 1),
+        "bare_scrapy_articles_per_s": round(records / bare_seconds, 1),
+    }
+    result["ratio_newsmirror_vs_bare"] = round(result["newsmirror_articles_per_s"] / result["bare_scrapy_articles_per_s"], 3)
+    print(json.dumps(result, indent=2))
+    print(f"newsmirror {result['newsmirror_articles_per_s']} articles/s vs bare Scrapy "
+          f"{result['bare_scrapy_articles_per_s']} articles/s on the same {len(pages)} pages: "
+          f"ratio {result['ratio_newsmirror_vs_bare']}")
+
+
+if __name__ == "__main__":
+    main()

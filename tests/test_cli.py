@@ -1,0 +1,83 @@
+"""The newsmirror CLI: help, scrape of files/stdin/URLs in order, and every error path's exit status."""
+
+import json
+
+import pytest
+
+from .conftest import FIXTURES, run_cli
+
+PRESSTV_PAGE = FIXTURES / "presstv-article.html"
+
+
+@pytest.mark.parametrize("command,words", [
+    ([], b"crawl"), (["crawl"], b"incremental"), (["scrape"], b"standard input"), (["sites"], b"validat"),
+    (["demo"], b"offline"),
+])
+def test_help_explains_each_command(tmp_path, command, words):
+    result = run_cli(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert words in result.stdout and b"usage: newsmirror" in result.stdout
+
+
+def test_no_command_is_a_usage_error(tmp_path):
+    assert run_cli(cwd=tmp_path).returncode == 2
+
+
+def test_scrape_local_file_and_stdin_in_order(tmp_path):
+    result = run_cli("scrape", str(PRESSTV_PAGE), "-", str(tmp_path / "missing.html"), cwd=tmp_path,
+                     stdin=PRESSTV_PAGE.read_bytes())
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["source"] for r in lines] == [str(PRESSTV_PAGE), "-", str(tmp_path / "missing.html")]
+    file_record, stdin_record, missing = lines
+    assert file_record["title"].startswith("Russia says Kherson pullout begins")
+    assert file_record["section"] == "Russia"
+    assert file_record["site"] == "presstv"  # from the canonical link's host
+    assert "SHARE THIS ARTICLE" not in file_record["text"] and "alternate addresses" not in file_record["text"]
+    assert stdin_record["id"] == file_record["id"] and stdin_record["text"] == file_record["text"]
+    assert "No such file" in missing["error"] and missing["title"] is None
+    assert result.returncode == 1
+    assert b"cannot read" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_scrape_of_binary_file_is_an_error_record(tmp_path):
+    image = tmp_path / "photo.html"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    result = run_cli("scrape", str(image), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "binary" in json.loads(result.stdout)["error"]
+
+
+def test_scrape_urls_through_the_farm(farm_run):
+    site = farm_run.site
+    article = site.articles[0]
+    mirror_url = f"http://{site.hosts[1]}{article.path}?utm_source=twitter"
+    result = farm_run.cli("scrape", "--sites", str(farm_run.profile), mirror_url, str(PRESSTV_PAGE),
+                          f"http://{site.hosts[0]}/Detail/2026/1/1/1/Missing", "http://unknown-host.example/x")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["source"] for r in lines] == [mirror_url, str(PRESSTV_PAGE),
+                                            f"http://{site.hosts[0]}/Detail/2026/1/1/1/Missing", "http://unknown-host.example/x"]
+    fetched = lines[0]
+    assert fetched["site"] == "harbor" and fetched["title"] == article.title
+    assert fetched["text"].split("\n") == article.paragraphs
+    assert fetched["fetched_at"] is not None
+    assert lines[2]["error"].startswith("HTTP 404") and lines[2]["site"] == "harbor"
+    assert "HTTP 502" in lines[3]["error"]
+    assert result.returncode == 1
+
+
+def test_scrape_unreachable_host_is_an_error_record(farm_run):
+    farm_run.farm.set_fault(farm_run.site.hosts[2], "refuse")
+    url = f"http://{farm_run.site.hosts[2]}{farm_run.site.articles[0].path}"
+    result = farm_run.cli("scrape", url, "-s", "RETRY_TIMES=0")
+    record = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert record["error"] == f"connection closed without a response, fetching {url}"
+
+
+def test_unknown_site_and_bad_setting_exit_2(tmp_path):
+    unknown = run_cli("crawl", "nosuchsite", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert b"unknown site 'nosuchsite'; known sites: presstv" in unknown.stderr
+    assert run_cli("scrape", "--site", "nosuchsite", "-", cwd=tmp_path, stdin=b"").returncode == 2
+    bad_setting = run_cli("crawl", "presstv", "-s", "NOVALUE", cwd=tmp_path)
+    assert bad_setting.returncode == 2 and b"-s expects NAME=VALUE" in bad_setting.stderr
