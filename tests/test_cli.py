@@ -81,3 +81,14 @@ def test_unknown_site_and_bad_setting_exit_2(tmp_path):
     assert run_cli("scrape", "--site", "nosuchsite", "-", cwd=tmp_path, stdin=b"").returncode == 2
     bad_setting = run_cli("crawl", "presstv", "-s", "NOVALUE", cwd=tmp_path)
     assert bad_setting.returncode == 2 and b"-s expects NAME=VALUE" in bad_setting.stderr
+
+
+def test_demo_crawls_the_farm_with_one_host_down(tmp_path):
+    result = run_cli("demo", "--output", str(tmp_path / "demo"), "-q", cwd=tmp_path, timeout=180)
+    log = result.stderr.decode()
+    assert result.returncode == 0, log[-2000:]
+    runs = list((tmp_path / "demo" / "harbor").glob("*.jsonl"))
+    records = [json.loads(line) for line in runs[0].read_text().splitlines()]
+    assert len(records) == 40 and len({r["id"] for r in records}) == 40
+    assert "www.harbornews.tv: connection closed without a response" in log
+    assert "responses from 2/3 hosts" in log and (tmp_path / "demo" / "state.sqlite3").exists()
