@@ -9,7 +9,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -19,7 +18,7 @@ from .dates import utc_now_iso
 from .extract import ExtractionError, extract_article
 from .items import RECORD_FIELDS, make_article
 from .profiles import ProfileError, SiteProfile, load_profiles
-from .urls import site_host
+from .urls import SiteIndex
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -58,16 +57,17 @@ def crawl_outcome(crawler, profile: SiteProfile, elapsed: float) -> tuple[bool, 
     """(succeeded, one-line summary) of one finished site crawl, from its stats."""
     stats = crawler.stats.get_stats()
     reason = stats.get("finish_reason", "not started")
-    answered = [h for h in profile.hosts if any(
-        v and k.startswith(f"newsmirror/host/{h}/status/") and int(k.rsplit("/", 1)[1]) < 500
-        for k, v in stats.items())]
+    answered = [h for h in profile.hosts if stats.get(f"newsmirror/host/{h}/ok")]
     failures = sum(v for k, v in stats.items() if k.startswith("newsmirror/failed/"))
     new = stats.get("newsmirror/articles/new", 0)
+    down = [f"{h} ({next(k.rsplit('/', 1)[1] for k in stats if k.startswith(f'newsmirror/host/{h}/failed/'))})"
+            for h in profile.hosts if h not in answered and any(k.startswith(f"newsmirror/host/{h}/failed/") for k in stats)]
     summary = (
         f"{profile.id}: {new} new articles, {stats.get('newsmirror/articles/known', 0)} already known, "
-        f"{stats.get('newsmirror/pages/skipped', 0)} pages skipped, {failures} failed requests; "
-        f"{stats.get('response_received_count', 0)} responses from {len(answered)}/{len(profile.hosts)} hosts "
-        f"in {elapsed:.1f}s -> {stats.get('newsmirror/output', '-')}"
+        f"{stats.get('newsmirror/pages/skipped', 0)} pages skipped, {failures} failed requests, "
+        f"{stats.get('newsmirror/failovers', 0)} failovers, {stats.get('newsmirror/requests/lost', 0)} lost; "
+        f"{len(answered)}/{len(profile.hosts)} hosts answered{' (down: ' + ', '.join(down) + ')' if down else ''} "
+        f"in {elapsed:.1f}s -> {stats.get('newsmirror/output', 'no new articles, no run file')}"
     )
     if reason != "finished":
         return False, f"{summary} [FAILED: crawl ended with {reason}]"
@@ -111,16 +111,11 @@ def error_record(target: str, message: str, site: str | None = None) -> dict:
     return record
 
 
-def profile_for_url(url: str, profiles: dict[str, SiteProfile]) -> SiteProfile | None:
-    host = urlsplit(url).hostname
-    return next((p for p in profiles.values() if site_host(host, p) is not None), None)
-
-
-def scrape_local(target: str, body: bytes, profile: SiteProfile | None, profiles: dict[str, SiteProfile]) -> dict:
+def scrape_local(target: str, body: bytes, profile: SiteProfile | None, sites: SiteIndex) -> dict:
     """Record of a local file or stdin: URL and site come from the page's canonical link, if any."""
     extracted = extract_article(body, "", profile)
     urls = [extracted["canonical_url"]] if extracted["canonical_url"] else []
-    if profile is None and urls and (profile := profile_for_url(urls[0], profiles)) is not None:
+    if profile is None and urls and (profile := sites.lookup(urls[0])[0]) is not None:
         extracted = extract_article(body, urls[0], profile)
     return make_article(extracted, profile, urls, target, None).record()
 
@@ -130,11 +125,12 @@ def cmd_scrape(args) -> int:
     if args.site and args.site not in profiles:
         raise CliError(f"unknown site {args.site!r}; known sites: {', '.join(sorted(profiles))}")
     forced = profiles[args.site] if args.site else None
+    sites = SiteIndex(profiles.values())
     results: dict[int, dict | str] = {}
     remote: list[tuple[int, str, SiteProfile | None]] = []
     for index, target in enumerate(args.target):
         if target.startswith(("http://", "https://")):
-            remote.append((index, target, forced or profile_for_url(target, profiles)))
+            remote.append((index, target, forced or sites.lookup(target)[0]))
             continue
         try:
             body = sys.stdin.buffer.read() if target == "-" else Path(target).read_bytes()
@@ -142,7 +138,7 @@ def cmd_scrape(args) -> int:
             results[index] = error_record(target, f"cannot read {target}: {exc.strerror or exc}")
             continue
         try:
-            results[index] = scrape_local(target, body, forced, profiles)
+            results[index] = scrape_local(target, body, forced, sites)
         except ExtractionError as exc:
             results[index] = error_record(target, f"{target}: {exc}")
     if remote:

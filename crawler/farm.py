@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 CHANNELS = ("rss", "atom", "sitemap", "news", "section")
-FAULTS = ("refuse", "error", "flaky", "hang", "seized")
+FAULTS = ("refuse", "error", "flaky", "hang", "seized", "redirect")
 SEIZURE_NOTICE = (
     "This domain has been seized by the Federal Bureau of Investigation in accordance with a seizure "
     "warrant issued pursuant to 18 U.S.C. § 981 and 50 U.S.C. 1701-1705 as part of a law enforcement "
@@ -396,6 +396,12 @@ class MirrorFarm:
                     return
                 if fault == "error" or (fault == "flaky" and count % 3 != 0):
                     return self._send(503, "text/html", b"<html><body><h1>503 Service Unavailable</h1></body></html>")
+                if fault == "redirect":  # to the same path on a seized .com domain, off the site
+                    self.send_response(301)
+                    self.send_header("Location", f"http://www.{host.split('.')[1]}.com{path}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if fault == "seized":
                     body = (f"<html><head><title>THIS DOMAIN HAS BEEN SEIZED</title></head><body><img src='/seized.png'>"
                             f"<p>{SEIZURE_NOTICE}</p></body></html>").encode()

@@ -3,44 +3,42 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import Request
 from scrapy.utils.request import fingerprint as default_fingerprint
 
 from .profiles import SiteProfile, profiles_from_settings
-from .urls import mirror_key, site_host
+from .urls import SiteIndex, mirror_key
 
 
 PER_HOST = "newsmirror_per_host"
 
 
-def request_identity(request: Request, profiles: list[SiteProfile]) -> bytes:
+def request_identity(request: Request, sites: SiteIndex) -> bytes:
     """Fingerprint of a request: mirror key for site hosts (scheme, host and tracking ignored).
 
     A request with ``meta[PER_HOST]`` (feeds, sitemaps, section pages, which every host is asked
     for) keeps its host in the identity.
     """
-    host = urlsplit(request.url).hostname
-    for profile in profiles:
-        if site_host(host, profile) is not None:
-            key = mirror_key(request.url, profile)
-            if request.meta.get(PER_HOST):
-                key = f"{site_host(host, profile)}/{key}"
-            digest = hashlib.sha1()
-            digest.update(request.method.encode("ascii"))
-            digest.update(b"\0" + key.encode("utf-8") + b"\0")
-            digest.update(request.body or b"")
-            return digest.digest()
-    return default_fingerprint(request)
+    profile, host = sites.lookup(request.url)
+    if profile is None:
+        return default_fingerprint(request)
+    key = mirror_key(request.url, profile)
+    if request.meta.get(PER_HOST):
+        key = f"{host}/{key}"
+    digest = hashlib.sha1()
+    digest.update(request.method.encode("ascii"))
+    digest.update(b"\0" + key.encode("utf-8") + b"\0")
+    digest.update(request.body or b"")
+    return digest.digest()
 
 
 class MirrorAwareRequestFingerprinter:
     """REQUEST_FINGERPRINTER_CLASS that collapses mirror and tracking-parameter variants of a URL."""
 
     def __init__(self, profiles: list[SiteProfile]):
-        self.profiles = profiles
+        self.sites = SiteIndex(profiles)
         self._cache: WeakKeyDictionary[Request, bytes] = WeakKeyDictionary()
 
     @classmethod
@@ -49,5 +47,5 @@ class MirrorAwareRequestFingerprinter:
 
     def fingerprint(self, request: Request) -> bytes:
         if request not in self._cache:
-            self._cache[request] = request_identity(request, self.profiles)
+            self._cache[request] = request_identity(request, self.sites)
         return self._cache[request]

@@ -29,7 +29,10 @@ class EmittedArticleFilter:
 
 
 class RunFileWriter:
-    """Appends each article as one JSON line to ``<output>/<site>/<run-id>.jsonl``, flushed per record."""
+    """Appends each article as one JSON line to ``<output>/<site>/<run-id>.jsonl``, flushed per record.
+
+    The file is created with the run's first article: a run that emits nothing leaves no file.
+    """
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -44,16 +47,15 @@ class RunFileWriter:
         spider = self.crawler.spider
         return spider.output_dir / spider.profile.id / f"{spider.run_id}.jsonl"
 
-    def open_spider(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = open(self.path, "a", encoding="utf-8")
-        self.crawler.stats.set_value("newsmirror/output", str(self.path))
-
     def close_spider(self):
         if self.file is not None:
             self.file.close()
 
     def process_item(self, item):
+        if self.file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = open(self.path, "a", encoding="utf-8")
+            self.crawler.stats.set_value("newsmirror/output", str(self.path))
         self.file.write(json.dumps(item.record(), ensure_ascii=False) + "\n")
         self.file.flush()
         self.crawler.stats.inc_value("newsmirror/articles/new")

@@ -175,5 +175,4 @@ def load_profiles(extra_files: Iterable[str | Path] = ()) -> dict[str, SiteProfi
 
 def profiles_from_settings(settings) -> dict[str, SiteProfile]:
     """The profiles a crawl uses: built-ins plus the files in NEWSMIRROR_SITES_FILES."""
-    files = settings.getlist("NEWSMIRROR_SITES_FILES")
-    return load_profiles(files)
+    return load_profiles(settings.getlist("NEWSMIRROR_SITES_FILES"))

@@ -10,7 +10,12 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.MirrorAwareRequestFingerprinter"
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.HostStatsMiddleware": 950}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.SiteDownloadSlotMiddleware": 45,  # before offsite (50) and robots.txt (100)
+    "crawler.middlewares.MirrorFailoverMiddleware": 540,  # sees responses after retries (550) and redirects (600)
+    "crawler.middlewares.OffsiteRedirectMiddleware": 650,  # sees a redirect before RedirectMiddleware (600)
+    "crawler.middlewares.HostStatsMiddleware": 950,
+}
 EXTENSIONS = {"crawler.extensions.OneLineDownloadErrors": 0}
 ITEM_PIPELINES = {
     "crawler.pipelines.EmittedArticleFilter": 100,
@@ -34,4 +39,6 @@ RETRY_TIMES = 2
 NEWSMIRROR_OUTPUT = "output"  # run files go to <output>/<site>/<run-id>.jsonl
 NEWSMIRROR_STATE = None  # SQLite state file; default <output>/state.sqlite3
 NEWSMIRROR_SITES_FILES = []  # extra site profile files (TOML), after the built-in ones
+NEWSMIRROR_CIRCUIT_FAILURES = 3  # consecutive failures that open a host's circuit
+NEWSMIRROR_CIRCUIT_COOLDOWN = 60.0  # seconds a host with an open circuit is skipped before a probe
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles

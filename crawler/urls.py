@@ -62,6 +62,22 @@ def path_and_query(url: str) -> str:
     return (parts.path or "/") + (f"?{encoded}" if encoded else "")
 
 
+class SiteIndex:
+    """Finds the site (profile and canonical host) a URL belongs to, among a set of profiles."""
+
+    def __init__(self, profiles):
+        self.profiles = list(profiles)
+        self._hosts: dict[str | None, tuple[SiteProfile | None, str | None]] = {}
+
+    def lookup(self, url: str) -> tuple[SiteProfile | None, str | None]:
+        host = urlsplit(url).hostname
+        if host not in self._hosts:
+            self._hosts[host] = next(
+                ((p, h) for p in self.profiles if (h := site_host(host, p)) is not None), (None, None)
+            )
+        return self._hosts[host]
+
+
 def mirror_key(url: str, profile: SiteProfile) -> str | None:
     """``site:/path?query`` for a URL on any of the site's hosts (any scheme), else None."""
     if site_host(urlsplit(url).hostname, profile) is None:

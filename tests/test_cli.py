@@ -91,4 +91,4 @@ def test_demo_crawls_the_farm_with_one_host_down(tmp_path):
     records = [json.loads(line) for line in runs[0].read_text().splitlines()]
     assert len(records) == 40 and len({r["id"] for r in records}) == 40
     assert "www.harbornews.tv: connection closed without a response" in log
-    assert "responses from 2/3 hosts" in log and (tmp_path / "demo" / "state.sqlite3").exists()
+    assert "2/3 hosts answered (down: www.harbornews.tv (connection closed without a response))" in log and (tmp_path / "demo" / "state.sqlite3").exists()

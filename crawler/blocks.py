@@ -1,0 +1,71 @@
+"""Block-page detection: seizure notices, court/ISP blocks, parked domains and anti-bot challenges.
+
+``detect_block`` is pure; the pattern table is data (``crawler/blocks.toml``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import lxml.html
+from lxml import etree
+
+MAX_BLOCK_TEXT = 2500  # visible characters: longer pages are content, whatever they mention
+SCAN_BYTES = 256 * 1024
+TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+@dataclass(frozen=True)
+class BlockRule:
+    kind: str
+    label: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class BlockVerdict:
+    kind: str
+    label: str
+    evidence: str
+
+
+@lru_cache(maxsize=1)
+def block_rules() -> tuple[BlockRule, ...]:
+    table = tomllib.loads((resources.files("crawler") / "blocks.toml").read_text(encoding="utf-8"))
+    return tuple(
+        BlockRule(kind, entry["label"], re.compile(pattern, re.I))
+        for kind, entry in table.items() for pattern in entry["patterns"]
+    )
+
+
+def visible_text_length(html: str) -> int:
+    try:
+        root = lxml.html.document_fromstring(html.encode("utf-8"))
+    except (etree.ParserError, ValueError):
+        return 0
+    for element in root.xpath("//script|//style|//noscript|//template"):
+        element.drop_tree()
+    return len(" ".join(root.text_content().split()))
+
+
+def detect_block(body: bytes) -> BlockVerdict | None:
+    """The block-page verdict for an HTML body, or None for an ordinary page."""
+    html = body[:SCAN_BYTES].decode("utf-8", "replace")
+    title_match = TITLE.search(html)
+    title = title_match.group(1) if title_match else ""
+    short: bool | None = None
+    for rule in block_rules():
+        match = rule.pattern.search(html)
+        if match is None:
+            continue
+        if rule.pattern.search(title) or "<title>" in rule.pattern.pattern:
+            return BlockVerdict(rule.kind, rule.label, match.group(0))
+        if short is None:
+            short = visible_text_length(html) <= MAX_BLOCK_TEXT
+        if short:
+            return BlockVerdict(rule.kind, rule.label, match.group(0))
+    return None
