@@ -6,7 +6,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from .profiles import SiteProfile
-from .urls import article_id, mirror_key, order_by_hosts
+from urllib.parse import urlsplit
+
+from .urls import article_id, mirror_key, order_by_hosts, strip_tracking
 
 
 @dataclass
@@ -41,14 +43,25 @@ def make_article(
     extracted: dict[str, Any], profile: SiteProfile | None, urls: list[str], source: str, fetched_at: str | None,
     key: str | None = None,
 ) -> Article:
-    """The record of an extracted page: ``urls`` are where it was found (primary host first wins).
+    """The record of an extracted page: ``urls`` are where it was found.
 
-    ``key`` is the article's mirror key when the caller knows it (the crawl does), else it is derived.
+    ``url`` is the copy on the primary host if there is one, else the page's canonical link (when on the
+    site), else the first URL in profile host order. ``key`` is the article's mirror key when the caller
+    knows it (the crawl does), else it is derived from ``url``.
     """
-    urls = order_by_hosts(urls, profile) if profile is not None else list(dict.fromkeys(urls))
-    url = urls[0] if urls else extracted.get("canonical_url")
-    if key is None and profile is not None and url:
-        key = mirror_key(url, profile)
+    canonical = extracted.get("canonical_url")
+    if profile is None:
+        urls = list(dict.fromkeys(urls))
+        url = urls[0] if urls else canonical
+    else:
+        on_site = canonical if canonical and mirror_key(canonical, profile) else None
+        urls = order_by_hosts([*urls, strip_tracking(on_site)] if on_site else urls, profile)
+        url = urls[0] if urls else None
+        if on_site and url and urlsplit(url).hostname != profile.primary:
+            url = strip_tracking(on_site)
+            urls = [url, *(u for u in urls if u != url)]
+        if key is None and url:
+            key = mirror_key(url, profile)
     identity = key or url or extracted.get("content_hash") or source
     content = {k: v for k, v in extracted.items() if k in RECORD_FIELDS}
     return Article(

@@ -1,4 +1,4 @@
-"""Item pipelines: drop articles already emitted, write the run's JSONL file, commit state."""
+"""Item pipelines: drop copies of articles already emitted, write the run's JSONL file, commit state."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import json
 from scrapy.exceptions import DropItem
 
 
-class EmittedArticleFilter:
-    """Drops an article that this run or an earlier one already emitted (keeping its new URLs)."""
+class DuplicateArticleFilter:
+    """Drops an article that this run or an earlier one already emitted — the same id (mirror key or
+    canonical link), the same clean text, or a near-identical text — and records its URLs there."""
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.emitted: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -20,12 +20,14 @@ class EmittedArticleFilter:
 
     def process_item(self, item):
         state = self.crawler.spider.state
-        if item.id in self.emitted or state.is_emitted(item.id):
-            state.record_urls(item.id, item.mirror_urls)
-            self.crawler.stats.inc_value("newsmirror/articles/duplicate")
-            raise DropItem(f"article {item.id} already emitted ({item.url})")
-        self.emitted.add(item.id)
-        return item
+        match = state.find_copy(item.site, item.id, state.content_print(item.text, item.content_hash))
+        if match is None:
+            return item
+        original, layer = match
+        state.record_urls(original, item.mirror_urls)
+        self.crawler.stats.inc_value("newsmirror/articles/duplicate")
+        self.crawler.stats.inc_value(f"newsmirror/articles/duplicate/{layer}")
+        raise DropItem(f"{item.url} is a copy of article {original} (same {layer})")
 
 
 class RunFileWriter:
@@ -74,7 +76,5 @@ class StateCommitter:
 
     def process_item(self, item):
         spider = self.crawler.spider
-        spider.state.mark_emitted(
-            item.id, item.site, item.url, item.content_hash, spider.run_id, item.fetched_at, item.mirror_urls
-        )
+        spider.state.mark_emitted(item.record(), spider.run_id, spider.state.content_print(item.text, item.content_hash))
         return item

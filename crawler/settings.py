@@ -18,7 +18,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {"crawler.extensions.OneLineDownloadErrors": 0}
 ITEM_PIPELINES = {
-    "crawler.pipelines.EmittedArticleFilter": 100,
+    "crawler.pipelines.DuplicateArticleFilter": 100,
     "crawler.pipelines.RunFileWriter": 800,
     "crawler.pipelines.StateCommitter": 900,
 }
@@ -41,4 +41,5 @@ NEWSMIRROR_STATE = None  # SQLite state file; default <output>/state.sqlite3
 NEWSMIRROR_SITES_FILES = []  # extra site profile files (TOML), after the built-in ones
 NEWSMIRROR_CIRCUIT_FAILURES = 3  # consecutive failures that open a host's circuit
 NEWSMIRROR_CIRCUIT_COOLDOWN = 60.0  # seconds a host with an open circuit is skipped before a probe
+NEWSMIRROR_NEAR_DUPLICATE = 0.5  # Jaccard similarity of word 3-shingles above which two texts are one article
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles

@@ -1,18 +1,35 @@
-"""Crawl state in SQLite: which articles earlier runs emitted and every URL each was seen at."""
+"""Crawl state in SQLite: emitted articles, their content prints (exact hash, MinHash bands, text),
+every URL each was seen at, and the runs. One file serves every site (``output/state.sqlite3``)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import sqlite3
+import zlib
 from pathlib import Path
+
+from .dedup import ContentPrint, MinHasher, content_print, jaccard, shingle_hashes, tokens
+
+logger = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY,
+    num INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
     site TEXT NOT NULL,
-    url TEXT,
-    content_hash TEXT,
-    run_id TEXT NOT NULL,
-    emitted_at TEXT NOT NULL
+    hash64 INTEGER,
+    run_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles (site, hash64);
+CREATE TABLE IF NOT EXISTS lsh_bands (
+    band INTEGER NOT NULL,
+    num INTEGER NOT NULL,
+    PRIMARY KEY (band, num)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS article_texts (
+    num INTEGER PRIMARY KEY,
+    text BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS mirror_urls (
     id TEXT NOT NULL,
@@ -29,47 +46,125 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
-class CrawlState:
-    """SQLite state store; one file serves every site (``output/state.sqlite3`` by default)."""
+def hash64(content_hash: str | None) -> int | None:
+    """The first 64 bits of a hex content hash as a signed SQLite integer."""
+    if not content_hash:
+        return None
+    value = int(content_hash[:16], 16)
+    return value - (1 << 64) if value >= (1 << 63) else value
 
-    def __init__(self, path: str | Path):
+
+class CrawlState:
+    """SQLite state store shared by every site and run."""
+
+    def __init__(self, path: str | Path, hasher: MinHasher | None = None, near_duplicate: float = 0.5):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self.hasher = hasher or MinHasher()
+        self.near_duplicate = near_duplicate
 
     def close(self) -> None:
         self.db.close()
 
+    # -- identity ------------------------------------------------------------------------------------
     def is_emitted(self, article_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+    def content_print(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
+        return content_print(text, content_hash, self.hasher) if text and content_hash else None
+
+    def find_copy(self, site: str, article_id: str, printed: ContentPrint | None) -> tuple[str, str] | None:
+        """(id of the emitted article this one is a copy of, which identity layer matched), or None."""
+        if self.is_emitted(article_id):
+            return article_id, "id"
+        if printed is None:
+            return None
+        row = self.db.execute(
+            "SELECT id FROM articles WHERE site = ? AND hash64 = ?", (site, hash64(printed.content_hash))
+        ).fetchone()
+        if row:
+            return row[0], "text"
+        marks = ",".join("?" * len(printed.band_keys))
+        candidates = self.db.execute(
+            f"SELECT DISTINCT a.num, a.id, t.text FROM lsh_bands b JOIN articles a ON a.num = b.num "
+            f"JOIN article_texts t ON t.num = a.num WHERE b.band IN ({marks}) AND a.site = ?",
+            (*printed.band_keys, site),
+        ).fetchall()
+        best: tuple[float, str] | None = None
+        for _, candidate_id, blob in candidates:
+            other = shingle_hashes(tokens(zlib.decompress(blob).decode("utf-8")), self.hasher.shingle)
+            similarity = jaccard(printed.shingles, other)
+            if similarity >= self.near_duplicate and (best is None or similarity > best[0]):
+                best = (similarity, candidate_id)
+        return (best[1], "near-duplicate") if best else None
 
     def record_urls(self, article_id: str, urls) -> None:
         self.db.executemany("INSERT OR IGNORE INTO mirror_urls (id, url) VALUES (?, ?)", [(article_id, u) for u in urls])
 
-    def mark_emitted(self, article_id: str, site: str, url: str | None, content_hash: str | None, run_id: str,
-                     when: str, urls) -> None:
-        """Commit one emitted article and its URLs in one transaction."""
+    def mark_emitted(self, record: dict, run_id: str, printed: ContentPrint | None) -> None:
+        """Commit one emitted article (id, URLs, content print) in one transaction."""
         with self.db:
             self.db.execute("BEGIN")
-            self.db.execute(
-                "INSERT OR IGNORE INTO articles (id, site, url, content_hash, run_id, emitted_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (article_id, site, url, content_hash, run_id, when),
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO articles (id, site, hash64, run_id) VALUES (?, ?, ?, ?)",
+                (record["id"], record["site"], hash64(record["content_hash"]), run_id),
             )
-            self.record_urls(article_id, urls)
+            if cursor.rowcount and printed is not None:
+                num = cursor.lastrowid
+                self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)",
+                                    [(band, num) for band in printed.band_keys])
+                self.db.execute("INSERT INTO article_texts (num, text) VALUES (?, ?)",
+                                (num, zlib.compress(record["text"].encode("utf-8"), 6)))
+            self.record_urls(record["id"], record["mirror_urls"])
 
     def urls_of(self, article_id: str) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT url FROM mirror_urls WHERE id = ? ORDER BY rowid", (article_id,))]
 
+    def count_articles(self, site: str | None = None) -> int:
+        if site is None:
+            return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
+
+    # -- runs ----------------------------------------------------------------------------------------
     def start_run(self, run_id: str, site: str, when: str) -> None:
         self.db.execute("INSERT INTO runs (run_id, site, started_at) VALUES (?, ?, ?)", (run_id, site, when))
 
     def finish_run(self, run_id: str, when: str, status: str) -> None:
         self.db.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (when, status, run_id))
 
-    def count_articles(self, site: str | None = None) -> int:
-        if site is None:
-            return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-        return self.db.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
+    def recover_interrupted_runs(self, site: str, site_dir: Path) -> int:
+        """Commit the articles that interrupted runs wrote to their run files but never committed.
+
+        A run that was killed between writing a line and committing it would otherwise emit the article
+        again. A torn last line (the kill hit mid-write) is ignored: that article was not emitted.
+        Returns how many articles were recovered.
+        """
+        interrupted = [row[0] for row in self.db.execute(
+            "SELECT run_id FROM runs WHERE site = ? AND finished_at IS NULL", (site,))]
+        recovered = 0
+        for run_id in interrupted:
+            path = site_dir / f"{run_id}.jsonl"
+            for record in read_run_file(path) if path.exists() else []:
+                if not self.is_emitted(record["id"]):
+                    self.mark_emitted(record, run_id, self.content_print(record.get("text"), record.get("content_hash")))
+                    recovered += 1
+            self.finish_run(run_id, None, "interrupted")
+        return recovered
+
+
+def read_run_file(path: Path) -> list[dict]:
+    """The records of a run file; a torn or unreadable line is skipped with a warning naming the file."""
+    records = []
+    with open(path, encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                logger.warning("%s: line %d is torn or not JSON (an interrupted write?); ignored", path, number)
+    return records

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
 from scrapy import signals
@@ -71,7 +71,13 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = list(profile.hosts)
         self.output_dir = Path(settings.get("NEWSMIRROR_OUTPUT") or "output")
         self.run_id = settings.get("NEWSMIRROR_RUN_ID") or new_run_id()
-        self.state = CrawlState(settings.get("NEWSMIRROR_STATE") or self.output_dir / "state.sqlite3")
+        self.state = CrawlState(
+            settings.get("NEWSMIRROR_STATE") or self.output_dir / "state.sqlite3",
+            near_duplicate=settings.getfloat("NEWSMIRROR_NEAR_DUPLICATE", 0.5),
+        )
+        recovered = self.state.recover_interrupted_runs(profile.id, self.output_dir / profile.id)
+        if recovered:
+            self.logger.warning("recovered %d articles written by an interrupted run", recovered)
         self.candidate_hops = settings.getint("NEWSMIRROR_CANDIDATE_HOPS", 1)
         self.max_listing_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
         self.found_urls: dict[str, list[str]] = {}
@@ -215,4 +221,16 @@ class NewsSpider(scrapy.Spider):
         extracted["published"] = extracted["published"] or listed_published
         extracted["modified"] = extracted["modified"] or listed_modified
         fetched = self.on_site(response.url) or response.url
-        yield make_article(extracted, self.profile, [*self.found_urls.get(key, []), fetched], response.url, utc_now_iso(), key)
+        identity = self.identity_key(key, fetched, extracted["canonical_url"])
+        yield make_article(extracted, self.profile, [*self.found_urls.get(key, []), fetched], response.url,
+                           utc_now_iso(), identity)
+
+    def identity_key(self, listed_key: str, fetched_url: str, canonical: str | None) -> str:
+        """The article's mirror key: its canonical link's when that is an article URL of this site (an AMP
+        or slug variant names its original), else the URL that served it (after redirects), else the
+        one it was listed under."""
+        for url in (canonical, fetched_url):
+            clean = self.on_site(urljoin(fetched_url, url)) if url else None
+            if clean and urlsplit(clean).path not in ("", "/") and self.profile.is_article_path(urlsplit(clean).path) is not False:
+                return mirror_key(clean, self.profile)
+        return listed_key

@@ -37,7 +37,12 @@ class ScrapeSpider(scrapy.Spider):
         except ExtractionError as exc:
             self.results[index] = f"{response.url}: {exc}"
             return
-        self.results[index] = make_article(extracted, profile, [response.url], target, utc_now_iso())
+        article = make_article(extracted, profile, [response.url], target, utc_now_iso())
+        if response.url != target:  # served by a mirror (failover) or after a redirect: say which URL
+            self.logger.warning("%s was served by %s", target, response.url)
+            article.url = response.url
+            article.mirror_urls = [response.url, *(u for u in article.mirror_urls if u != response.url)]
+        self.results[index] = article
 
     def on_failure(self, failure):
         request = failure.request

@@ -1,0 +1,87 @@
+"""Content identity of articles: exact fingerprints and MinHash near-duplicate detection on clean text.
+
+Pure functions (text → tokens → shingles → MinHash signature → LSH band keys, Jaccard similarity); the
+state store keeps band keys and texts so that candidates are verified exactly before two articles merge.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+WORD = re.compile(r"\w+")
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+class MinHasher:
+    """MinHash over word k-shingles with ``bands × rows`` multiply-shift hash functions.
+
+    With ``bands=16, rows=4`` a pair becomes an LSH candidate with probability 1-(1-J^4)^16: 0.64 at
+    Jaccard 0.4, 0.99 at 0.6, 0.05 at 0.2. Candidates are then verified exactly (``jaccard``).
+    """
+
+    def __init__(self, shingle: int = 3, bands: int = 16, rows: int = 4, seed: int = 20261125):
+        self.shingle, self.bands, self.rows = shingle, bands, rows
+        rng = np.random.default_rng(seed)
+        self.a = rng.integers(1, 2**63, size=bands * rows, dtype=np.uint64) | np.uint64(1)
+        self.b = rng.integers(0, 2**63, size=bands * rows, dtype=np.uint64)
+
+    def signature(self, shingle_hashes: np.ndarray) -> np.ndarray:
+        """uint32 signature (bands × rows values); all-max for an empty shingle set."""
+        if shingle_hashes.size == 0:
+            return np.full(self.a.size, 0xFFFFFFFF, dtype=np.uint32)
+        products = (np.outer(self.a, shingle_hashes) + self.b[:, None]) >> np.uint64(32)
+        return (products & _MASK32).min(axis=1).astype(np.uint32)
+
+    def band_keys(self, signature: np.ndarray) -> list[int]:
+        """One signed 64-bit key per band (band index in the high bits), for an SQLite index."""
+        keys = []
+        for band in range(self.bands):
+            chunk = signature[band * self.rows:(band + 1) * self.rows].tobytes()
+            value = zlib.crc32(chunk) | (band << 32)
+            keys.append(value)
+        return keys
+
+
+def tokens(text: str) -> list[str]:
+    """Case-folded words of a text: punctuation, spacing and Unicode forms do not count."""
+    return WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def shingle_hashes(words: list[str], k: int = 3) -> np.ndarray:
+    """Distinct 32-bit hashes of the word k-shingles (the whole text when shorter than k words)."""
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    ids = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
+    if len(ids) < k:
+        return np.unique(np.array([zlib.crc32(" ".join(words).encode("utf-8"))], dtype=np.uint64))
+    mixed = np.zeros(len(ids) - k + 1, dtype=np.uint64)
+    for offset in range(k):
+        mixed = mixed * np.uint64(0x100000001B3) + ids[offset:len(ids) - k + 1 + offset]
+    return np.unique((mixed ^ (mixed >> np.uint64(29))) & _MASK32)
+
+
+def jaccard(left: np.ndarray, right: np.ndarray) -> float:
+    """Exact Jaccard similarity of two shingle-hash sets."""
+    if left.size == 0 and right.size == 0:
+        return 1.0
+    common = np.intersect1d(left, right, assume_unique=True).size
+    return common / (left.size + right.size - common)
+
+
+@dataclass(frozen=True)
+class ContentPrint:
+    """What the state keeps to recognise an article's copies: exact hash, LSH band keys, shingles."""
+
+    content_hash: str
+    band_keys: list[int]
+    shingles: np.ndarray
+
+
+def content_print(text: str, content_hash: str, hasher: MinHasher) -> ContentPrint:
+    shingles = shingle_hashes(tokens(text), hasher.shingle)
+    return ContentPrint(content_hash, hasher.band_keys(hasher.signature(shingles)), shingles)
