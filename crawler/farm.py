@@ -60,9 +60,25 @@ class FarmArticle:
         return f"/Detail/{d.year}/{d.month}/{d.day}/{self.id}/{self.slug}"
 
 
+_WHEN = ("on Monday", "on Tuesday", "late on Wednesday", "on Thursday morning", "on Friday", "over the weekend",
+         "earlier this month", "after a week of talks", "in a televised address", "at a news conference")
+_DETAILS = ("according to figures released by the statistics office", "citing two officials who asked not to be named",
+            "in a statement carried by state media", "despite objections from several neighbouring states",
+            "as protesters gathered outside the ministry", "while the opposition called for an inquiry",
+            "a claim that could not be independently verified", "adding that talks would resume within days",
+            "as prices at the pump climbed for a sixth week", "in remarks broadcast by the national channel")
+
+
 def _sentence(rng: random.Random) -> str:
     who = rng.choice(_PEOPLE)
-    return f"{who[0].upper()}{who[1:]} in {rng.choice(_PLACES)} {rng.choice(_ACTIONS)} {rng.choice(_EVENTS)}."
+    sentence = f"{who[0].upper()}{who[1:]} in {rng.choice(_PLACES)} {rng.choice(_ACTIONS)} {rng.choice(_EVENTS)}"
+    if rng.random() < 0.6:
+        sentence += f" {rng.choice(_WHEN)}"
+    if rng.random() < 0.5:
+        sentence += f", {rng.choice(_DETAILS)}"
+    if rng.random() < 0.4:
+        sentence += f", with {rng.randint(2, 950):,} {rng.choice(('people', 'tonnes', 'vehicles', 'workers', 'families'))} affected"
+    return sentence + "."
 
 
 def make_articles(count: int, seed: int = 7, first_id: int = 770100) -> list[FarmArticle]:
@@ -76,7 +92,7 @@ def make_articles(count: int, seed: int = 7, first_id: int = 770100) -> list[Far
         article_number = first_id + count - n
         paragraphs = [
             " ".join(_sentence(rng) for _ in range(rng.randint(2, 4))) + f" (Report {article_number}, part {p + 1}.)"
-            for p in range(rng.randint(4, 7))
+            for p in range(rng.randint(6, 10))
         ]
         articles.append(
             FarmArticle(
@@ -103,7 +119,8 @@ class FarmSite:
     articles: list[FarmArticle]
     section_page_size: int = 3
     broken: bool = False
-    _pages: dict[str, bytes] = field(default_factory=dict, repr=False)
+    renamed_on_mirrors: frozenset[int] = frozenset()  # article ids that mirrors serve under another slug
+    _pages: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     @property
     def start_paths(self) -> list[str]:
@@ -125,6 +142,16 @@ class FarmSite:
 
     def url(self, host: str, path: str) -> str:
         return f"http://{host}{path}"
+
+    def path_on(self, article: FarmArticle, host: str) -> str:
+        """The article's path on a host: mirrors serve renamed articles under their own slug."""
+        if article.id in self.renamed_on_mirrors and host != self.hosts[0]:
+            return f"{article.path}-{host.rsplit('.', 1)[-1]}"
+        return article.path
+
+    def share_lead(self, source: int, target: int, paragraphs: int = 2) -> None:
+        """Give article ``target`` the first paragraphs of article ``source`` (a shared wire lead)."""
+        self.articles[target].paragraphs[:paragraphs] = self.articles[source].paragraphs[:paragraphs]
 
     def by_channel(self, channel: str) -> list[FarmArticle]:
         return [a for a in self.articles if a.channel == channel]
@@ -148,7 +175,7 @@ class FarmSite:
         if path.startswith("/Section/101"):
             rest = path[len("/Section/101"):].strip("/")
             if rest == "" or rest.isdigit():
-                body = self.section_page(int(rest or 1))
+                body = self.section_page(int(rest or 1), host)
                 if body is not None:
                     return 200, "text/html; charset=utf-8", body
         if self.broken:
@@ -156,10 +183,10 @@ class FarmSite:
             if broken is not None:
                 return broken
         for article in self.articles:
-            if path == article.path:
-                if path not in self._pages:
-                    self._pages[path] = self.article_html(article, host)
-                return 200, "text/html; charset=utf-8", self._pages[path]
+            if path == self.path_on(article, host):
+                if (host, path) not in self._pages:
+                    self._pages[host, path] = self.article_html(article, host)
+                return 200, "text/html; charset=utf-8", self._pages[host, path]
         return 404, "text/html; charset=utf-8", self._frame("Page not found", "<p>The page you requested was not found.</p>")
 
     def broken_page(self, path: str) -> tuple[int, str, bytes] | None:
@@ -218,13 +245,15 @@ class FarmSite:
     def article_html(self, article: FarmArticle, host: str) -> bytes:
         section = SECTIONS[article.section]
         url = self.url(self.hosts[0], article.path)
+        renamed = self.path_on(article, host) != article.path
+        canonical = self.url(host, self.path_on(article, host)) if renamed else url  # a renamed copy names itself
         related = [a for a in self.articles if a.id != article.id and a.section == article.section][:3]
         head = (
             f'<meta name="DC.Date.Created" content="{article.published.strftime("%-m/%-d/%Y %-I:%M:%S %p")}">\n'
             f'<meta property="article:published_time" content="{article.published.isoformat()}">\n'
             f'<meta property="og:title" content="{escape(article.title)}">\n<meta property="og:type" content="article">\n'
             f'<meta property="og:image" content="http://cdn.harbornews.ir/Photo/{article.id}.jpg">\n'
-            f'<meta name="author" content="{escape(article.author)}">\n<link rel="canonical" href="{url}">\n'
+            f'<meta name="author" content="{escape(article.author)}">\n<link rel="canonical" href="{canonical}">\n'
         )
         crumb = (
             f'<div class="breadcrumb"><a href="/Section/101">News</a> / '
@@ -248,14 +277,14 @@ class FarmSite:
 </article>"""
         return self._frame(article.title, main, head, crumb)
 
-    def section_page(self, number: int) -> bytes | None:
+    def section_page(self, number: int, host: str) -> bytes | None:
         listed = self.by_channel("section")
         size = self.section_page_size
         pages = max(1, -(-len(listed) // size))
         if not 1 <= number <= pages:
             return None
         items = "".join(
-            f'<li class="news-item"><a href="{a.path}?utm_source=section">{escape(a.title)}</a>'
+            f'<li class="news-item"><a href="{self.path_on(a, host)}?utm_source=section">{escape(a.title)}</a>'
             f"<p>{escape(a.paragraphs[0][:120])}…</p></li>"
             for a in listed[(number - 1) * size:number * size]
         )
@@ -286,7 +315,7 @@ class FarmSite:
 
     def atom(self, host: str) -> bytes:
         entries = "".join(
-            f'<entry><title>{escape(a.title)}</title><link rel="alternate" href="{a.path}"/><id>tag:{a.id}</id>'
+            f'<entry><title>{escape(a.title)}</title><link rel="alternate" href="{self.path_on(a, host)}"/><id>tag:{a.id}</id>'
             f"<published>{a.published.isoformat()}</published><updated>{a.published.isoformat()}</updated></entry>"
             for a in self.by_channel("atom")
         )
@@ -313,17 +342,21 @@ class FarmSite:
                 )
             else:
                 extra = f"<lastmod>{a.published.date().isoformat()}</lastmod>"
-            urls.append(f"<url><loc>{self.url(host, a.path)}</loc>{extra}</url>")
+            urls.append(f"<url><loc>{self.url(host, self.path_on(a, host))}</loc>{extra}</url>")
         return (
             '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
             f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{"".join(urls)}</urlset>'
         ).encode("utf-8")
 
 
-def harbor_news(articles: int = 25, hosts: int = 3, broken: bool = False, seed: int = 7) -> FarmSite:
-    """The standard farm site: Harbor News on up to three hosts."""
+def harbor_news(articles: int = 25, hosts: int = 3, broken: bool = False, seed: int = 7,
+                renamed_on_mirrors: int = 0) -> FarmSite:
+    """The standard farm site: Harbor News on up to three hosts; mirrors rename every n-th article
+    (``renamed_on_mirrors=n``, 0 for none)."""
     all_hosts = ["www.harbornews.ir", "www.harbornews.co.uk", "www.harbornews.tv"]
-    return FarmSite("harbor", "Harbor News", all_hosts[:hosts], make_articles(articles, seed), broken=broken)
+    made = make_articles(articles, seed)
+    renamed = frozenset(a.id for i, a in enumerate(made) if renamed_on_mirrors and i % renamed_on_mirrors == 1)
+    return FarmSite("harbor", "Harbor News", all_hosts[:hosts], made, broken=broken, renamed_on_mirrors=renamed)
 
 
 @dataclass

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
-    num INTEGER PRIMARY KEY,
+    num INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: bands and texts refer to it
     id TEXT NOT NULL UNIQUE,
     site TEXT NOT NULL,
     hash64 INTEGER,

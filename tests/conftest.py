@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from crawler.farm import MirrorFarm, harbor_news
+from crawler.state import read_run_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -41,8 +41,8 @@ class FarmRun:
                         "-s", "AUTOTHROTTLE_ENABLED=False", *extra, timeout=timeout)
 
     def records(self) -> list[dict]:
-        return [json.loads(line) for path in sorted((self.output / self.site.id).glob("*.jsonl"))
-                for line in path.read_text(encoding="utf-8").splitlines() if line]
+        """Every record of every run file, in run order (a torn line is skipped, as every reader does)."""
+        return [record for path in self.run_files() for record in read_run_file(path)]
 
     def run_files(self) -> list[Path]:
         return sorted((self.output / self.site.id).glob("*.jsonl"))

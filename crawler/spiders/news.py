@@ -47,7 +47,7 @@ class NewsSpider(scrapy.Spider):
 
     Two phases: feeds, sitemaps and section pages are read on every host first, collecting each
     article's URLs on all mirrors; when they are done (the spider is idle), each new article is
-    fetched once, from the first host in profile order that listed it.
+    fetched once, from the first host in profile order that listed it (primary-listed ones first).
     """
 
     name = "news"
@@ -135,19 +135,27 @@ class NewsSpider(scrapy.Spider):
         self.pending.setdefault(key)
 
     def fetch_pending_articles(self) -> None:
-        """spider_idle: listings are done, so fetch every pending article from its best host."""
+        """spider_idle: listings are done, so fetch pending articles from their best host, in waves by
+        host rank: articles listed on the primary first, then those only a mirror listed (so that a copy
+        on the primary wins over a mirror's copy under another slug)."""
         if not self.pending:
             return
-        pending, self.pending = list(self.pending), {}
-        for key in pending:
-            url = order_by_hosts(self.found_urls[key], self.profile)[0]
+        best = {key: order_by_hosts(self.found_urls[key], self.profile)[0] for key in self.pending}
+        rank = {key: self.host_rank(url) for key, url in best.items()}
+        wave = min(rank.values())
+        for key in [k for k in self.pending if rank[k] == wave]:
+            del self.pending[key]
             self.crawler.engine.crawl(
                 scrapy.Request(
-                    url, callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
+                    best[key], callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
                     meta={"mirror_key": key},
                 )
             )
         raise DontCloseSpider
+
+    def host_rank(self, url: str) -> int:
+        host = site_host(urlsplit(url).hostname, self.profile)
+        return self.profile.hosts.index(host) if host in self.profile.hosts else len(self.profile.hosts)
 
     def on_failure(self, failure):
         request = failure.request

@@ -1,0 +1,143 @@
+"""One record per article: content identity (exact, near-duplicate), canonical links, runs and recovery."""
+
+import random
+import sqlite3
+from urllib.parse import urlsplit
+
+import pytest
+
+from crawler.dedup import MinHasher, jaccard, shingle_hashes, tokens
+from crawler.farm import make_articles
+from crawler.state import CrawlState
+
+ARTICLES = make_articles(12, seed=11)
+
+
+def text_of(article) -> str:
+    return "\n".join(article.paragraphs)
+
+
+def edited(text: str, rate: float, seed: int = 1) -> str:
+    """The text with ``rate`` of its words replaced, deleted or doubled (a corrected copy)."""
+    rng = random.Random(seed)
+    words = text.split(" ")
+    out = []
+    for word in words:
+        roll = rng.random()
+        if roll < rate / 3:
+            out.append("revised")
+        elif roll < 2 * rate / 3:
+            continue
+        elif roll < rate:
+            out.extend([word, word])
+        else:
+            out.append(word)
+    return " ".join(out)
+
+
+def state_with(tmp_path, *texts):
+    state = CrawlState(tmp_path / "state.sqlite3")
+    for number, text in enumerate(texts):
+        record = {"id": f"{number:020x}", "site": "harbor", "text": text, "content_hash": f"{number:040x}",
+                  "mirror_urls": [f"http://www.harbornews.ir/Detail/2026/1/1/{number}/x"]}
+        state.mark_emitted(record, "run1", state.content_print(text, record["content_hash"]))
+    return state
+
+
+def test_shingle_jaccard_orders_copies_above_distinct_articles():
+    original = text_of(ARTICLES[0])
+    assert jaccard(shingle_hashes(tokens(original)), shingle_hashes(tokens(original.upper() + " "))) == 1.0
+    copy = jaccard(shingle_hashes(tokens(original)), shingle_hashes(tokens(edited(original, 0.05))))
+    other = jaccard(shingle_hashes(tokens(original)), shingle_hashes(tokens(text_of(ARTICLES[1]))))
+    assert copy > 0.6 > 0.35 > other
+
+
+@pytest.mark.parametrize("rate", [0.01, 0.05, 0.10])
+def test_edited_copy_is_found_by_near_duplicate_layer(tmp_path, rate):
+    state = state_with(tmp_path, *(text_of(a) for a in ARTICLES))
+    copy = edited(text_of(ARTICLES[4]), rate, seed=int(rate * 100))
+    match = state.find_copy("harbor", "f" * 20, state.content_print(copy, "e" * 40))
+    assert match == (f"{4:020x}", "near-duplicate")
+
+
+def test_copy_with_different_boilerplate_and_caption_is_found(tmp_path):
+    state = state_with(tmp_path, *(text_of(a) for a in ARTICLES))
+    copy = ("Follow Harbor News on Telegram for breaking news.\n" + text_of(ARTICLES[7])
+            + "\nHarbor News's website can also be accessed at www.harbornews.tv")
+    assert state.find_copy("harbor", "f" * 20, state.content_print(copy, "e" * 40))[0] == f"{7:020x}"
+
+
+def test_exact_text_and_id_layers(tmp_path):
+    state = state_with(tmp_path, text_of(ARTICLES[0]))
+    assert state.find_copy("harbor", f"{0:020x}", None) == (f"{0:020x}", "id")
+    assert state.find_copy("harbor", "f" * 20, state.content_print(text_of(ARTICLES[0]), f"{0:040x}")) == (f"{0:020x}", "text")
+    assert state.find_copy("other", "f" * 20, state.content_print(text_of(ARTICLES[0]), f"{0:040x}")) is None
+
+
+def test_distinct_articles_sharing_a_lead_or_quote_stay_distinct(tmp_path):
+    state = state_with(tmp_path, *(text_of(a) for a in ARTICLES[:6]))
+    for source in range(6):
+        target = ARTICLES[source + 6]
+        shared_lead = "\n".join(ARTICLES[source].paragraphs[:2] + target.paragraphs[2:])
+        assert state.find_copy("harbor", "f" * 20, state.content_print(shared_lead, "e" * 40)) is None
+        quote = ARTICLES[source].paragraphs[1]
+        with_quote = "\n".join(target.paragraphs[:2] + [f'"{quote}"'] + target.paragraphs[2:])
+        assert state.find_copy("harbor", "f" * 20, state.content_print(with_quote, "e" * 40)) is None
+
+
+def test_band_keys_are_stable_across_processes():
+    hasher = MinHasher()
+    keys = hasher.band_keys(hasher.signature(shingle_hashes(tokens(text_of(ARTICLES[0])))))
+    assert keys == MinHasher().band_keys(MinHasher().signature(shingle_hashes(tokens(text_of(ARTICLES[0])))))
+    assert len(set(keys)) == 16 and all(0 <= k < 2**63 for k in keys)
+
+
+# -- the farm --------------------------------------------------------------------------------------
+def test_three_hosts_with_renamed_copies_and_tracking_give_one_record_each(farm_factory):
+    run = farm_factory(articles=25, renamed_on_mirrors=4)
+    run.site.share_lead(0, 5)
+    assert run.site.renamed_on_mirrors
+    result = run.crawl()
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    records = run.records()
+    assert sorted(r["title"] for r in records) == sorted(a.title for a in run.site.articles)  # 0 and 5 both kept
+    primary = run.site.hosts[0]
+    by_title = {a.title: a for a in run.site.articles}
+    for record in records:
+        article = by_title[record["title"]]
+        assert urlsplit(record["url"]).hostname == primary and urlsplit(record["url"]).path == article.path
+        assert record["mirror_urls"][0] == record["url"] and not any("utm_" in u for u in record["mirror_urls"])
+    state = sqlite3.connect(run.output / "state.sqlite3")
+    for article in run.site.articles:
+        if article.id in run.site.renamed_on_mirrors and article.channel != "rss":
+            record = next(r for r in records if r["title"] == article.title)
+            urls = {u for (u,) in state.execute("SELECT url FROM mirror_urls WHERE id = ?", (record["id"],))}
+            # the renamed mirror copies were fetched, recognised by content, and their URLs kept
+            assert {f"http://{h}{run.site.path_on(article, h)}" for h in run.site.hosts} <= urls
+    stats = result.stderr.decode()
+    assert "new articles" in stats
+
+
+def test_interrupted_run_neither_loses_nor_duplicates(farm_run):
+    assert farm_run.crawl().returncode == 0
+    records = farm_run.records()
+    state = sqlite3.connect(farm_run.output / "state.sqlite3")
+    # as if killed after writing the last 5 lines but before committing them, and before finishing
+    lost_commit = [r["id"] for r in records[-5:]]
+    for table in ("lsh_bands", "article_texts"):
+        state.executemany(f"DELETE FROM {table} WHERE num = (SELECT num FROM articles WHERE id = ?)", [(i,) for i in lost_commit])
+    for table in ("articles", "mirror_urls"):
+        state.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in lost_commit])
+    state.execute("UPDATE runs SET finished_at = NULL, status = NULL")
+    state.commit()
+    # and a torn last line: that article was never emitted, so it must come again
+    run_file = farm_run.run_files()[0]
+    lines = run_file.read_text().splitlines(keepends=True)
+    torn_id = records[-1]["id"]
+    run_file.write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+    second = farm_run.crawl()
+    assert second.returncode == 0, second.stderr.decode()[-3000:]
+    assert "recovered 4 articles written by an interrupted run" in second.stderr.decode()
+    ids = [r["id"] for r in farm_run.records()]  # the torn line is skipped by readers
+    assert sorted(ids) == sorted(r["id"] for r in records)
+    assert ids.count(torn_id) == 1 and farm_run.records()[-1]["id"] == torn_id
