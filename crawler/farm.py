@@ -201,7 +201,7 @@ class FarmSite:
                 "<item><title>&lol9;</title><link>/Detail/2026/1/1/1/bomb</link></item></channel></rss>"
             ).encode()
         if path == "/sitemap-broken.xml.gz":
-            return 200, "application/x-gzip", gzip.compress(self.sitemap(self.hosts[0], "sitemap"))[:60]
+            return 200, "application/x-gzip", gzip.compress(b"")[:10] + b"\xff\xfe this is not deflate data"
         if path == "/feeds/truncated.xml":
             return 200, "application/rss+xml", self._rss_items([("/Detail/2026/3/1/1001/Truncated-report", None)], self.hosts[0])
         if path == "/Detail/2026/3/1/1001/Truncated-report":

@@ -75,10 +75,8 @@ def _parse_root(body: bytes, max_size: int):
     if body[:2] == GZIP_MAGIC:
         try:
             body = gunzip(body, max_size=max_size)
-        except (OSError, EOFError) as exc:
+        except Exception as exc:  # OSError, EOFError, zlib.error, or Scrapy's size limit being exceeded
             raise ListingError(f"broken gzip: {exc}") from None
-        except Exception as exc:  # scrapy raises _DecompressionMaxSizeExceeded
-            raise ListingError(f"gzip: {exc}") from None
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
         remove_comments=True, remove_pis=True,
