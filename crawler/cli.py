@@ -17,7 +17,7 @@ from scrapy.settings import Settings
 from . import __version__
 from .dates import utc_now_iso
 from .extract import ExtractionError, extract_article
-from .items import RECORD_FIELDS, make_article
+from .items import Article, make_article
 from .profiles import ProfileError, SiteProfile, load_profiles
 from .urls import site_host
 
@@ -106,9 +106,7 @@ def cmd_crawl(args) -> int:
 
 # -- scrape ------------------------------------------------------------------------------------
 def error_record(target: str, message: str, site: str | None = None) -> dict:
-    record = dict.fromkeys(RECORD_FIELDS)
-    record.update(mirror_urls=[], authors=[], tags=[], site=site, source=target, error=message)
-    return record
+    return {**Article(id=None, site=site, url=None, source=target).record(), "error": message}
 
 
 def profile_for_url(url: str, profiles: dict[str, SiteProfile]) -> SiteProfile | None:

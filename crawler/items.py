@@ -8,6 +8,10 @@ from typing import Any
 from .profiles import SiteProfile
 from .urls import article_id, mirror_key, order_by_hosts
 
+# Version of the record schema (crawler/schema/article.schema.json); README "Article record" says what
+# a minor (additive) and a major (breaking) change may do.
+SCHEMA_VERSION = "1.0"
+
 
 @dataclass
 class Article:
@@ -29,6 +33,7 @@ class Article:
     content_hash: str | None = None
     fetched_at: str | None = None
     source: str | None = None
+    schema_version: str = SCHEMA_VERSION
 
     def record(self) -> dict[str, Any]:
         return asdict(self)

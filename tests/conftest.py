@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from crawler.farm import MirrorFarm, harbor_news
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SCHEMA = json.loads((resources.files("crawler") / "schema" / "article.schema.json").read_text())
 
 
 class FarmRun:
