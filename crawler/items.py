@@ -40,6 +40,7 @@ class Article:
 
 
 RECORD_FIELDS = tuple(f.name for f in fields(Article))
+LIST_FIELDS = tuple(f.name for f in fields(Article) if f.default_factory is list)
 
 
 def make_article(
