@@ -10,7 +10,6 @@ import tempfile
 import time
 from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -19,7 +18,7 @@ from . import __version__, export
 from .extract import ExtractionError, extract_article
 from .items import Article, make_article
 from .profiles import ProfileError, SiteProfile, load_profiles
-from .urls import site_host
+from .urls import profile_for_url
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -38,6 +37,8 @@ def load_settings(args, overrides: list[str] = ()) -> Settings:
         settings.set("NEWSMIRROR_STATE", args.state, "cmdline")
     if getattr(args, "quiet", False):
         settings.set("LOG_LEVEL", "WARNING", "cmdline")
+    if getattr(args, "record_warc", False):
+        settings.set("NEWSMIRROR_WARC", True, "cmdline")
     for override in overrides:
         name, sep, value = override.partition("=")
         if not sep or not name:
@@ -109,11 +110,6 @@ def error_record(target: str, message: str, site: str | None = None) -> dict:
     return {**Article(id=None, site=site, url=None, source=target).record(), "error": message}
 
 
-def profile_for_url(url: str, profiles: dict[str, SiteProfile]) -> SiteProfile | None:
-    host = urlsplit(url).hostname
-    return next((p for p in profiles.values() if site_host(host, p) is not None), None)
-
-
 def scrape_local(target: str, body: bytes, profile: SiteProfile | None, profiles: dict[str, SiteProfile]) -> dict:
     """Record of a local file or stdin: URL and site come from the page's canonical link, if any."""
     extracted = extract_article(body, "", profile)
@@ -127,6 +123,8 @@ def cmd_scrape(args) -> int:
     profiles = profiles_or_exit(args)
     if args.site and args.site not in profiles:
         raise CliError(f"unknown site {args.site!r}; known sites: {', '.join(sorted(profiles))}")
+    if not args.target and not args.warc:
+        raise CliError("nothing to scrape: give a TARGET or --warc FILE")
     forced = profiles[args.site] if args.site else None
     results: dict[int, dict | str] = {}
     remote: list[tuple[int, str, SiteProfile | None]] = []
@@ -157,14 +155,33 @@ def cmd_scrape(args) -> int:
             outcome = fetched.get(index, "no response (crawl stopped)")
             site = profile.id if profile else None
             results[index] = error_record(target, outcome, site) if isinstance(outcome, str) else outcome.record()
-    failed = 0
-    for index, target in enumerate(args.target):
-        record = results[index]
-        failed += "error" in record
-        if "error" in record:
-            print(f"newsmirror scrape: {record['error']}", file=sys.stderr)
-        print(json.dumps(record, ensure_ascii=False), flush=True)
+    failed = sum(print_record(results[index]) for index in range(len(args.target)))
+    for path in args.warc or []:
+        failed += scrape_warc(path, profiles, forced)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def print_record(record: dict) -> bool:
+    """Prints one scrape record on stdout (and its error on stderr); True when it is an error record."""
+    if "error" in record:
+        print(f"newsmirror scrape: {record['error']}", file=sys.stderr)
+    print(json.dumps(record, ensure_ascii=False), flush=True)
+    return "error" in record
+
+
+def scrape_warc(path: str, profiles: dict[str, SiteProfile], forced: SiteProfile | None) -> bool:
+    """Prints the record of every article page in a WARC; True when the WARC could not be read to its end."""
+    from .warc import WarcError, warc_articles
+
+    count = 0
+    try:
+        for article in warc_articles(path, profiles, forced):
+            print_record(article.record())
+            count += 1
+    except WarcError as exc:
+        return print_record(error_record(path, f"{exc} (after {count} articles)"))
+    print(f"newsmirror scrape: {count} articles from {path}", file=sys.stderr)
+    return False
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -296,13 +313,19 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--output", metavar="DIR", help="output directory (default: output)")
     crawl.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
     crawl.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    crawl.add_argument("--warc", dest="record_warc", action="store_true",
+                       help="also archive every response downloaded, with its request, to OUTPUT/<site>/<run-id>.warc.gz "
+                       "(same as -s NEWSMIRROR_WARC=True); `newsmirror scrape --warc FILE` re-extracts it offline")
     add_scrapy_settings(crawl)
 
     scrape = add("scrape", cmd_scrape, "extract articles from URLs, files or stdin",
                  "Extract each TARGET (a URL, a local HTML file, or - for standard input) and print one JSON record "
                  "per target, in order. A failed target prints a record with an 'error' field; the exit status is "
                  "then 1.")
-    scrape.add_argument("target", nargs="+", metavar="TARGET")
+    scrape.add_argument("target", nargs="*", metavar="TARGET")
+    scrape.add_argument("--warc", action="append", metavar="FILE",
+                        help="also re-extract every article page archived in this WARC file (repeatable), offline; "
+                        "its records follow those of the targets")
     scrape.add_argument("--site", metavar="SITE", help="use this site's profile (default: by the URL's host)")
     scrape.add_argument("--sites", action="append", metavar="FILE", help="extra site profiles (TOML), repeatable")
     scrape.add_argument("-v", "--verbose", action="store_true", help="show Scrapy's log while fetching")

@@ -43,6 +43,11 @@ RECORD_FIELDS = tuple(f.name for f in fields(Article))
 LIST_FIELDS = tuple(f.name for f in fields(Article) if f.default_factory is list)
 
 
+def with_listing_dates(extracted: dict[str, Any], published: str | None, modified: str | None) -> dict[str, Any]:
+    """The extracted fields with the dates a feed or sitemap gave for the article where the page has none."""
+    return {**extracted, "published": extracted["published"] or published, "modified": extracted["modified"] or modified}
+
+
 def make_article(
     extracted: dict[str, Any], profile: SiteProfile | None, urls: list[str], source: str, fetched_at: str | None,
     key: str | None = None,

@@ -10,7 +10,8 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.MirrorAwareRequestFingerprinter"
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.HostStatsMiddleware": 950}
+# WarcRecorder (off unless NEWSMIRROR_WARC) sits next to the downloader: it sees what came over the wire.
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.HostStatsMiddleware": 950, "crawler.warc.WarcRecorder": 960}
 EXTENSIONS = {"crawler.extensions.OneLineDownloadErrors": 0}
 ITEM_PIPELINES = {
     "crawler.pipelines.EmittedArticleFilter": 100,
@@ -34,4 +35,5 @@ RETRY_TIMES = 2
 NEWSMIRROR_OUTPUT = "output"  # run files go to <output>/<site>/<run-id>.jsonl
 NEWSMIRROR_STATE = None  # SQLite state file; default <output>/state.sqlite3
 NEWSMIRROR_SITES_FILES = []  # extra site profile files (TOML), after the built-in ones
+NEWSMIRROR_WARC = False  # archive every response to <output>/<site>/<run-id>.warc.gz (crawl --warc)
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles

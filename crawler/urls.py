@@ -54,6 +54,12 @@ def site_host(host: str | None, profile: SiteProfile) -> str | None:
     return None
 
 
+def profile_for_url(url: str, profiles: dict[str, SiteProfile]) -> SiteProfile | None:
+    """The profile of the site whose host serves ``url``, if any."""
+    host = urlsplit(url).hostname
+    return next((p for p in profiles.values() if site_host(host, p) is not None), None)
+
+
 def path_and_query(url: str) -> str:
     """Path plus sorted query without tracking parameters: the part of a URL that all mirrors share."""
     parts = urlsplit(url)
