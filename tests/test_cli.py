@@ -14,7 +14,7 @@ PRESSTV_PAGE = FIXTURES / "presstv-article.html"
 
 @pytest.mark.parametrize("command,words", [
     ([], b"crawl"), (["crawl"], b"incremental"), (["scrape"], b"standard input"), (["sites"], b"validat"),
-    (["demo"], b"offline"),
+    (["demo"], b"offline"), (["export"], b"latest revision"), (["crawl"], b"warc.gz"), (["scrape"], b"WARC"),
 ])
 def test_help_explains_each_command(tmp_path, command, words):
     result = run_cli(*command, "--help", cwd=tmp_path)
