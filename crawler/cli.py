@@ -1,4 +1,4 @@
-"""The ``newsmirror`` command line: crawl, scrape, sites and demo (see ``newsmirror --help``)."""
+"""The ``newsmirror`` command line: crawl, scrape, export, sites and demo (see ``newsmirror --help``)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from . import __version__
-from .dates import utc_now_iso
+from . import __version__, export
 from .extract import ExtractionError, extract_article
-from .items import RECORD_FIELDS, make_article
+from .items import Article, make_article
 from .profiles import ProfileError, SiteProfile, load_profiles
 from .urls import SiteIndex
 
@@ -37,6 +37,8 @@ def load_settings(args, overrides: list[str] = ()) -> Settings:
         settings.set("NEWSMIRROR_STATE", args.state, "cmdline")
     if getattr(args, "quiet", False):
         settings.set("LOG_LEVEL", "WARNING", "cmdline")
+    if getattr(args, "record_warc", False):
+        settings.set("NEWSMIRROR_WARC", True, "cmdline")
     for override in overrides:
         name, sep, value = override.partition("=")
         if not sep or not name:
@@ -106,9 +108,7 @@ def cmd_crawl(args) -> int:
 
 # -- scrape ------------------------------------------------------------------------------------
 def error_record(target: str, message: str, site: str | None = None) -> dict:
-    record = dict.fromkeys(RECORD_FIELDS)
-    record.update(mirror_urls=[], authors=[], tags=[], site=site, source=target, error=message)
-    return record
+    return {**Article(id=None, site=site, url=None, source=target).record(), "error": message}
 
 
 def scrape_local(target: str, body: bytes, profile: SiteProfile | None, sites: SiteIndex) -> dict:
@@ -124,6 +124,8 @@ def cmd_scrape(args) -> int:
     profiles = profiles_or_exit(args)
     if args.site and args.site not in profiles:
         raise CliError(f"unknown site {args.site!r}; known sites: {', '.join(sorted(profiles))}")
+    if not args.target and not args.warc:
+        raise CliError("nothing to scrape: give a TARGET or --warc FILE")
     forced = profiles[args.site] if args.site else None
     sites = SiteIndex(profiles.values())
     results: dict[int, dict | str] = {}
@@ -155,14 +157,97 @@ def cmd_scrape(args) -> int:
             outcome = fetched.get(index, "no response (crawl stopped)")
             site = profile.id if profile else None
             results[index] = error_record(target, outcome, site) if isinstance(outcome, str) else outcome.record()
-    failed = 0
-    for index, target in enumerate(args.target):
-        record = results[index]
-        failed += "error" in record
-        if "error" in record:
-            print(f"newsmirror scrape: {record['error']}", file=sys.stderr)
-        print(json.dumps(record, ensure_ascii=False), flush=True)
+    failed = sum(print_record(results[index]) for index in range(len(args.target)))
+    for path in args.warc or []:
+        failed += scrape_warc(path, profiles, forced)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def print_record(record: dict) -> bool:
+    """Prints one scrape record on stdout (and its error on stderr); True when it is an error record."""
+    if "error" in record:
+        print(f"newsmirror scrape: {record['error']}", file=sys.stderr)
+    print(json.dumps(record, ensure_ascii=False), flush=True)
+    return "error" in record
+
+
+def scrape_warc(path: str, profiles: dict[str, SiteProfile], forced: SiteProfile | None) -> bool:
+    """Prints the record of every article page in a WARC; True when the WARC could not be read to its end."""
+    from .warc import WarcError, warc_articles
+
+    count = 0
+    try:
+        for article in warc_articles(path, profiles, forced):
+            print_record(article.record())
+            count += 1
+    except WarcError as exc:
+        return print_record(error_record(path, f"{exc} (after {count} articles)"))
+    print(f"newsmirror scrape: {count} articles from {path}", file=sys.stderr)
+    return False
+
+
+# -- export ------------------------------------------------------------------------------------
+def export_bound(option: str, text: str | None, end_of_day: bool = False):
+    try:
+        return export.parse_bound(text, end_of_day) if text else None
+    except export.ExportConfigError as exc:
+        raise CliError(f"{option}: {exc}") from None
+
+
+@contextmanager
+def export_sink(path: str | None, fmt: str):
+    """The output stream: an atomically written file, or standard output."""
+    if path is None:
+        if fmt == "parquet" and sys.stdout.isatty():
+            raise CliError("Parquet is binary: write it to a file with -o FILE, or redirect standard output")
+        yield sys.stdout.buffer
+        return
+    with export.atomic_file(Path(path)) as stream:
+        yield stream
+
+
+def cmd_export(args) -> int:
+    profiles = profiles_or_exit(args)
+    settings = load_settings(args)
+    output = Path(settings.get("NEWSMIRROR_OUTPUT"))
+    state_path = Path(settings.get("NEWSMIRROR_STATE") or output / "state.sqlite3")
+    since, until = export_bound("--since", args.since), export_bound("--until", args.until, end_of_day=True)
+    if args.format == "parquet":
+        try:
+            export.pyarrow_modules()
+        except export.ExportConfigError as exc:
+            raise CliError(str(exc)) from None
+    if args.state and not state_path.is_file():
+        raise CliError(f"--state {args.state}: no such state file")
+    if args.o and not Path(args.o).parent.is_dir():
+        raise CliError(f"-o {args.o}: no such directory {Path(args.o).parent}")
+
+    def warn(message: str) -> None:
+        print(f"newsmirror export: warning: {message}", file=sys.stderr)
+
+    files = export.run_files(output, args.site)
+    if not files:
+        where = output / (args.site or "*")
+        print(f"newsmirror export: nothing to export: no run files {where}/*.jsonl (run `newsmirror crawl` first)",
+              file=sys.stderr)
+        return EXIT_FAILED
+    if not state_path.is_file():
+        warn(f"no state file {state_path}: mirror_urls are those the run files hold")
+    try:
+        state = export.state_open(state_path)
+        with nullcontext() if state is None else closing(state):
+            total, records = export.dataset(files, state, profiles, warn)
+            with export_sink(args.o, args.format) as stream:
+                written = export.write_records(
+                    records, export.WRITERS[args.format](stream), export.Progress(sys.stderr, total),
+                    lambda record: export.in_window(record, args.site, since, until),
+                )
+    except export.ExportError as exc:
+        print(f"newsmirror export: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"newsmirror export: {written} of {total} articles from {len(files)} run files -> "
+          f"{args.o or 'standard output'} ({args.format})", file=sys.stderr)
+    return EXIT_OK
 
 
 # -- sites -------------------------------------------------------------------------------------
@@ -230,17 +315,44 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--output", metavar="DIR", help="output directory (default: output)")
     crawl.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
     crawl.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    crawl.add_argument("--warc", dest="record_warc", action="store_true",
+                       help="also archive every response downloaded, with its request, to OUTPUT/<site>/<run-id>.warc.gz "
+                       "(same as -s NEWSMIRROR_WARC=True); `newsmirror scrape --warc FILE` re-extracts it offline")
     add_scrapy_settings(crawl)
 
     scrape = add("scrape", cmd_scrape, "extract articles from URLs, files or stdin",
                  "Extract each TARGET (a URL, a local HTML file, or - for standard input) and print one JSON record "
                  "per target, in order. A failed target prints a record with an 'error' field; the exit status is "
                  "then 1.")
-    scrape.add_argument("target", nargs="+", metavar="TARGET")
+    scrape.add_argument("target", nargs="*", metavar="TARGET")
+    scrape.add_argument("--warc", action="append", metavar="FILE",
+                        help="also re-extract every article page archived in this WARC file (repeatable), offline; "
+                        "its records follow those of the targets")
     scrape.add_argument("--site", metavar="SITE", help="use this site's profile (default: by the URL's host)")
     scrape.add_argument("--sites", action="append", metavar="FILE", help="extra site profiles (TOML), repeatable")
     scrape.add_argument("-v", "--verbose", action="store_true", help="show Scrapy's log while fetching")
     add_scrapy_settings(scrape)
+
+    export_cmd = add("export", cmd_export, "write the merged dataset (JSONL, CSV or Parquet)",
+                     "Merge every run file under OUTPUT into the dataset: exactly one record per article across all "
+                     "runs (its latest revision), mirror_urls completed with every URL later runs saw it at, in the "
+                     "current schema version. Exit status 1 when there is nothing to export or a run file is corrupt.")
+    export_cmd.add_argument("--output", metavar="DIR", help="output directory the crawls wrote (default: output)")
+    export_cmd.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
+    export_cmd.add_argument("--sites", action="append", metavar="FILE",
+                            help="extra site profiles (TOML), repeatable: their host order puts primary URLs first")
+    export_cmd.add_argument("--format", choices=export.FORMATS, default="jsonl",
+                            help="jsonl (default); csv: RFC 4180, list fields as JSON arrays, null as an empty cell; "
+                            "parquet: needs pip install 'newsmirror[parquet]'")
+    export_cmd.add_argument("-o", metavar="FILE",
+                            help="write to FILE, atomically (it appears only complete); default: standard output")
+    export_cmd.add_argument("--site", metavar="SITE", help="only this site's articles")
+    export_cmd.add_argument("--since", metavar="DATE",
+                            help="only articles published (else fetched) at or after DATE: YYYY-MM-DD or ISO 8601, UTC "
+                            "unless it has an offset")
+    export_cmd.add_argument("--until", metavar="DATE",
+                            help="only articles published (else fetched) at or before DATE (a bare date includes its "
+                            "whole day)")
 
     sites = add("sites", cmd_sites, "list and validate site profiles",
                 "List the built-in site profiles and those of --sites files, validating every one.")

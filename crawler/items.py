@@ -10,6 +10,10 @@ from urllib.parse import urlsplit
 
 from .urls import article_id, mirror_key, order_by_hosts, strip_tracking
 
+# Version of the record schema (crawler/schema/article.schema.json); README "Article record" says what
+# a minor (additive) and a major (breaking) change may do.
+SCHEMA_VERSION = "1.0"
+
 
 @dataclass
 class Article:
@@ -31,12 +35,19 @@ class Article:
     content_hash: str | None = None
     fetched_at: str | None = None
     source: str | None = None
+    schema_version: str = SCHEMA_VERSION
 
     def record(self) -> dict[str, Any]:
         return asdict(self)
 
 
 RECORD_FIELDS = tuple(f.name for f in fields(Article))
+LIST_FIELDS = tuple(f.name for f in fields(Article) if f.default_factory is list)
+
+
+def with_listing_dates(extracted: dict[str, Any], published: str | None, modified: str | None) -> dict[str, Any]:
+    """The extracted fields with the dates a feed or sitemap gave for the article where the page has none."""
+    return {**extracted, "published": extracted["published"] or published, "modified": extracted["modified"] or modified}
 
 
 def make_article(

@@ -15,6 +15,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.MirrorFailoverMiddleware": 540,  # sees responses after retries (550) and redirects (600)
     "crawler.middlewares.OffsiteRedirectMiddleware": 650,  # sees a redirect before RedirectMiddleware (600)
     "crawler.middlewares.HostStatsMiddleware": 950,
+    # WarcRecorder (off unless NEWSMIRROR_WARC) sits next to the downloader: it sees what came over the wire.
+    "crawler.warc.WarcRecorder": 960,
 }
 EXTENSIONS = {"crawler.extensions.OneLineDownloadErrors": 0}
 ITEM_PIPELINES = {
@@ -42,4 +44,5 @@ NEWSMIRROR_SITES_FILES = []  # extra site profile files (TOML), after the built-
 NEWSMIRROR_CIRCUIT_FAILURES = 3  # consecutive failures that open a host's circuit
 NEWSMIRROR_CIRCUIT_COOLDOWN = 60.0  # seconds a host with an open circuit is skipped before a probe
 NEWSMIRROR_NEAR_DUPLICATE = 0.5  # Jaccard similarity of word 3-shingles above which two texts are one article
+NEWSMIRROR_WARC = False  # archive every response to <output>/<site>/<run-id>.warc.gz (crawl --warc)
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles

@@ -2,16 +2,19 @@
 
 import json
 
+import jsonschema
 import pytest
 
-from .conftest import FIXTURES, run_cli
+from crawler.items import RECORD_FIELDS, SCHEMA_VERSION
+
+from .conftest import FIXTURES, SCHEMA, run_cli
 
 PRESSTV_PAGE = FIXTURES / "presstv-article.html"
 
 
 @pytest.mark.parametrize("command,words", [
     ([], b"crawl"), (["crawl"], b"incremental"), (["scrape"], b"standard input"), (["sites"], b"validat"),
-    (["demo"], b"offline"),
+    (["demo"], b"offline"), (["export"], b"latest revision"), (["crawl"], b"warc.gz"), (["scrape"], b"WARC"),
 ])
 def test_help_explains_each_command(tmp_path, command, words):
     result = run_cli(*command, "--help", cwd=tmp_path)
@@ -37,6 +40,17 @@ def test_scrape_local_file_and_stdin_in_order(tmp_path):
     assert "No such file" in missing["error"] and missing["title"] is None
     assert result.returncode == 1
     assert b"cannot read" in result.stderr and b"Traceback" not in result.stderr
+    for record in lines:  # error records too: every schema field, schema_version set
+        jsonschema.validate(record, SCHEMA)
+        assert list(record)[:len(RECORD_FIELDS)] == list(RECORD_FIELDS)
+        assert record["schema_version"] == SCHEMA_VERSION
+
+
+def test_schema_file_accepts_the_current_schema_version():
+    record = {**json.loads(run_cli("scrape", str(PRESSTV_PAGE), cwd=FIXTURES).stdout), "schema_version": "2.0"}
+    with pytest.raises(jsonschema.ValidationError, match="schema_version|2.0"):
+        jsonschema.validate(record, SCHEMA)  # a major version is a new schema file
+    jsonschema.validate({**record, "schema_version": SCHEMA_VERSION}, SCHEMA)
 
 
 def test_scrape_of_binary_file_is_an_error_record(tmp_path):

@@ -1,10 +1,8 @@
 """End-to-end crawls of the mirror farm through its proxy, as a user behind a proxy would run them."""
 
-import json
 import subprocess
 import sys
 from collections import Counter
-from importlib import resources
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -12,9 +10,7 @@ import pytest
 
 from crawler.items import RECORD_FIELDS
 
-from .conftest import ROOT
-
-SCHEMA = json.loads((resources.files("crawler") / "schema" / "article.schema.json").read_text())
+from .conftest import ROOT, SCHEMA
 
 
 def article_requests(farm_run):

@@ -16,7 +16,7 @@ from ..dates import utc_now_iso
 from ..fingerprint import PER_HOST
 from ..failures import failure_reason
 from ..extract import ExtractionError, extract_article
-from ..items import make_article
+from ..items import make_article, with_listing_dates
 from ..listings import ListingError, is_xml_listing, parse_xml_listing
 from ..profiles import SiteProfile, profiles_from_settings
 from ..state import CrawlState
@@ -225,9 +225,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("%s: skipped page %s: no article text found", host, response.url)
             self.crawler.stats.inc_value("newsmirror/pages/skipped")
             return
-        listed_published, listed_modified = self.listing_dates.get(key, (None, None))
-        extracted["published"] = extracted["published"] or listed_published
-        extracted["modified"] = extracted["modified"] or listed_modified
+        extracted = with_listing_dates(extracted, *self.listing_dates.get(key, (None, None)))
         fetched = self.on_site(response.url) or response.url
         identity = self.identity_key(key, fetched, extracted["canonical_url"])
         yield make_article(extracted, self.profile, [*self.found_urls.get(key, []), fetched], response.url,
