@@ -281,9 +281,18 @@ def cmd_demo(args) -> int:
               f"{down} refuses connections", file=sys.stderr)
         args.sites = [str(profile_file)]
         status = run_crawl([site.id], load_settings(args, args.set), profiles_or_exit(args))
+        dataset = output / "dataset.jsonl"
+        if status == EXIT_OK:
+            status = cmd_export(argparse.Namespace(
+                sites=args.sites, output=str(output), state=None, format="jsonl", o=str(dataset), site=None,
+                since=None, until=None,
+            ))
     runs = sorted((output / site.id).glob("*.jsonl"))
     if runs:
-        print(f"demo: articles of this run in {runs[-1]}; state in {output / 'state.sqlite3'}", file=sys.stderr)
+        print(f"demo: run files in {output / site.id}/ (newest {runs[-1].name}); state in {output / 'state.sqlite3'}",
+              file=sys.stderr)
+    if status == EXIT_OK:
+        print(f"demo: the merged dataset, one record per article: {dataset}", file=sys.stderr)
     return status
 
 
@@ -378,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"newsmirror {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `newsmirror export | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -104,5 +104,7 @@ def test_demo_crawls_the_farm_with_one_host_down(tmp_path):
     runs = list((tmp_path / "demo" / "harbor").glob("*.jsonl"))
     records = [json.loads(line) for line in runs[0].read_text().splitlines()]
     assert len(records) == 40 and len({r["id"] for r in records}) == 40
+    dataset = [json.loads(line) for line in (tmp_path / "demo" / "dataset.jsonl").read_text().splitlines()]
+    assert sorted(r["id"] for r in dataset) == sorted(r["id"] for r in records)
     assert "www.harbornews.tv: connection closed without a response" in log
     assert "2/3 hosts answered (down: www.harbornews.tv (connection closed without a response))" in log and (tmp_path / "demo" / "state.sqlite3").exists()
