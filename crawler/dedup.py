@@ -38,13 +38,10 @@ class MinHasher:
         return (products & _MASK32).min(axis=1).astype(np.uint32)
 
     def band_keys(self, signature: np.ndarray) -> list[int]:
-        """One signed 64-bit key per band (band index in the high bits), for an SQLite index."""
-        keys = []
-        for band in range(self.bands):
-            chunk = signature[band * self.rows:(band + 1) * self.rows].tobytes()
-            value = zlib.crc32(chunk) | (band << 32)
-            keys.append(value)
-        return keys
+        """One 32-bit key per band (CRC-32 of the band's values, seeded by the band's index, so that equal
+        values in different bands do not collide), compact in an SQLite index."""
+        rows = signature.reshape(self.bands, self.rows)
+        return [zlib.crc32(rows[band].tobytes(), band * 0x9E3779B1 & 0xFFFFFFFF) for band in range(self.bands)]
 
 
 def tokens(text: str) -> list[str]:

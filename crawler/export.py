@@ -17,7 +17,7 @@ from datetime import datetime, time as day_time, timezone
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
-from .items import LIST_FIELDS, RECORD_FIELDS, Article
+from .items import INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, Article
 from .profiles import SiteProfile
 from .urls import order_by_hosts
 
@@ -221,15 +221,19 @@ def pyarrow_modules():
 
 
 class ParquetWriter:
-    """Apache Parquet (pyarrow): string columns, list fields as lists of strings, row groups of ``batch``."""
+    """Apache Parquet (pyarrow): string columns, list fields as lists of strings, integers as int64, row groups of
+    ``batch``."""
 
     def __init__(self, stream: BinaryIO, batch: int = 1000):
         self.pa, parquet = pyarrow_modules()
-        self.schema = self.pa.schema([
-            (name, self.pa.list_(self.pa.string()) if name in LIST_FIELDS else self.pa.string()) for name in RECORD_FIELDS
-        ])
+        self.schema = self.pa.schema([(name, self.column_type(name)) for name in RECORD_FIELDS])
         self.file = parquet.ParquetWriter(stream, self.schema)
         self.batch, self.rows = batch, []
+
+    def column_type(self, name: str):
+        if name in LIST_FIELDS:
+            return self.pa.list_(self.pa.string())
+        return self.pa.int64() if name in INTEGER_FIELDS else self.pa.string()
 
     def write(self, record: dict) -> None:
         self.rows.append(record)

@@ -12,7 +12,7 @@ from .urls import article_id, mirror_key, order_by_hosts, strip_tracking
 
 # Version of the record schema (crawler/schema/article.schema.json); README "Article record" says what
 # a minor (additive) and a major (breaking) change may do.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Article:
     content_hash: str | None = None
     fetched_at: str | None = None
     source: str | None = None
+    revision: int = 1
     schema_version: str = SCHEMA_VERSION
 
     def record(self) -> dict[str, Any]:
@@ -43,6 +44,7 @@ class Article:
 
 RECORD_FIELDS = tuple(f.name for f in fields(Article))
 LIST_FIELDS = tuple(f.name for f in fields(Article) if f.default_factory is list)
+INTEGER_FIELDS = tuple(f.name for f in fields(Article) if f.type in ("int", int))
 
 
 def with_listing_dates(extracted: dict[str, Any], published: str | None, modified: str | None) -> dict[str, Any]:

@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS articles (
     id TEXT NOT NULL UNIQUE,
     site TEXT NOT NULL,
     hash64 INTEGER,
-    run_id TEXT NOT NULL
+    revision INTEGER NOT NULL DEFAULT 1,
+    published TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles (site, hash64);
 CREATE TABLE IF NOT EXISTS lsh_bands (
@@ -90,8 +91,9 @@ class CrawlState:
             return row[0], "text"
         marks = ",".join("?" * len(printed.band_keys))
         candidates = self.db.execute(
-            f"SELECT DISTINCT a.num, a.id, t.text FROM lsh_bands b JOIN articles a ON a.num = b.num "
-            f"JOIN article_texts t ON t.num = a.num WHERE b.band IN ({marks}) AND a.site = ?",
+            # CROSS JOIN keeps SQLite from scanning a site's articles: probe the band index first
+            f"SELECT DISTINCT a.num, a.id, t.text FROM lsh_bands b CROSS JOIN articles a CROSS JOIN article_texts t "
+            f"WHERE b.band IN ({marks}) AND a.num = b.num AND t.num = a.num AND a.site = ?",
             (*printed.band_keys, site),
         ).fetchall()
         best: tuple[float, str] | None = None
@@ -110,8 +112,8 @@ class CrawlState:
         with self.db:
             self.db.execute("BEGIN")
             cursor = self.db.execute(
-                "INSERT OR IGNORE INTO articles (id, site, hash64, run_id) VALUES (?, ?, ?, ?)",
-                (record["id"], record["site"], hash64(record["content_hash"]), run_id),
+                "INSERT OR IGNORE INTO articles (id, site, hash64, published) VALUES (?, ?, ?, ?)",
+                (record["id"], record["site"], hash64(record["content_hash"]), record.get("published")),
             )
             if cursor.rowcount and printed is not None:
                 num = cursor.lastrowid

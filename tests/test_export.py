@@ -16,7 +16,7 @@ import pytest
 
 from crawler.export import atomic_file
 from crawler.farm import MirrorFarm, harbor_news, make_articles
-from crawler.items import LIST_FIELDS, RECORD_FIELDS, SCHEMA_VERSION
+from crawler.items import INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, SCHEMA_VERSION
 
 from .conftest import SCHEMA, FarmRun, run_cli
 
@@ -108,7 +108,8 @@ def decode_csv(data: bytes) -> list[dict]:
     """CSV rows back to records by the documented rules: list fields are JSON arrays, an empty cell is null."""
     rows = csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""))
     assert rows.fieldnames == list(RECORD_FIELDS)
-    return [{k: json.loads(v) if k in LIST_FIELDS else (v or None) for k, v in row.items()} for row in rows]
+    return [{k: json.loads(v) if k in LIST_FIELDS else int(v) if k in INTEGER_FIELDS else (v or None)
+             for k, v in row.items()} for row in rows]
 
 
 def test_jsonl_and_csv_hold_the_same_valid_records(crawled, tmp_path):
