@@ -6,10 +6,13 @@ import json
 
 from scrapy.exceptions import DropItem
 
+from .state import hash64
+
 
 class DuplicateArticleFilter:
     """Drops an article that this run or an earlier one already emitted — the same id (mirror key or
-    canonical link), the same clean text, or a near-identical text — and records its URLs there."""
+    canonical link), the same clean text, or a near-identical text — and records its URLs there. An
+    article fetched again whose text changed passes as its next revision."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -24,6 +27,12 @@ class DuplicateArticleFilter:
         if match is None:
             return item
         original, layer = match
+        if layer == "id":
+            stored_hash, revision, _, _ = state.revision_of(item.id)
+            if stored_hash != hash64(item.content_hash):  # fetched again and its text changed: a new revision
+                item.revision = revision + 1
+                self.crawler.stats.inc_value("newsmirror/articles/revised")
+                return item
         state.record_urls(original, item.mirror_urls)
         self.crawler.stats.inc_value("newsmirror/articles/duplicate")
         self.crawler.stats.inc_value(f"newsmirror/articles/duplicate/{layer}")

@@ -45,4 +45,5 @@ NEWSMIRROR_CIRCUIT_FAILURES = 3  # consecutive failures that open a host's circu
 NEWSMIRROR_CIRCUIT_COOLDOWN = 60.0  # seconds a host with an open circuit is skipped before a probe
 NEWSMIRROR_NEAR_DUPLICATE = 0.5  # Jaccard similarity of word 3-shingles above which two texts are one article
 NEWSMIRROR_WARC = False  # archive every response to <output>/<site>/<run-id>.warc.gz (crawl --warc)
+NEWSMIRROR_UPDATE_WINDOW = 48  # hours: younger articles are fetched again each run (a changed text is a new revision)
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles

@@ -20,7 +20,13 @@ CREATE TABLE IF NOT EXISTS articles (
     site TEXT NOT NULL,
     hash64 INTEGER,
     revision INTEGER NOT NULL DEFAULT 1,
-    published TEXT
+    published TEXT,
+    modified TEXT
+);
+CREATE TABLE IF NOT EXISTS listing_validators (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles (site, hash64);
 CREATE TABLE IF NOT EXISTS lsh_bands (
@@ -107,21 +113,50 @@ class CrawlState:
     def record_urls(self, article_id: str, urls) -> None:
         self.db.executemany("INSERT OR IGNORE INTO mirror_urls (id, url) VALUES (?, ?)", [(article_id, u) for u in urls])
 
+    def revision_of(self, article_id: str) -> tuple[int | None, int, str | None, str | None] | None:
+        """(hash64 of its text, revision, published, modified) of an emitted article, or None."""
+        return self.db.execute(
+            "SELECT hash64, revision, published, modified FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+
     def mark_emitted(self, record: dict, run_id: str, printed: ContentPrint | None) -> None:
-        """Commit one emitted article (id, URLs, content print) in one transaction."""
+        """Commit one emitted article — or a new revision of one — with its URLs and content print,
+        in one transaction."""
+        revision = record.get("revision") or 1
         with self.db:
             self.db.execute("BEGIN")
-            cursor = self.db.execute(
-                "INSERT OR IGNORE INTO articles (id, site, hash64, published) VALUES (?, ?, ?, ?)",
-                (record["id"], record["site"], hash64(record["content_hash"]), record.get("published")),
-            )
-            if cursor.rowcount and printed is not None:
-                num = cursor.lastrowid
+            row = self.db.execute("SELECT num FROM articles WHERE id = ?", (record["id"],)).fetchone()
+            if row is None:
+                num = self.db.execute(
+                    "INSERT INTO articles (id, site, hash64, revision, published, modified) VALUES (?, ?, ?, ?, ?, ?)",
+                    (record["id"], record["site"], hash64(record["content_hash"]), revision, record.get("published"),
+                     record.get("modified")),
+                ).lastrowid
+            elif revision > 1:
+                num = row[0]
+                self.db.execute(
+                    "UPDATE articles SET hash64 = ?, revision = ?, published = ?, modified = ? WHERE num = ?",
+                    (hash64(record["content_hash"]), revision, record.get("published"), record.get("modified"), num),
+                )
+            else:
+                num = None
+            if num is not None and printed is not None:
                 self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)",
                                     [(band, num) for band in printed.band_keys])
-                self.db.execute("INSERT INTO article_texts (num, text) VALUES (?, ?)",
+                self.db.execute("INSERT OR REPLACE INTO article_texts (num, text) VALUES (?, ?)",
                                 (num, zlib.compress(record["text"].encode("utf-8"), 6)))
             self.record_urls(record["id"], record["mirror_urls"])
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) a feed or sitemap answered with when it was last read in full."""
+        row = self.db.execute("SELECT etag, last_modified FROM listing_validators WHERE url = ?", (url,)).fetchone()
+        return row or (None, None)
+
+    def save_validators(self, validators: dict[str, tuple[str | None, str | None]]) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO listing_validators (url, etag, last_modified) VALUES (?, ?, ?)",
+                                [(url, etag, modified) for url, (etag, modified) in validators.items()])
 
     def urls_of(self, article_id: str) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT url FROM mirror_urls WHERE id = ? ORDER BY rowid", (article_id,))]

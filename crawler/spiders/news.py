@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -19,12 +19,19 @@ from ..extract import ExtractionError, extract_article
 from ..items import make_article, with_listing_dates
 from ..listings import ListingError, is_xml_listing, parse_xml_listing
 from ..profiles import SiteProfile, profiles_from_settings
+from ..locking import CrawlBusy, SiteLock
 from ..state import CrawlState
 from ..urls import article_id, mirror_key, order_by_hosts, site_host, strip_tracking
 
 LISTING_PRIORITY = 100
 ARTICLE_PRIORITY = 0
 PAGE_NUMBER = re.compile(r"^/?\d{1,4}/?$")
+
+
+def as_utc(iso: str) -> datetime:
+    """An ISO 8601 date or time as an aware UTC datetime (no offset given: UTC)."""
+    moment = datetime.fromisoformat(iso)
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def new_run_id() -> str:
@@ -71,10 +78,17 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = list(profile.hosts)
         self.output_dir = Path(settings.get("NEWSMIRROR_OUTPUT") or "output")
         self.run_id = settings.get("NEWSMIRROR_RUN_ID") or new_run_id()
-        self.state = CrawlState(
-            settings.get("NEWSMIRROR_STATE") or self.output_dir / "state.sqlite3",
-            near_duplicate=settings.getfloat("NEWSMIRROR_NEAR_DUPLICATE", 0.5),
-        )
+        state_path = settings.get("NEWSMIRROR_STATE") or self.output_dir / "state.sqlite3"
+        self.lock = None
+        if not settings.getbool("NEWSMIRROR_LOCK_HELD"):  # `newsmirror crawl` takes the lock itself
+            try:
+                self.lock = SiteLock(state_path, profile.id).acquire()
+            except CrawlBusy as exc:
+                raise UsageError(f"{profile.id}: {exc}") from None
+        self.state = CrawlState(state_path, near_duplicate=settings.getfloat("NEWSMIRROR_NEAR_DUPLICATE", 0.5))
+        self.update_window = timedelta(hours=settings.getfloat("NEWSMIRROR_UPDATE_WINDOW", 48))
+        self.fresh_validators: dict[str, tuple[str | None, str | None]] = {}
+        self.article_failures = 0
         recovered = self.state.recover_interrupted_runs(profile.id, self.output_dir / profile.id)
         if recovered:
             self.logger.warning("recovered %d articles written by an interrupted run", recovered)
@@ -86,8 +100,13 @@ class NewsSpider(scrapy.Spider):
         self.state.start_run(self.run_id, profile.id, utc_now_iso())
 
     def closed(self, reason: str) -> None:
+        if reason == "finished" and not self.article_failures:
+            # a feed answered "not modified" next time lists nothing this run missed; after failures, it might
+            self.state.save_validators(self.fresh_validators)
         self.state.finish_run(self.run_id, utc_now_iso(), reason)
         self.state.close()
+        if self.lock is not None:
+            self.lock.release()
 
     # -- requests --------------------------------------------------------------------------------
     async def start(self):
@@ -98,10 +117,14 @@ class NewsSpider(scrapy.Spider):
                 yield self.listing_request(url)
 
     def listing_request(self, url: str, hops: int = 0, root: str | None = None) -> scrapy.Request:
-        """A feed, sitemap or listing page: fetched on every host, so its identity keeps the host."""
+        """A feed, sitemap or listing page: fetched on every host, so its identity keeps the host; asked
+        conditionally (ETag, Last-Modified) when an earlier complete run read it."""
+        etag, last_modified = self.state.validators(url)
+        headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
         return scrapy.Request(
-            url, callback=self.parse_listing, errback=self.on_failure, priority=LISTING_PRIORITY,
-            meta={"hops": hops, "listing_root": root or urlsplit(url).path, PER_HOST: True},
+            url, callback=self.parse_listing, errback=self.on_failure, priority=LISTING_PRIORITY, headers=headers,
+            meta={"hops": hops, "listing_root": root or urlsplit(url).path, PER_HOST: True,
+                  "handle_httpstatus_list": [304]},
         )
 
     def on_site(self, url: str) -> str | None:
@@ -127,12 +150,30 @@ class NewsSpider(scrapy.Spider):
         if published or modified:
             self.listing_dates[key] = (published, modified)
         identity = article_id(key)
-        if self.state.is_emitted(identity):
+        emitted = self.state.revision_of(identity)
+        if emitted is not None:
             self.state.record_urls(identity, [clean])
-            if first_sighting:
+            if not first_sighting or key in self.pending:
+                return
+            if self.may_have_changed(emitted, modified):
+                self.crawler.stats.inc_value("newsmirror/articles/rechecked")
+            else:
                 self.crawler.stats.inc_value("newsmirror/articles/known")
-            return
+                return
         self.pending.setdefault(key)
+
+    def may_have_changed(self, emitted: tuple, listed_modified: str | None) -> bool:
+        """Whether an emitted article is worth fetching again: a feed or sitemap gives it a newer date than
+        the one it had, or it is younger than the update window (news gets edited)."""
+        _, _, published, modified = emitted
+        last_known = max(filter(None, (published, modified)), default=None)
+        if listed_modified and last_known:
+            if len(listed_modified) == 10:  # a bare date (sitemap lastmod): compare days, in the page's own zone
+                if listed_modified > last_known[:10]:
+                    return True
+            elif as_utc(listed_modified) > as_utc(last_known):
+                return True
+        return bool(published) and datetime.now(timezone.utc) - as_utc(published) < self.update_window
 
     def fetch_pending_articles(self) -> None:
         """spider_idle: listings are done, so fetch pending articles from their best host, in waves by
@@ -162,11 +203,19 @@ class NewsSpider(scrapy.Spider):
         host = urlsplit(request.url).hostname
         reason = failure_reason(failure.value)
         self.logger.warning("%s: %s, fetching %s", host, reason, request.url)
+        if "mirror_key" in request.meta:
+            self.article_failures += 1
         self.crawler.stats.inc_value(f"newsmirror/failed/{host}/{reason}")
 
     # -- callbacks ------------------------------------------------------------------------------
     def parse_listing(self, response):
         host = urlsplit(response.url).hostname
+        if response.status == 304:
+            self.crawler.stats.inc_value("newsmirror/listings/not_modified")
+            return
+        validators = (response.headers.get("ETag"), response.headers.get("Last-Modified"))
+        if any(validators):
+            self.fresh_validators[response.request.url] = tuple(v.decode("latin-1") if v else None for v in validators)
         if is_xml_listing(response.body):
             try:
                 listing = parse_xml_listing(response.body, response.url, self.max_listing_size)
