@@ -17,10 +17,11 @@ from scrapy.settings import Settings
 from . import __version__, export
 from .extract import ExtractionError, extract_article
 from .items import Article, make_article
+from .locking import CrawlBusy, SiteLock
 from .profiles import ProfileError, SiteProfile, load_profiles
 from .urls import SiteIndex
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try again later"
 
 
 class CliError(Exception):
@@ -79,11 +80,31 @@ def crawl_outcome(crawler, profile: SiteProfile, elapsed: float) -> tuple[bool, 
 
 
 def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProfile]) -> int:
-    from .spiders.news import NewsSpider
-
+    """Crawl each site once, holding each site's lock on the state; the exit status."""
     unknown = [s for s in sites if s not in profiles]
     if unknown:
         raise CliError(f"unknown site {unknown[0]!r}; known sites: {', '.join(sorted(profiles))} (see `newsmirror sites`)")
+    state_path = settings.get("NEWSMIRROR_STATE") or Path(settings.get("NEWSMIRROR_OUTPUT")) / "state.sqlite3"
+    locks = []
+    try:
+        for site in dict.fromkeys(sites):
+            locks.append(SiteLock(state_path, site).acquire())
+    except CrawlBusy as exc:
+        for lock in locks:
+            lock.release()
+        print(f"newsmirror crawl: {exc}; not starting (exit {EXIT_BUSY}: try again later)", file=sys.stderr)
+        return EXIT_BUSY
+    settings.set("NEWSMIRROR_LOCK_HELD", True, "cmdline")
+    try:
+        return crawl_sites(sites, settings, profiles)
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def crawl_sites(sites: list[str], settings: Settings, profiles: dict[str, SiteProfile]) -> int:
+    from .spiders.news import NewsSpider
+
     process = CrawlerProcess(settings)
     crawlers = []
     for site in dict.fromkeys(sites):
@@ -301,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsmirror",
         description="Crawl news sites on all their mirror domains, clean each article and keep one record per article.",
-        epilog="Exit status: 0 done, 1 a crawl or target failed, 2 usage or configuration error. "
+        epilog="Exit status: 0 done, 1 a crawl or target failed, 2 usage or configuration error, "
+        "75 another crawl of the site holds the state (try again later). "
         "Network access honours http_proxy, https_proxy and no_proxy.",
     )
     parser.add_argument("--version", action="version", version=f"newsmirror {__version__}")

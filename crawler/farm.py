@@ -8,6 +8,7 @@ or paginated section pages) so a crawl that finds them all has exercised every c
 from __future__ import annotations
 
 import gzip
+import hashlib
 import random
 import threading
 from dataclasses import dataclass, field
@@ -419,7 +420,8 @@ class MirrorFarm:
                 if site is None:
                     farm._log(FarmRequest(host, path, 502, None))
                     return self._send(502, "text/plain", f"farm: unknown host {host}\n".encode())
-                count = farm._log(FarmRequest(host, path, None, fault))
+                entry = FarmRequest(host, path, None, fault)
+                count = farm._log(entry)
                 if fault == "refuse":
                     self.close_connection = True
                     return
@@ -440,12 +442,18 @@ class MirrorFarm:
                             f"<p>{SEIZURE_NOTICE}</p></body></html>").encode()
                     return self._send(200, "text/html; charset=utf-8", body)
                 status, content_type, body = site.page(host, path)
-                self._send(status, content_type, body)
+                etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"' if "xml" in content_type or "gzip" in content_type else None
+                if etag and self.headers.get("If-None-Match") == etag:  # feeds and sitemaps answer conditionally
+                    entry.status = 304
+                    return self._send(304, content_type, b"", etag)
+                self._send(status, content_type, body, etag)
 
-            def _send(self, status: int, content_type: str, body: bytes) -> None:
+            def _send(self, status: int, content_type: str, body: bytes, etag: str | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                if etag:
+                    self.send_header("ETag", etag)
                 self.end_headers()
                 self.wfile.write(body)
 

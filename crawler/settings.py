@@ -18,7 +18,8 @@ DOWNLOADER_MIDDLEWARES = {
     # WarcRecorder (off unless NEWSMIRROR_WARC) sits next to the downloader: it sees what came over the wire.
     "crawler.warc.WarcRecorder": 960,
 }
-EXTENSIONS = {"crawler.extensions.OneLineDownloadErrors": 0}
+EXTENSIONS = {"crawler.extensions.OneLineDownloadErrors": 0, "crawler.extensions.CrawlProgress": 0}
+LOGSTATS_INTERVAL = 0  # CrawlProgress reports progress instead
 ITEM_PIPELINES = {
     "crawler.pipelines.DuplicateArticleFilter": 100,
     "crawler.pipelines.RunFileWriter": 800,
@@ -46,4 +47,5 @@ NEWSMIRROR_CIRCUIT_COOLDOWN = 60.0  # seconds a host with an open circuit is ski
 NEWSMIRROR_NEAR_DUPLICATE = 0.5  # Jaccard similarity of word 3-shingles above which two texts are one article
 NEWSMIRROR_WARC = False  # archive every response to <output>/<site>/<run-id>.warc.gz (crawl --warc)
 NEWSMIRROR_UPDATE_WINDOW = 48  # hours: younger articles are fetched again each run (a changed text is a new revision)
+NEWSMIRROR_PROGRESS_INTERVAL = 60  # seconds between progress log lines (when stderr is not a terminal)
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles

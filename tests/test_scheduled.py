@@ -1,0 +1,118 @@
+"""Scheduled, incremental and resumable crawls: new articles, revisions, conditional feeds, SIGKILL, locking."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from crawler.extensions import progress_line
+from crawler.farm import make_articles
+
+
+def article_requests(run):
+    return [r for r in run.farm.requests if r.path.startswith("/Detail/")]
+
+
+def test_new_article_between_runs_is_the_only_one_emitted(farm_run):
+    assert farm_run.crawl().returncode == 0
+    added = make_articles(1, seed=99, first_id=990000)[0]
+    added.channel = "news"
+    farm_run.site.articles.insert(0, added)
+    farm_run.farm.requests.clear()
+    second = farm_run.crawl()
+    assert second.returncode == 0
+    [newest] = [path for path in farm_run.run_files()][1:]
+    records = [json.loads(line) for line in newest.read_text().splitlines()]
+    assert [r["title"] for r in records] == [added.title]
+    assert [r.path for r in article_requests(farm_run)] == [added.path]
+
+
+def test_unchanged_feeds_answer_not_modified_on_the_next_run(farm_run):
+    assert farm_run.crawl().returncode == 0
+    farm_run.farm.requests.clear()
+    assert farm_run.crawl().returncode == 0
+    feeds = [r for r in farm_run.farm.requests if r.path in ("/rss.xml", "/atom.xml", "/sitemap.xml")]
+    assert feeds and all(r.status == 304 for r in feeds)
+    assert article_requests(farm_run) == []
+
+
+def test_text_changed_inside_the_update_window_is_a_new_revision(farm_run):
+    recent = farm_run.site.articles[0]
+    recent.published = datetime.now(timezone.utc) - timedelta(hours=3)  # inside the 48 h window
+    assert farm_run.crawl().returncode == 0
+    first = {r["title"]: r for r in farm_run.records()}[recent.title]
+    assert first["revision"] == 1
+    farm_run.farm.requests.clear()
+    assert farm_run.crawl().returncode == 0  # re-fetched, unchanged: nothing emitted
+    assert {r.path for r in article_requests(farm_run)} == {recent.path}
+    assert len(farm_run.run_files()) == 1
+    recent.paragraphs.append("Update: officials later confirmed the figures, which were revised upwards.")
+    farm_run.site._pages.clear()
+    assert farm_run.crawl().returncode == 0
+    revised = [r for r in farm_run.records() if r["id"] == first["id"]]
+    assert [r["revision"] for r in revised] == [1, 2]
+    assert revised[1]["text"].endswith("which were revised upwards.")
+    export = farm_run.cli("export", "--output", str(farm_run.output))
+    latest = [json.loads(line) for line in export.stdout.splitlines() if json.loads(line)["id"] == first["id"]]
+    assert [r["revision"] for r in latest] == [2]
+
+
+@pytest.mark.parametrize("kill_after", [1, 7, 18])
+def test_sigkill_at_any_point_loses_nothing_and_emits_nothing_twice(farm_factory, kill_after):
+    run = farm_factory(articles=30)
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "harbor", "--sites", str(run.profile), "--output",
+               str(run.output), "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.05",
+               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+    worker = subprocess.Popen(command, cwd=run.workdir, env=run.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and worker.poll() is None:
+        lines = sum(path.read_text().count("\n") for path in run.run_files())
+        if lines >= kill_after:
+            break
+        time.sleep(0.005)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    assert run.crawl().returncode == 0
+    ids = [r["id"] for r in run.records()]
+    assert len(ids) == len(set(ids)) == len(run.site.articles)
+
+
+def test_a_second_crawl_on_the_same_state_exits_75_and_leaves_it_intact(farm_run):
+    first = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "crawl", "harbor", "--sites", str(farm_run.profile), "--output",
+         str(farm_run.output), "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.1"],
+        cwd=farm_run.workdir, env=farm_run.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    lock = farm_run.output / "state.sqlite3.harbor.lock"
+    deadline = time.monotonic() + 30
+    while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    second = farm_run.crawl()
+    assert second.returncode == 75
+    assert f"another crawl holds {lock} (pid {first.pid} since".encode() in second.stderr
+    assert first.wait(timeout=120) == 0
+    ids = [r["id"] for r in farm_run.records()]
+    assert len(ids) == len(set(ids)) == len(farm_run.site.articles)
+    assert farm_run.crawl().returncode == 0  # the lock went with the first crawl
+
+
+def test_stats_file_and_progress(farm_run):
+    result = farm_run.crawl("-s", "NEWSMIRROR_PROGRESS_INTERVAL=0.2", "-s", "DOWNLOAD_DELAY=0.02")
+    [stats_file] = (farm_run.output / "harbor").glob("*.stats.json")
+    stats = json.loads(stats_file.read_text())
+    assert stats["finish_reason"] == "finished" and stats["newsmirror/articles/new"] == len(farm_run.site.articles)
+    assert stats_file.name.removesuffix(".stats.json") == farm_run.run_files()[0].stem
+    assert b"[crawler.extensions] INFO: harbor: " in result.stderr and b"pages/s" in result.stderr
+    line = progress_line("harbor", {"response_received_count": 30, "newsmirror/articles/new": 12,
+                                    "newsmirror/failed/h/HTTP 503": 2, "newsmirror/failovers": 1}, 75)
+    assert line == "harbor: 30 pages, 12 new, 0 duplicate, 2 failed, 1 failovers, 0.4 pages/s, 1:15"
+
+
+def test_live_status_line_on_a_terminal(farm_run):
+    result = farm_run.crawl("-s", "NEWSMIRROR_LIVE_STATUS=True", "-s", "DOWNLOAD_DELAY=0.05", "-q")
+    assert result.returncode == 0
+    assert b"\r\x1b[Kharbor: " in result.stderr and result.stderr.count(b"\r\x1b[K") >= 2
