@@ -146,11 +146,12 @@ def parse_profile(file: str, site: str, table: Any) -> SiteProfile:
     )
 
 
-def parse_profiles_file(path: str | Path) -> dict[str, SiteProfile]:
-    """Read one TOML file of profiles; every problem raises ProfileError naming the file."""
+def parse_profiles_file(path) -> dict[str, SiteProfile]:
+    """Read one TOML file of profiles (a path, or a package resource); every problem raises ProfileError
+    naming the file."""
     file = str(path)
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = tomllib.loads((path if hasattr(path, "read_text") else Path(path)).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ProfileError(file, None, None, f"cannot read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -160,9 +161,10 @@ def parse_profiles_file(path: str | Path) -> dict[str, SiteProfile]:
     return {site: parse_profile(file, site, table) for site, table in data.items()}
 
 
-def builtin_profile_files() -> list[Path]:
+def builtin_profile_files() -> list:
+    """The package's own profile files, as resources (they may live in a zip, e.g. a Scrapyd egg)."""
     folder = resources.files("crawler") / "sites"
-    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".toml"))
+    return sorted((entry for entry in folder.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name)
 
 
 def load_profiles(extra_files: Iterable[str | Path] = ()) -> dict[str, SiteProfile]:
