@@ -334,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(func=func)
         return sub
 
+    def add_sites_option(sub, help_text="extra site profiles (TOML), repeatable"):
+        sub.add_argument("--sites", action="append", metavar="FILE", help=help_text)
+
     def add_scrapy_settings(sub):
         sub.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                          help="pass a Scrapy or newsmirror setting (repeatable), e.g. -s DOWNLOAD_DELAY=1")
@@ -342,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "Run one incremental crawl of each SITE on all its hosts and write only articles that no earlier "
                 "run emitted to OUTPUT/<site>/<run-id>.jsonl.")
     crawl.add_argument("site", nargs="+", metavar="SITE", help="site id from a profile (see `newsmirror sites`)")
-    crawl.add_argument("--sites", action="append", metavar="FILE", help="extra site profiles (TOML), repeatable")
+    add_sites_option(crawl)
     crawl.add_argument("--output", metavar="DIR", help="output directory (default: output)")
     crawl.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
     crawl.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
@@ -360,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also re-extract every article page archived in this WARC file (repeatable), offline; "
                         "its records follow those of the targets")
     scrape.add_argument("--site", metavar="SITE", help="use this site's profile (default: by the URL's host)")
-    scrape.add_argument("--sites", action="append", metavar="FILE", help="extra site profiles (TOML), repeatable")
+    add_sites_option(scrape)
     scrape.add_argument("-v", "--verbose", action="store_true", help="show Scrapy's log while fetching")
     add_scrapy_settings(scrape)
 
@@ -370,8 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "current schema version. Exit status 1 when there is nothing to export or a run file is corrupt.")
     export_cmd.add_argument("--output", metavar="DIR", help="output directory the crawls wrote (default: output)")
     export_cmd.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
-    export_cmd.add_argument("--sites", action="append", metavar="FILE",
-                            help="extra site profiles (TOML), repeatable: their host order puts primary URLs first")
+    add_sites_option(export_cmd, "extra site profiles (TOML), repeatable: their host order puts primary URLs first")
     export_cmd.add_argument("--format", choices=export.FORMATS, default="jsonl",
                             help="jsonl (default); csv: RFC 4180, list fields as JSON arrays, null as an empty cell; "
                             "parquet: needs pip install 'newsmirror[parquet]'")
@@ -387,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sites = add("sites", cmd_sites, "list and validate site profiles",
                 "List the built-in site profiles and those of --sites files, validating every one.")
-    sites.add_argument("--sites", action="append", metavar="FILE", help="extra site profiles (TOML), repeatable")
+    add_sites_option(sites)
 
     demo = add("demo", cmd_demo, "crawl the bundled mirror farm offline",
                "Start the bundled mirror farm on 127.0.0.1 (a three-host news site, one host refusing connections), "

@@ -9,10 +9,8 @@ from scrapy.exceptions import DropItem
 from .state import hash64
 
 
-class DuplicateArticleFilter:
-    """Drops an article that this run or an earlier one already emitted — the same id (mirror key or
-    canonical link), the same clean text, or a near-identical text — and records its URLs there. An
-    article fetched again whose text changed passes as its next revision."""
+class CrawlerPipeline:
+    """Base of the pipelines here: keeps the crawler (stats, the spider's state and run)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -20,6 +18,12 @@ class DuplicateArticleFilter:
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+
+class DuplicateArticleFilter(CrawlerPipeline):
+    """Drops an article that this run or an earlier one already emitted — the same id (mirror key or
+    canonical link), the same clean text, or a near-identical text — and records its URLs there. An
+    article fetched again whose text changed passes as its next revision."""
 
     def process_item(self, item):
         state = self.crawler.spider.state
@@ -39,19 +43,15 @@ class DuplicateArticleFilter:
         raise DropItem(f"{item.url} is a copy of article {original} (same {layer})")
 
 
-class RunFileWriter:
+class RunFileWriter(CrawlerPipeline):
     """Appends each article as one JSON line to ``<output>/<site>/<run-id>.jsonl``, flushed per record.
 
     The file is created with the run's first article: a run that emits nothing leaves no file.
     """
 
     def __init__(self, crawler):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.file = None
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     @property
     def path(self):
@@ -73,15 +73,8 @@ class RunFileWriter:
         return item
 
 
-class StateCommitter:
+class StateCommitter(CrawlerPipeline):
     """Records an article as emitted once its line is written, so later runs skip it."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_item(self, item):
         spider = self.crawler.spider
