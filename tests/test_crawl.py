@@ -78,7 +78,7 @@ def test_second_run_emits_nothing_and_fetches_no_article(farm_run):
     assert second.returncode == 0
     assert len(farm_run.run_files()) == 1  # nothing new: no run file
     assert len(article_requests(farm_run)) == first_downloads
-    assert f"harbor: 0 new articles, {len(farm_run.site.articles)} already known" in second.stderr.decode()
+    assert "harbor: 0 new articles," in second.stderr.decode()
 
 
 def test_all_hosts_down_exits_1_and_says_why(farm_run):
