@@ -113,3 +113,18 @@ def test_proxy_environment_is_honoured(farm_run, no_proxy, expect_farm):
     )
     assert bool(farm_run.farm.requests) is expect_farm
     assert result.returncode == (0 if expect_farm else 1)
+
+
+def test_without_an_article_rule_the_extractor_judges(farm_run):
+    profile = farm_run.workdir / "no-rule.toml"
+    profile.write_text(
+        '[harbor]\nhosts = ["www.harbornews.ir", "www.harbornews.co.uk", "www.harbornews.tv"]\nscheme = "http"\n'
+        'start = ["/Section/101"]\n')
+    result = farm_run.cli("crawl", "harbor", "--sites", str(profile), "--output", str(farm_run.output),
+                          "-s", "AUTOTHROTTLE_ENABLED=False")
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    titles = sorted(r["title"] for r in farm_run.records())
+    listed = {a.title for a in farm_run.site.by_channel("section")} | {a.title for a in farm_run.site.articles[:3]}
+    assert titles == sorted(listed)  # the section's articles and its "most read" links, nothing else
+    visited = {r.path for r in farm_run.farm.requests}
+    assert "/Page/About" in visited and "/Section/102" in visited  # judged, and not kept as articles

@@ -259,6 +259,9 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response):
         host = urlsplit(response.url).hostname
         key = response.meta.get("mirror_key") or mirror_key(response.url, self.profile)
+        if is_xml_listing(response.body):  # a feed linked from a page, not an article
+            self.crawler.stats.inc_value("newsmirror/pages/not_article")
+            return
         try:
             extracted = extract_article(
                 response.body, response.url, self.profile, response.headers.get("Content-Type", b"").decode("latin-1")
