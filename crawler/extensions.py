@@ -8,18 +8,24 @@ import logging
 import sys
 import time
 
+from urllib.parse import urlsplit
+
 from scrapy import signals
 from twisted.internet import task
 
+from .failures import failure_reason
+
 logger = logging.getLogger(__name__)
 
-NOISY_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.scraper")
+NOISY_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.scraper", "scrapy.downloadermiddlewares.retry")
 
 
 class OneLineDownloadErrors(logging.Filter):
-    """Drops the traceback of download-failure log records: a dead host is an event, not a bug."""
+    """Drops the traceback of download-failure log records (a dead host is an event, not a bug), and
+    Scrapy's "Gave up retrying" lines: the spider logs each failed request once, with host and reason."""
 
     DOWNLOAD_ERRORS = ("Error downloading",)
+    REPEATED = ("Gave up retrying",)
 
     def __init__(self):
         super().__init__()
@@ -34,9 +40,15 @@ class OneLineDownloadErrors(logging.Filter):
         return extension
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith(self.REPEATED):
+            return False
         if isinstance(record.msg, str) and record.msg.startswith(self.DOWNLOAD_ERRORS):
             record.exc_info = None
             record.exc_text = None
+            if record.name.endswith("robotstxt") and isinstance(record.args, dict) and "request" in record.args:
+                record.msg = "%s: robots.txt unreachable (%s); crawling it as if it allowed everything"
+                record.args = (urlsplit(record.args["request"].url).hostname, failure_reason(record.args["f_exception"]))
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 
     def spider_closed(self) -> None:
@@ -78,6 +90,14 @@ class CrawlProgress:
         self.started = time.monotonic()
         self.task = task.LoopingCall(self.report)
         self.task.start(1.0 if self.live else self.interval, now=False)
+        if self.live:  # a log line first clears the status line; the next tick redraws it
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(self.clear_status_line)
+
+    @staticmethod
+    def clear_status_line(record: logging.LogRecord) -> bool:
+        sys.stderr.write("\r\x1b[K")
+        return True
 
     def report(self) -> None:
         line = progress_line(self.crawler.spider.name if not hasattr(self.crawler.spider, "profile")
@@ -94,6 +114,8 @@ class CrawlProgress:
             self.task.stop()
         if self.live:
             sys.stderr.write("\r\x1b[K")
+            for handler in logging.getLogger().handlers:
+                handler.removeFilter(self.clear_status_line)
         spider = self.crawler.spider
         if not hasattr(spider, "run_id"):
             return
