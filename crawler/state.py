@@ -147,6 +147,12 @@ class CrawlState:
                                 (num, zlib.compress(record["text"].encode("utf-8"), 6)))
             self.record_urls(record["id"], record["mirror_urls"])
 
+    def published_since(self, site: str, day: str) -> list[tuple[str, str, list[str]]]:
+        """(id, published, URLs) of the site's articles published on or after ``day`` (YYYY-MM-DD, by the
+        date as written; callers compare exact times)."""
+        rows = self.db.execute("SELECT id, published FROM articles WHERE site = ? AND published >= ?", (site, day))
+        return [(article_id, published, self.urls_of(article_id)) for article_id, published in rows.fetchall()]
+
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """(ETag, Last-Modified) a feed or sitemap answered with when it was last read in full."""
         row = self.db.execute("SELECT etag, last_modified FROM listing_validators WHERE url = ?", (url,)).fetchone()

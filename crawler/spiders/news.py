@@ -110,6 +110,7 @@ class NewsSpider(scrapy.Spider):
 
     # -- requests --------------------------------------------------------------------------------
     async def start(self):
+        self.recheck_recent_articles()
         for url in self.profile.start_urls():
             if self.profile.is_article_path(urlsplit(url).path):
                 self.note_article(url)
@@ -161,6 +162,18 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("newsmirror/articles/known")
                 return
         self.pending.setdefault(key)
+
+    def recheck_recent_articles(self) -> None:
+        """Queue the articles younger than the update window for another fetch, whether or not a feed
+        lists them again (an unchanged feed answers 304 and lists nothing)."""
+        now = datetime.now(timezone.utc)
+        day = (now - self.update_window - timedelta(days=1)).date().isoformat()
+        for _, published, urls in self.state.published_since(self.profile.id, day):
+            if urls and now - as_utc(published) < self.update_window:
+                key = mirror_key(urls[0], self.profile)
+                self.found_urls.setdefault(key, []).extend(u for u in urls if u not in self.found_urls[key])
+                self.pending.setdefault(key)
+                self.crawler.stats.inc_value("newsmirror/articles/rechecked")
 
     def may_have_changed(self, emitted: tuple, listed_modified: str | None) -> bool:
         """Whether an emitted article is worth fetching again: a feed or sitemap gives it a newer date than
