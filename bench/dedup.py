@@ -176,10 +176,14 @@ def scale_run(count: int, chunk: int = 10_000) -> dict:
                 print(f"  {number:>9,} articles: {len(batch) / spent:,.0f}/s, lookup {1000 * lookups / len(batch):.3f} ms",
                       file=sys.stderr)
         state.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        tables = dict(state.db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
         state.close()
         size = path.stat().st_size
+    beyond_text = size - tables.get("article_texts", 0)
     return {"articles": count, "articles_per_s": round(count / elapsed), "state_bytes": size,
-            "state_bytes_per_article_beyond_text": round((size - text_bytes) / count),
+            "state_bytes_per_article_beyond_text": round(beyond_text / count),
+            "bytes_per_article_by_table": {name: round(b / count, 1) for name, b in tables.items() if b / count >= 1},
+            "compressed_text_bytes_per_article": round(text_bytes / count),
             "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 

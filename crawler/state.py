@@ -28,7 +28,6 @@ CREATE TABLE IF NOT EXISTS listing_validators (
     etag TEXT,
     last_modified TEXT
 );
-CREATE INDEX IF NOT EXISTS articles_hash ON articles (site, hash64);
 CREATE TABLE IF NOT EXISTS lsh_bands (
     band INTEGER NOT NULL,
     num INTEGER NOT NULL,
@@ -90,20 +89,20 @@ class CrawlState:
             return article_id, "id"
         if printed is None:
             return None
-        row = self.db.execute(
-            "SELECT id FROM articles WHERE site = ? AND hash64 = ?", (site, hash64(printed.content_hash))
-        ).fetchone()
-        if row:
-            return row[0], "text"
         marks = ",".join("?" * len(printed.band_keys))
         candidates = self.db.execute(
-            # CROSS JOIN keeps SQLite from scanning a site's articles: probe the band index first
-            f"SELECT DISTINCT a.num, a.id, t.text FROM lsh_bands b CROSS JOIN articles a CROSS JOIN article_texts t "
+            # CROSS JOIN keeps SQLite from scanning a site's articles: probe the band index first. An
+            # identical text shares all its bands, so the exact layer needs no index of its own.
+            f"SELECT DISTINCT a.id, a.hash64, t.text FROM lsh_bands b CROSS JOIN articles a CROSS JOIN article_texts t "
             f"WHERE b.band IN ({marks}) AND a.num = b.num AND t.num = a.num AND a.site = ?",
             (*printed.band_keys, site),
         ).fetchall()
+        exact = hash64(printed.content_hash)
+        for candidate_id, candidate_hash, _ in candidates:
+            if candidate_hash == exact:
+                return candidate_id, "text"
         best: tuple[float, str] | None = None
-        for _, candidate_id, blob in candidates:
+        for candidate_id, _, blob in candidates:
             other = shingle_hashes(tokens(zlib.decompress(blob).decode("utf-8")), self.hasher.shingle)
             similarity = jaccard(printed.shingles, other)
             if similarity >= self.near_duplicate and (best is None or similarity > best[0]):
