@@ -16,6 +16,7 @@ from scrapy.settings import Settings
 
 from . import __version__
 from .dates import utc_now_iso
+from .cleaning import TextCleaner
 from .extract import ExtractionError, extract_article
 from .items import RECORD_FIELDS, make_article
 from .profiles import ProfileError, SiteProfile, load_profiles
@@ -116,13 +117,14 @@ def profile_for_url(url: str, profiles: dict[str, SiteProfile]) -> SiteProfile |
     return next((p for p in profiles.values() if site_host(host, p) is not None), None)
 
 
-def scrape_local(target: str, body: bytes, profile: SiteProfile | None, profiles: dict[str, SiteProfile]) -> dict:
+def scrape_local(target: str, body: bytes, profile: SiteProfile | None, profiles: dict[str, SiteProfile],
+                 cleaner: TextCleaner, engine: str) -> dict:
     """Record of a local file or stdin: URL and site come from the page's canonical link, if any."""
-    extracted = extract_article(body, "", profile)
+    extracted = extract_article(body, "", profile, engine=engine)
     urls = [extracted["canonical_url"]] if extracted["canonical_url"] else []
     if profile is None and urls and (profile := profile_for_url(urls[0], profiles)) is not None:
-        extracted = extract_article(body, urls[0], profile)
-    return make_article(extracted, profile, urls, target, None).record()
+        extracted = extract_article(body, urls[0], profile, engine=engine)
+    return make_article(cleaner.clean(extracted, profile), profile, urls, target, None).record()
 
 
 def cmd_scrape(args) -> int:
@@ -130,6 +132,9 @@ def cmd_scrape(args) -> int:
     if args.site and args.site not in profiles:
         raise CliError(f"unknown site {args.site!r}; known sites: {', '.join(sorted(profiles))}")
     forced = profiles[args.site] if args.site else None
+    settings = load_settings(args, args.set)
+    cleaner = TextCleaner.from_settings(settings)
+    engine = settings.get("NEWSMIRROR_EXTRACT_ENGINE") or "trafilatura"
     results: dict[int, dict | str] = {}
     remote: list[tuple[int, str, SiteProfile | None]] = []
     for index, target in enumerate(args.target):
@@ -142,18 +147,17 @@ def cmd_scrape(args) -> int:
             results[index] = error_record(target, f"cannot read {target}: {exc.strerror or exc}")
             continue
         try:
-            results[index] = scrape_local(target, body, forced, profiles)
+            results[index] = scrape_local(target, body, forced, profiles, cleaner, engine)
         except ExtractionError as exc:
             results[index] = error_record(target, f"{target}: {exc}")
     if remote:
         from .spiders.scrape import ScrapeSpider
 
-        settings = load_settings(args, args.set)
         if not args.verbose:
             settings.set("LOG_LEVEL", "ERROR", "cmdline")
         fetched: dict[int, object] = {}
         process = CrawlerProcess(settings)
-        process.crawl(ScrapeSpider, targets=remote, results=fetched)
+        process.crawl(ScrapeSpider, targets=remote, results=fetched, cleaner=cleaner)
         process.start()
         for index, target, profile in remote:
             outcome = fetched.get(index, "no response (crawl stopped)")

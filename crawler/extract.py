@@ -1,23 +1,25 @@
-"""HTML → article: metadata from the page's markup, main text from trafilatura, site clean rules applied.
+"""HTML → article: metadata from the page's markup, main-text blocks from an engine (trafilatura by default).
 
-``extract_article`` is pure (bytes in, dict out) so the spider and ``newsmirror scrape`` share it.
+``extract_article`` is pure (bytes in, dict out) so the spider, its process pool and ``newsmirror scrape``
+share it. It removes markup-level boilerplate only; text-level cleaning is ``crawler.clean``'s layers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import unicodedata
 from typing import Any
 
 import lxml.html
+from htmldate import find_date
 from lxml import etree
-from trafilatura import bare_extraction
 from w3lib.encoding import html_to_unicode
 
 from .dates import date_from_url, to_iso
+from .engines import ENGINES
+from .language import detect_language
 from .profiles import SiteProfile
 
 ARTICLE_TYPES = {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
@@ -30,22 +32,26 @@ BREADCRUMB_XPATH = (
 BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 MIN_ARTICLE_CHARS = 400
-
-# trafilatura warns for every page it finds no text in; the spider logs those itself, naming the host.
-logging.getLogger("trafilatura").setLevel(logging.ERROR)
+MAX_PAGE_BYTES = 4 * 1024 * 1024  # larger pages are cut here before parsing: no article needs more
+BYLINE_XPATH = ("//*[@rel='author' or @itemprop='author' or contains(concat(' ', @class, ' '), ' author')"
+                " or contains(concat(' ', @class, ' '), ' byline')]")
 
 
 class ExtractionError(ValueError):
     """A page that is not HTML at all (binary, empty)."""
 
 
-def parse_html(body: bytes, content_type: str | None = None) -> lxml.html.HtmlElement:
-    """Parse HTML bytes in their declared or detected encoding; raises ExtractionError for non-HTML."""
+def parse_html(body: bytes, content_type: str | None = None, max_bytes: int = MAX_PAGE_BYTES) -> lxml.html.HtmlElement:
+    """Parse HTML bytes in their declared or detected encoding; raises ExtractionError for non-HTML.
+
+    Pages over ``max_bytes`` are cut there (libxml2 closes the open elements); nesting deeper than
+    libxml2's limit (256) is cut by the parser, so neither size nor depth can hang extraction.
+    """
     if not body or not body.strip():
         raise ExtractionError("empty page")
     if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError("binary content, not HTML")
-    _, text = html_to_unicode(content_type, body)
+    _, text = html_to_unicode(content_type, body[:max_bytes])
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
@@ -170,14 +176,6 @@ def _remove(elements) -> None:
         parent.remove(element)
 
 
-def drop_phrase_blocks(text: str, phrases: tuple[str, ...]) -> str:
-    """Remove the lines (text blocks) of ``text`` that contain any of ``phrases`` (case-insensitive)."""
-    if not phrases:
-        return text
-    lowered = [p.lower() for p in phrases]
-    return "\n".join(line for line in text.split("\n") if not any(p in line.lower() for p in lowered))
-
-
 def content_hash(text: str | None) -> str | None:
     """Hash of the normalised text: case, punctuation spacing and whitespace do not count."""
     if not text:
@@ -186,74 +184,87 @@ def content_hash(text: str | None) -> str | None:
     return hashlib.sha1(normal.encode("utf-8")).hexdigest()
 
 
+def _ld_string(obj: dict, key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _published(root, ld_article: dict, url: str) -> str | None:
+    """The publication date: JSON-LD, article meta, ``<time>``, the URL's date, else htmldate's guess."""
+    return (
+        to_iso(_ld_string(ld_article, "datePublished"))
+        or to_iso(_meta(root, "article:published_time", "datePublished", "pubdate", "publishdate",
+                        "DC.Date.Created", "dc.date", "dcterms.created", "date", "og:published_time"))
+        or to_iso(next(iter(root.xpath("//article//time/@datetime|//time[@itemprop='datePublished']/@datetime"
+                                       "|//time[@pubdate]/@datetime")), None))
+        or date_from_url(url)
+        or find_date(root, extensive_search=True, original_date=True, url=url or None)
+    )
+
+
+def _authors(root, ld_article: dict) -> list[str]:
+    names = _names(ld_article.get("author")) or [a for a in [_meta(root, "author", "article:author", "dc.creator")] if a]
+    if not names:
+        names = [text for element in root.xpath(BYLINE_XPATH)[:3]
+                 if (text := _clean_space(element.text_content())) and len(text) <= 80]
+    return _clean_authors(name for name in names if not name.startswith(("http://", "https://")))
+
+
+def _tags(root, ld_article: dict) -> list[str]:
+    keywords = ld_article.get("keywords")
+    source = ([_meta(root, "news_keywords", "keywords") or ""] if not keywords
+              else keywords if isinstance(keywords, list) else [keywords])
+    tags = [_meta(root, "article:tag") or ""] + [str(raw) for raw in source]
+    return list(dict.fromkeys(t for raw in tags for t in (_clean_space(x) for x in raw.split(",")) if t))
+
+
+def _image(root, ld_article: dict) -> str | None:
+    image = _meta(root, "og:image", "twitter:image")
+    value = ld_article.get("image")
+    if not image and isinstance(value, (str, dict, list)):
+        value = value[0] if isinstance(value, list) and value else value
+        image = value.get("url") if isinstance(value, dict) else value
+    return image if isinstance(image, str) else None
+
+
+def _blocks(text_blocks: list[str], title: str | None) -> list[str]:
+    blocks = (_clean_space(block) for block in text_blocks)
+    return [block for block in blocks if block and block != title]
+
+
 def extract_article(
-    body: bytes, url: str, profile: SiteProfile | None = None, content_type: str | None = None
+    body: bytes, url: str, profile: SiteProfile | None = None, content_type: str | None = None,
+    engine: str = "trafilatura",
 ) -> dict[str, Any]:
     """Article fields of one page: title, text, dates, authors, tags, section, language, image, caption.
 
-    Raises ExtractionError for a page that is not HTML. The dict also says whether the page
-    ``is_article`` by its markup (article type or a substantial body), for sites without an article rule.
+    ``text`` is the engine's main text, one block per line, with markup-level boilerplate removed
+    (breadcrumb, captions, scripts, the profile's ``clean.drop`` selectors) but not yet cleaned of
+    boilerplate text: ``crawler.clean`` does that. Raises ExtractionError for a page that is not HTML.
+    The dict also says whether the page ``is_article`` by its markup (article type or a substantial
+    body), for sites without an article rule.
     """
     root = parse_html(body, content_type)
     ld_objects = _json_ld_objects(root)
     ld_article = next((obj for obj in ld_objects if _types(obj) & ARTICLE_TYPES), {})
 
-    section = (
-        (ld_article.get("articleSection") if isinstance(ld_article.get("articleSection"), str) else None)
-        or _meta(root, "article:section")
-        or _breadcrumb_section(root, ld_objects)
-    )
-    caption = _caption(root)
+    section = _ld_string(ld_article, "articleSection") or _meta(root, "article:section") or _breadcrumb_section(root, ld_objects)
     canonical = root.xpath("//link[@rel='canonical']/@href")
     title = _title(root, ld_article)
-    language = root.get("lang") or _meta(root, "og:locale", "language", "content-language", "dc.language")
+    declared_language = root.get("lang") or _meta(root, "og:locale", "language", "content-language", "dc.language")
+    published = _published(root, ld_article, url)
+    modified = to_iso(_ld_string(ld_article, "dateModified")) or to_iso(
+        _meta(root, "article:modified_time", "dateModified", "og:updated_time"))
+    authors = _authors(root, ld_article)
+    caption = _caption(root)
 
-    drops = [BREADCRUMB_XPATH, "//figcaption", "//script", "//style", "//noscript"]
-    for selector in drops:
+    for selector in (BREADCRUMB_XPATH, "//figcaption", "//script", "//style", "//noscript"):
         _remove(root.xpath(selector))
     if profile is not None:
         for selector in profile.clean.drop:
             _remove(root.cssselect(selector))
-
-    extracted = bare_extraction(
-        root, url=url, with_metadata=True, include_comments=False, include_tables=True, include_images=False
-    )
-    document = extracted.as_dict() if extracted is not None and hasattr(extracted, "as_dict") else (extracted or {})
-    text = document.get("text") or ""
-    if profile is not None:
-        text = drop_phrase_blocks(text, profile.clean.drop_text)
-    lines = [_clean_space(line) for line in text.split("\n")]
-    if title:
-        lines = [line for line in lines if line and line != title]
-    text = "\n".join(line for line in lines if line) or None
-
-    published = (
-        to_iso(ld_article.get("datePublished") if isinstance(ld_article.get("datePublished"), str) else None)
-        or to_iso(_meta(root, "article:published_time", "datePublished", "pubdate", "publishdate", "DC.Date.Created",
-                        "dc.date", "date"))
-        or to_iso(next(iter(root.xpath("//time/@datetime")), None))
-        or to_iso(document.get("date"))
-        or date_from_url(url)
-    )
-    modified = to_iso(
-        ld_article.get("dateModified") if isinstance(ld_article.get("dateModified"), str) else None
-    ) or to_iso(_meta(root, "article:modified_time", "dateModified", "og:updated_time"))
-
-    authors = _clean_authors(
-        _names(ld_article.get("author")) or [a for a in [_meta(root, "author", "article:author")] if a]
-        or ([document["author"]] if document.get("author") else [])
-    )
-    keywords = ld_article.get("keywords")
-    tag_source = (
-        [_meta(root, "news_keywords", "keywords") or ""] if not keywords else
-        (keywords if isinstance(keywords, list) else [keywords])
-    )
-    tags = list(dict.fromkeys(t for raw in tag_source for t in (_clean_space(x) for x in str(raw).split(",")) if t))
-    image = _meta(root, "og:image", "twitter:image")
-    if not image and isinstance(ld_article.get("image"), (str, dict, list)):
-        image_value = ld_article["image"]
-        image_value = image_value[0] if isinstance(image_value, list) and image_value else image_value
-        image = image_value.get("url") if isinstance(image_value, dict) else image_value
+    blocks = _blocks(ENGINES[engine](root, url), title)
+    text = "\n".join(blocks) or None
     og_type = (_meta(root, "og:type") or "").lower()
     is_article = bool(ld_article) or og_type == "article" or (len(text or "") >= MIN_ARTICLE_CHARS and bool(title))
 
@@ -264,10 +275,10 @@ def extract_article(
         "published": published,
         "modified": modified,
         "authors": authors,
-        "tags": tags,
+        "tags": _tags(root, ld_article),
         "section": _clean_space(section),
-        "language": _clean_space(language),
-        "image": image,
+        "language": _clean_space(declared_language) or detect_language(text),
+        "image": _image(root, ld_article),
         "image_caption": caption,
         "content_hash": content_hash(text),
         "is_article": is_article,

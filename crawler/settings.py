@@ -13,7 +13,10 @@ REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.MirrorAwareRequestFingerprint
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.HostStatsMiddleware": 950}
 EXTENSIONS = {"crawler.extensions.OneLineDownloadErrors": 0}
 ITEM_PIPELINES = {
+    "crawler.cleaning.ProfileTextCleaner": 50,
+    "crawler.cleaning.BoilerplateRuleCleaner": 60,
     "crawler.pipelines.EmittedArticleFilter": 100,
+    "crawler.cleaning.TemplateCleaner": 200,
     "crawler.pipelines.RunFileWriter": 800,
     "crawler.pipelines.StateCommitter": 900,
 }
@@ -35,3 +38,9 @@ NEWSMIRROR_OUTPUT = "output"  # run files go to <output>/<site>/<run-id>.jsonl
 NEWSMIRROR_STATE = None  # SQLite state file; default <output>/state.sqlite3
 NEWSMIRROR_SITES_FILES = []  # extra site profile files (TOML), after the built-in ones
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles
+NEWSMIRROR_EXTRACT_WORKERS = None  # extraction processes; None = one per core, 0 = in-process
+NEWSMIRROR_EXTRACT_ENGINE = "trafilatura"  # main-text engine: trafilatura, resiliparse, readability
+NEWSMIRROR_BOILERPLATE_RULES = None  # TOML rule table replacing the built-in crawler/data/boilerplate.toml
+NEWSMIRROR_TEMPLATE_THRESHOLD = 5  # a block seen in this many distinct articles of a site is its template
+NEWSMIRROR_TEMPLATE_MAX_CHARS = 400  # longer blocks are never learned as template
+NEWSMIRROR_TEMPLATE_MAX_BLOCKS = 50000  # block counts kept per site (memory and state bound)

@@ -1,4 +1,4 @@
-"""Crawl state in SQLite: which articles earlier runs emitted and every URL each was seen at."""
+"""Crawl state in SQLite: which articles earlier runs emitted, every URL each was seen at, learned templates."""
 
 from __future__ import annotations
 
@@ -25,6 +25,12 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at TEXT NOT NULL,
     finished_at TEXT,
     status TEXT
+);
+CREATE TABLE IF NOT EXISTS site_templates (
+    site TEXT NOT NULL,
+    block_key TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    PRIMARY KEY (site, block_key)
 );
 """
 
@@ -73,3 +79,16 @@ class CrawlState:
         if site is None:
             return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         return self.db.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
+
+    def template_counts(self, site: str) -> dict[str, int]:
+        """A site's template block keys and the number of distinct articles each was seen in, oldest first."""
+        rows = self.db.execute("SELECT block_key, articles FROM site_templates WHERE site = ? ORDER BY rowid", (site,))
+        return dict(rows.fetchall())
+
+    def save_template_counts(self, site: str, counts: dict[str, int]) -> None:
+        """Replace a site's template counts (already bounded by the caller) in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM site_templates WHERE site = ?", (site,))
+            self.db.executemany("INSERT INTO site_templates (site, block_key, articles) VALUES (?, ?, ?)",
+                                [(site, key, n) for key, n in counts.items()])
