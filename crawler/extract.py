@@ -12,6 +12,7 @@ import re
 import unicodedata
 from typing import Any
 
+import charset_normalizer
 import lxml.html
 from htmldate import find_date
 from lxml import etree
@@ -37,8 +38,40 @@ BYLINE_XPATH = ("//*[@rel='author' or @itemprop='author' or contains(concat(' ',
                 " or contains(concat(' ', @class, ' '), ' byline')]")
 
 
+LATIN_ENCODINGS = {"cp1252", "latin-1", "iso8859-1", "ascii"}
+DETECT_BYTES = 64 * 1024
+MARKUP = re.compile(rb"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
+
+
 class ExtractionError(ValueError):
     """A page that is not HTML at all (binary, empty)."""
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(body) - 3  # only a multi-byte character cut at the end
+    return True
+
+
+def _detect_encoding(body: bytes) -> str | None:
+    """For undeclared pages: UTF-8 when the bytes are valid UTF-8, else charset-normalizer's guess on the
+    page's text (markup, mostly ASCII, would drown the few bytes that tell encodings apart)."""
+    if _is_utf8(body):
+        return "utf-8"
+    text = MARKUP.sub(b" ", body[: DETECT_BYTES * 4])[:DETECT_BYTES]
+    best = charset_normalizer.from_bytes(text).best()
+    return best.encoding if best is not None else None
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """BOM, then the HTTP header, then the page's meta, then detection; a Latin-1 declaration on a page
+    that is valid UTF-8 with non-ASCII bytes (a common server default) is taken as UTF-8."""
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect_encoding)
+    if encoding in LATIN_ENCODINGS and not body.isascii() and _is_utf8(body):
+        return body.decode("utf-8", "replace")
+    return text
 
 
 def parse_html(body: bytes, content_type: str | None = None, max_bytes: int = MAX_PAGE_BYTES) -> lxml.html.HtmlElement:
@@ -51,7 +84,7 @@ def parse_html(body: bytes, content_type: str | None = None, max_bytes: int = MA
         raise ExtractionError("empty page")
     if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError("binary content, not HTML")
-    _, text = html_to_unicode(content_type, body[:max_bytes])
+    text = decode_html(body[:max_bytes], content_type)
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
