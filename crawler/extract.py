@@ -18,7 +18,7 @@ from htmldate import find_date
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
-from .dates import date_from_url, to_iso
+from .dates import agreed_date, date_from_url, to_iso
 from .engines import ENGINES
 from .language import detect_language
 from .profiles import SiteProfile
@@ -33,6 +33,7 @@ BREADCRUMB_XPATH = (
 BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 MIN_ARTICLE_CHARS = 400
+MAX_CRUMB_CHARS = 300
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # larger pages are cut here before parsing: no article needs more
 BYLINE_XPATH = ("//*[@rel='author' or @itemprop='author' or contains(concat(' ', @class, ' '), ' author')"
                 " or contains(concat(' ', @class, ' '), ' byline')]")
@@ -162,7 +163,7 @@ def _breadcrumb_section(root, ld_objects: list[dict]) -> str | None:
             names = [n for it in items if isinstance(it, dict) for n in _names(it.get("item") or it)]
             if len(names) >= 2:
                 return _clean_space(names[-1])
-    for crumb in root.xpath(BREADCRUMB_XPATH):
+    for crumb in filter(_is_small, root.xpath(BREADCRUMB_XPATH)):
         parts = [_clean_space(a.text_content()) for a in crumb.xpath(".//a|.//li|.//span[not(*)]")]
         parts = [p for p in parts if p and p not in {"/", ">", "»", "›"}]
         if parts:
@@ -195,6 +196,12 @@ def _caption(root) -> str | None:
     return None
 
 
+def _is_small(element, max_chars: int = MAX_CRUMB_CHARS) -> bool:
+    """A breadcrumb-looking element that is only a trail: a page whose body or wrapper has a
+    ``has-breadcrumbs`` class must not lose its content."""
+    return len(element.text_content()) <= max_chars and not element.xpath(".//p")
+
+
 def _remove(elements) -> None:
     for element in list(elements):
         parent = element.getparent()
@@ -223,16 +230,16 @@ def _ld_string(obj: dict, key: str) -> str | None:
 
 
 def _published(root, ld_article: dict, url: str) -> str | None:
-    """The publication date: JSON-LD, article meta, ``<time>``, the URL's date, else htmldate's guess."""
-    return (
-        to_iso(_ld_string(ld_article, "datePublished"))
-        or to_iso(_meta(root, "article:published_time", "datePublished", "pubdate", "publishdate",
-                        "DC.Date.Created", "dc.date", "dcterms.created", "date", "og:published_time"))
-        or to_iso(next(iter(root.xpath("//article//time/@datetime|//time[@itemprop='datePublished']/@datetime"
+    """The publication date the sources agree on: JSON-LD or article meta, ``<time>``, the URL's date,
+    htmldate's reading of the page; each source alone is wrong on some sites (UTC days, comment dates)."""
+    markup = to_iso(_ld_string(ld_article, "datePublished")) or to_iso(_meta(
+        root, "article:published_time", "datePublished", "pubdate", "publishdate", "DC.Date.Created", "dc.date",
+        "dcterms.created", "date", "og:published_time"))
+    time = to_iso(next(iter(root.xpath("//article//time/@datetime|//time[@itemprop='datePublished']/@datetime"
                                        "|//time[@pubdate]/@datetime")), None))
-        or date_from_url(url)
-        or find_date(root, extensive_search=True, original_date=True, url=url or None)
-    )
+    from_url = date_from_url(url)
+    guessed = find_date(root, extensive_search=True, original_date=True, url=url or None)
+    return agreed_date([from_url, guessed, markup, time], [markup, time, from_url, guessed])
 
 
 def _authors(root, ld_article: dict) -> list[str]:
@@ -291,8 +298,8 @@ def extract_article(
     authors = _authors(root, ld_article)
     caption = _caption(root)
 
-    for selector in (BREADCRUMB_XPATH, "//figcaption", "//script", "//style", "//noscript"):
-        _remove(root.xpath(selector))
+    _remove(crumb for crumb in root.xpath(BREADCRUMB_XPATH) if _is_small(crumb))
+    _remove(root.xpath("//figcaption"))  # scripts, styles and noscript are the engine's business
     if profile is not None:
         for selector in profile.clean.drop:
             _remove(root.cssselect(selector))
