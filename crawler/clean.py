@@ -26,22 +26,31 @@ def drop_phrase_blocks(blocks: list[str], phrases: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class BoilerplateRules:
-    """Built-in rules: short blocks containing a phrase, and blocks matching a pattern in full."""
+    """Built-in rules: short blocks containing a phrase, blocks matching a pattern in full, and the short
+    blocks (link titles) following a heading that announces a link list."""
 
     phrases: re.Pattern[str]
     patterns: re.Pattern[str]
+    list_headings: re.Pattern[str]
     max_chars: int
+    list_item_chars: int
+    list_items: int
 
     @classmethod
     def from_toml(cls, text: str) -> "BoilerplateRules":
         data = tomllib.loads(text)
         tables = [table for table in data.values() if isinstance(table, dict)]
         phrases = sorted({p.lower() for table in tables for p in table.get("phrases", [])}, key=len, reverse=True)
-        patterns = [p for table in tables for p in table.get("patterns", [])]
+        def alternatives(key: str) -> re.Pattern[str]:
+            return re.compile("|".join(f"(?:{p})" for table in tables for p in table.get(key, [])) or "(?!)", re.I)
+
         return cls(
             phrases=re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, phrases)) + r")(?!\w)", re.I),
-            patterns=re.compile("|".join(f"(?:{p})" for p in patterns), re.I),
+            patterns=alternatives("patterns"),
+            list_headings=alternatives("list_headings"),
             max_chars=int(data.get("max_chars", 220)),
+            list_item_chars=int(data.get("list_item_chars", 100)),
+            list_items=int(data.get("list_items", 10)),
         )
 
     @classmethod
@@ -54,7 +63,19 @@ class BoilerplateRules:
         return len(block) <= self.max_chars and self.phrases.search(block) is not None
 
     def clean(self, blocks: list[str]) -> list[str]:
-        return [block for block in blocks if not self.is_boilerplate(block)]
+        kept: list[str] = []
+        list_left = 0  # link-list items still expected after a list heading
+        for block in blocks:
+            if self.list_headings.fullmatch(block.strip()):
+                list_left = self.list_items
+                continue
+            if list_left and len(block) <= self.list_item_chars:
+                list_left -= 1
+                continue
+            list_left = 0
+            if not self.is_boilerplate(block):
+                kept.append(block)
+        return kept
 
 
 def block_key(block: str) -> str:

@@ -33,7 +33,7 @@ BREADCRUMB_XPATH = (
 BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 MIN_ARTICLE_CHARS = 400
-MAX_CRUMB_CHARS = 300
+MAX_SMALL_CHARS = 400
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # larger pages are cut here before parsing: no article needs more
 BYLINE_XPATH = ("//*[@rel='author' or @itemprop='author' or contains(concat(' ', @class, ' '), ' author')"
                 " or contains(concat(' ', @class, ' '), ' byline')]")
@@ -41,6 +41,7 @@ BYLINE_XPATH = ("//*[@rel='author' or @itemprop='author' or contains(concat(' ',
 
 LATIN_ENCODINGS = {"cp1252", "latin-1", "iso8859-1", "ascii"}
 DETECT_BYTES = 64 * 1024
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # libxml2 stops parsing at some
 MARKUP = re.compile(rb"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
 
 
@@ -85,7 +86,7 @@ def parse_html(body: bytes, content_type: str | None = None, max_bytes: int = MA
         raise ExtractionError("empty page")
     if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError("binary content, not HTML")
-    text = decode_html(body[:max_bytes], content_type)
+    text = CONTROL_CHARS.sub("", decode_html(body[:max_bytes], content_type))
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
@@ -189,16 +190,16 @@ def _title(root, ld_article: dict) -> str | None:
 
 
 def _caption(root) -> str | None:
-    for figcaption in root.xpath("//figure//figcaption|//figcaption"):
+    for figcaption in filter(_is_small, root.xpath("//figure//figcaption|//figcaption")):
         text = _clean_space(figcaption.text_content())
         if text:
             return text
     return None
 
 
-def _is_small(element, max_chars: int = MAX_CRUMB_CHARS) -> bool:
-    """A breadcrumb-looking element that is only a trail: a page whose body or wrapper has a
-    ``has-breadcrumbs`` class must not lose its content."""
+def _is_small(element, max_chars: int = MAX_SMALL_CHARS) -> bool:
+    """A breadcrumb or caption that is only that: a page whose wrapper has a ``has-breadcrumbs`` class, or
+    that wraps its content in a ``<figcaption>``, must not lose it."""
     return len(element.text_content()) <= max_chars and not element.xpath(".//p")
 
 
@@ -298,8 +299,8 @@ def extract_article(
     authors = _authors(root, ld_article)
     caption = _caption(root)
 
-    _remove(crumb for crumb in root.xpath(BREADCRUMB_XPATH) if _is_small(crumb))
-    _remove(root.xpath("//figcaption"))  # scripts, styles and noscript are the engine's business
+    _remove(filter(_is_small, root.xpath(BREADCRUMB_XPATH)))
+    _remove(filter(_is_small, root.xpath("//figcaption")))  # scripts, styles, noscript: the engine's business
     if profile is not None:
         for selector in profile.clean.drop:
             _remove(root.cssselect(selector))

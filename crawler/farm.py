@@ -258,13 +258,13 @@ class FarmSite:
         alternates = "".join(f'<p><a href="http://{h}/">{h}</a></p>' for h in self.hosts[1:])
         most_read = "".join(f'<li><a href="{a.path}">{escape(a.title)}</a></li>' for a in self.articles[:3])
         return f"""
+    <p>{escape(self.name)} has reported from the harbours of the region since 1998, funded by its readers.</p>
     <div class="share-bar"><span>Share on Facebook</span> <span>Share on X</span> <a href="mailto:?body={url}">Email</a></div>
     <p>{escape(self.name)}'s website can also be accessed at the following alternate addresses:</p>
     {alternates}
     <p>Watch {escape(self.name)} live on Roku and get the app on Google Play and the App Store.</p>
     <p>Click here to subscribe to our daily newsletter.</p>
-    <div class="most-read-inline"><h3>Most Read</h3><ul>{most_read}</ul></div>
-    <p>{escape(self.name)} has reported from the harbours of the region since 1998, funded by its readers.</p>"""
+    <div class="most-read-inline"><h3>Most Read</h3><ul>{most_read}</ul></div>"""
 
     def section_page(self, number: int) -> bytes | None:
         listed = self.by_channel("section")
