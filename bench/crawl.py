@@ -49,6 +49,25 @@ def bare_spider(url_file: str) -> None:
     process.start()
 
 
+def burn(loops: int) -> float:
+    started = time.perf_counter()
+    total = 0
+    for n in range(loops):
+        total += n * n
+    return time.perf_counter() - started
+
+
+def parallel_capacity(loops: int = 10_000_000) -> float:
+    """How much work two busy processes get done in the time of one (2.0 on two real cores; less when the
+    "cores" are hyperthreads or a shared host): the ceiling of any process pool's speed-up here."""
+    import multiprocessing
+
+    alone = burn(loops)
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        together = max(pool.map(burn, [loops, loops], chunksize=1))
+    return round(2 * alone / together, 2)
+
+
 def timed(command: list[str], env: dict) -> float:
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, cwd=ROOT)
@@ -90,7 +109,8 @@ def main() -> None:
     result = {
         "articles": records,
         "pages": len(pages),
-        "extraction_workers": os.cpu_count(),
+        "cpus": os.cpu_count(),
+        "parallel_capacity_of_2_processes": parallel_capacity(),
         "newsmirror_in_process_seconds": round(in_process_seconds, 2),
         "newsmirror_in_process_articles_per_s": round(records / in_process_seconds, 1),
         "newsmirror_seconds": round(newsmirror_seconds, 2),

@@ -1,6 +1,7 @@
 """Article extraction off the reactor thread: a process pool sized to the machine, awaited from callbacks.
 
-``NEWSMIRROR_EXTRACT_WORKERS`` = 0 extracts in-process (same function, same result).
+``NEWSMIRROR_EXTRACT_WORKERS``: default one worker per core beyond the one the reactor keeps busy (at
+least one); 0 extracts in-process (same function, same result).
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ from .profiles import SiteProfile
 logger = logging.getLogger(__name__)
 
 
+WARM_UP_PAGE = (b"<html lang='en'><head><title>Warm-up</title></head><body><article><h1>Warm-up</h1>"
+                + b"<p>The port authority said on Tuesday that the harbour would reopen to container traffic.</p>" * 4
+                + b"</article></body></html>")
+
+
+def warm_up(engine: str) -> int:
+    """Runs in each new worker while the crawl discovers articles: imports and first-use caches are paid then."""
+    extract_article(WARM_UP_PAGE, "http://warm-up.invalid/2026/1/1/1/warm-up", engine=engine)
+    return os.getpid()
+
+
 def extract_in_worker(body: bytes, url: str, profile: SiteProfile | None, content_type: str | None,
                       engine: str) -> tuple[int, dict[str, Any]]:
     """(worker pid, ``extract_article``'s result): the pid lets the crawl count work done elsewhere."""
@@ -39,10 +51,17 @@ class ArticleExtractor:
     @classmethod
     def from_crawler(cls, crawler) -> "ArticleExtractor":
         configured = crawler.settings.get("NEWSMIRROR_EXTRACT_WORKERS")
-        workers = (os.cpu_count() or 1) if configured in (None, "") else int(configured)
+        workers = max(1, (os.cpu_count() or 1) - 1) if configured in (None, "") else int(configured)
         extractor = cls(crawler, workers, crawler.settings.get("NEWSMIRROR_EXTRACT_ENGINE") or "trafilatura")
+        crawler.signals.connect(extractor.start, signal=signals.spider_opened)
         crawler.signals.connect(extractor.close, signal=signals.spider_closed)
         return extractor
+
+    def start(self) -> None:
+        """Start the workers when the spider opens, not at the first article."""
+        if self.workers > 0:
+            for _ in range(self.workers):
+                self._pool().submit(warm_up, self.engine)
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.executor is None:
