@@ -16,6 +16,7 @@ import charset_normalizer
 import lxml.html
 from htmldate import find_date
 from lxml import etree
+from trafilatura.metadata import examine_meta, extract_author, extract_meta_json
 from w3lib.encoding import html_to_unicode
 
 from .dates import agreed_date, date_from_url, to_iso
@@ -35,8 +36,6 @@ TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 MIN_ARTICLE_CHARS = 400
 MAX_SMALL_CHARS = 400
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # larger pages are cut here before parsing: no article needs more
-BYLINE_XPATH = ("//*[@rel='author' or @itemprop='author' or contains(concat(' ', @class, ' '), ' author')"
-                " or contains(concat(' ', @class, ' '), ' byline')]")
 
 
 LATIN_ENCODINGS = {"cp1252", "latin-1", "iso8859-1", "ascii"}
@@ -243,12 +242,14 @@ def _published(root, ld_article: dict, url: str) -> str | None:
     return agreed_date([from_url, guessed, markup, time], [markup, time, from_url, guessed])
 
 
-def _authors(root, ld_article: dict) -> list[str]:
-    names = _names(ld_article.get("author")) or [a for a in [_meta(root, "author", "article:author", "dc.creator")] if a]
-    if not names:
-        names = [text for element in root.xpath(BYLINE_XPATH)[:3]
-                 if (text := _clean_space(element.text_content())) and len(text) <= 80]
-    return _clean_authors(name for name in names if not name.startswith(("http://", "https://")))
+def _authors(root) -> list[str]:
+    """Authors as trafilatura finds them (meta tags, then JSON-LD, then a byline element), cleaned."""
+    metadata = examine_meta(root)
+    if metadata.author and " " not in metadata.author:  # a lone word in a meta tag is rarely a name
+        metadata.author = None
+    metadata = extract_meta_json(root, metadata)
+    found = metadata.author or extract_author(root) or ""
+    return _clean_authors(name for name in found.split(";") if not name.strip().startswith(("http://", "https://")))
 
 
 def _tags(root, ld_article: dict) -> list[str]:
@@ -296,7 +297,7 @@ def extract_article(
     published = _published(root, ld_article, url)
     modified = to_iso(_ld_string(ld_article, "dateModified")) or to_iso(
         _meta(root, "article:modified_time", "dateModified", "og:updated_time"))
-    authors = _authors(root, ld_article)
+    authors = _authors(root)
     caption = _caption(root)
 
     _remove(filter(_is_small, root.xpath(BREADCRUMB_XPATH)))
