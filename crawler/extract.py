@@ -26,11 +26,8 @@ from .profiles import SiteProfile
 
 ARTICLE_TYPES = {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
                  "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle", "LiveBlogPosting"}
-BREADCRUMB_XPATH = (
-    "//*[contains(concat(' ', translate(@class, 'BREADCUMBS', 'breadcumbs'), ' '), 'breadcrumb')"
-    " or contains(translate(@id, 'BREADCUMBS', 'breadcumbs'), 'breadcrumb')"
-    " or @aria-label='breadcrumb' or @aria-label='Breadcrumb']"
-)
+# cheap pre-selection (no translate() on every element), then the case-insensitive test in Python
+BREADCRUMB_CANDIDATES = "//*[contains(@class, 'rumb') or contains(@id, 'rumb') or contains(@aria-label, 'rumb')]"
 BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 MIN_ARTICLE_CHARS = 400
@@ -103,14 +100,22 @@ def _clean_space(text: str | None) -> str | None:
     return text or None
 
 
-def _meta(root, *names: str) -> str | None:
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            for element in root.xpath(f"//meta[@{attr}=$n]", n=name):
-                value = _clean_space(element.get("content"))
-                if value:
-                    return value
-    return None
+def _meta_index(root) -> dict[str, str]:
+    """The page's ``<meta>`` contents by property, name, itemprop or http-equiv (lowercased), first one wins."""
+    index: dict[str, str] = {}
+    for element in root.iter("meta"):
+        value = _clean_space(element.get("content"))
+        if not value:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = (element.get(attr) or "").strip().lower()
+            if key:
+                index.setdefault(key, value)
+    return index
+
+
+def _meta(metas: dict[str, str], *names: str) -> str | None:
+    return next((metas[name.lower()] for name in names if name.lower() in metas), None)
 
 
 def _json_ld_objects(root) -> list[dict]:
@@ -156,14 +161,14 @@ def _clean_authors(raw: list[str]) -> list[str]:
     return authors
 
 
-def _breadcrumb_section(root, ld_objects: list[dict]) -> str | None:
+def _breadcrumb_section(crumbs: list, ld_objects: list[dict]) -> str | None:
     for obj in ld_objects:
         if "BreadcrumbList" in _types(obj):
             items = obj.get("itemListElement") or []
             names = [n for it in items if isinstance(it, dict) for n in _names(it.get("item") or it)]
             if len(names) >= 2:
                 return _clean_space(names[-1])
-    for crumb in filter(_is_small, root.xpath(BREADCRUMB_XPATH)):
+    for crumb in crumbs:
         parts = [_clean_space(a.text_content()) for a in crumb.xpath(".//a|.//li|.//span[not(*)]")]
         parts = [p for p in parts if p and p not in {"/", ">", "»", "›"}]
         if parts:
@@ -171,12 +176,12 @@ def _breadcrumb_section(root, ld_objects: list[dict]) -> str | None:
     return None
 
 
-def _title(root, ld_article: dict) -> str | None:
+def _title(root, metas: dict[str, str], ld_article: dict) -> str | None:
     h1 = root.xpath("//article//h1|//main//h1|//h1")
     candidates = [
         _clean_space(ld_article.get("headline")) if isinstance(ld_article.get("headline"), str) else None,
         _clean_space(h1[0].text_content()) if h1 else None,
-        _meta(root, "og:title", "twitter:title"),
+        _meta(metas, "og:title", "twitter:title"),
     ]
     for candidate in candidates:
         if candidate:
@@ -194,6 +199,10 @@ def _caption(root) -> str | None:
         if text:
             return text
     return None
+
+
+def _is_breadcrumb(element) -> bool:
+    return any("breadcrumb" in (element.get(attr) or "").lower() for attr in ("class", "id", "aria-label"))
 
 
 def _is_small(element, max_chars: int = MAX_SMALL_CHARS) -> bool:
@@ -229,16 +238,19 @@ def _ld_string(obj: dict, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _published(root, ld_article: dict, url: str) -> str | None:
+def _published(root, metas: dict[str, str], ld_article: dict, url: str) -> str | None:
     """The publication date the sources agree on: JSON-LD or article meta, ``<time>``, the URL's date,
     htmldate's reading of the page; each source alone is wrong on some sites (UTC days, comment dates)."""
     markup = to_iso(_ld_string(ld_article, "datePublished")) or to_iso(_meta(
-        root, "article:published_time", "datePublished", "pubdate", "publishdate", "DC.Date.Created", "dc.date",
+        metas, "article:published_time", "datePublished", "pubdate", "publishdate", "DC.Date.Created", "dc.date",
         "dcterms.created", "date", "og:published_time"))
     time = to_iso(next(iter(root.xpath("//article//time/@datetime|//time[@itemprop='datePublished']/@datetime"
                                        "|//time[@pubdate]/@datetime")), None))
     from_url = date_from_url(url)
-    guessed = find_date(root, extensive_search=True, original_date=True, url=url or None)
+    days = [value[:10] for value in (markup, time, from_url) if value]
+    # htmldate (a deep copy and a scan of the page) only when the cheap sources do not already agree
+    guessed = None if len(set(days)) < len(days) else find_date(root, extensive_search=True, original_date=True,
+                                                                 url=url or None)
     return agreed_date([from_url, guessed, markup, time], [markup, time, from_url, guessed])
 
 
@@ -252,16 +264,16 @@ def _authors(root) -> list[str]:
     return _clean_authors(name for name in found.split(";") if not name.strip().startswith(("http://", "https://")))
 
 
-def _tags(root, ld_article: dict) -> list[str]:
+def _tags(metas: dict[str, str], ld_article: dict) -> list[str]:
     keywords = ld_article.get("keywords")
-    source = ([_meta(root, "news_keywords", "keywords") or ""] if not keywords
+    source = ([_meta(metas, "news_keywords", "keywords") or ""] if not keywords
               else keywords if isinstance(keywords, list) else [keywords])
-    tags = [_meta(root, "article:tag") or ""] + [str(raw) for raw in source]
+    tags = [_meta(metas, "article:tag") or ""] + [str(raw) for raw in source]
     return list(dict.fromkeys(t for raw in tags for t in (_clean_space(x) for x in raw.split(",")) if t))
 
 
-def _image(root, ld_article: dict) -> str | None:
-    image = _meta(root, "og:image", "twitter:image")
+def _image(metas: dict[str, str], ld_article: dict) -> str | None:
+    image = _meta(metas, "og:image", "twitter:image")
     value = ld_article.get("image")
     if not image and isinstance(value, (str, dict, list)):
         value = value[0] if isinstance(value, list) and value else value
@@ -290,24 +302,26 @@ def extract_article(
     ld_objects = _json_ld_objects(root)
     ld_article = next((obj for obj in ld_objects if _types(obj) & ARTICLE_TYPES), {})
 
-    section = _ld_string(ld_article, "articleSection") or _meta(root, "article:section") or _breadcrumb_section(root, ld_objects)
+    metas = _meta_index(root)
+    crumbs = [crumb for crumb in root.xpath(BREADCRUMB_CANDIDATES) if _is_breadcrumb(crumb) and _is_small(crumb)]
+    section = _ld_string(ld_article, "articleSection") or _meta(metas, "article:section") or _breadcrumb_section(crumbs, ld_objects)
     canonical = root.xpath("//link[@rel='canonical']/@href")
-    title = _title(root, ld_article)
-    declared_language = root.get("lang") or _meta(root, "og:locale", "language", "content-language", "dc.language")
-    published = _published(root, ld_article, url)
+    title = _title(root, metas, ld_article)
+    declared_language = root.get("lang") or _meta(metas, "og:locale", "language", "content-language", "dc.language")
+    published = _published(root, metas, ld_article, url)
     modified = to_iso(_ld_string(ld_article, "dateModified")) or to_iso(
-        _meta(root, "article:modified_time", "dateModified", "og:updated_time"))
+        _meta(metas, "article:modified_time", "dateModified", "og:updated_time"))
     authors = _authors(root)
     caption = _caption(root)
 
-    _remove(filter(_is_small, root.xpath(BREADCRUMB_XPATH)))
+    _remove(crumbs)
     _remove(filter(_is_small, root.xpath("//figcaption")))  # scripts, styles, noscript: the engine's business
     if profile is not None:
         for selector in profile.clean.drop:
             _remove(root.cssselect(selector))
     blocks = _blocks(ENGINES[engine](root, url), title)
     text = "\n".join(blocks) or None
-    og_type = (_meta(root, "og:type") or "").lower()
+    og_type = (_meta(metas, "og:type") or "").lower()
     is_article = bool(ld_article) or og_type == "article" or (len(text or "") >= MIN_ARTICLE_CHARS and bool(title))
 
     return {
@@ -317,10 +331,10 @@ def extract_article(
         "published": published,
         "modified": modified,
         "authors": authors,
-        "tags": _tags(root, ld_article),
+        "tags": _tags(metas, ld_article),
         "section": _clean_space(section),
         "language": _clean_space(declared_language) or detect_language(text),
-        "image": _image(root, ld_article),
+        "image": _image(metas, ld_article),
         "image_caption": caption,
         "content_hash": content_hash(text),
         "is_article": is_article,

@@ -39,7 +39,7 @@ NEWSMIRROR_STATE = None  # SQLite state file; default <output>/state.sqlite3
 NEWSMIRROR_SITES_FILES = []  # extra site profile files (TOML), after the built-in ones
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles
 NEWSMIRROR_EXTRACT_WORKERS = None  # extraction processes; None = cores - 1 (at least 1), 0 = in-process
-NEWSMIRROR_EXTRACT_ENGINE = "trafilatura"  # main-text engine: trafilatura, resiliparse, readability
+NEWSMIRROR_EXTRACT_ENGINE = "trafilatura"  # main-text engine: trafilatura, or resiliparse (bench extra)
 NEWSMIRROR_BOILERPLATE_RULES = None  # TOML rule table replacing the built-in crawler/data/boilerplate.toml
 NEWSMIRROR_TEMPLATE_THRESHOLD = 5  # a block seen in this many distinct articles of a site is its template
 NEWSMIRROR_TEMPLATE_MAX_CHARS = 400  # longer blocks are never learned as template
