@@ -1,8 +1,10 @@
-"""Crawl benchmark: newsmirror on a 2,000-article farm site vs a bare Scrapy spider fetching the same pages.
+"""Crawl benchmark: newsmirror on a 2,000-article farm site, extraction in the process pool and in-process,
+vs a bare Scrapy spider fetching the same pages.
 
-Run: ``.venv/bin/python bench/crawl.py [--articles 2000]``. Both crawls run here, one after the other,
-through the same loopback farm with the same concurrency; the ratio is newsmirror's articles/s over
-the bare spider's pages/s turned into articles/s (what a crawler that does no extraction could reach).
+Run: ``.venv/bin/python bench/crawl.py [--articles 2000]``. The three crawls run here, one after the
+other, through the same loopback farm with the same concurrency; the ratios are newsmirror's articles/s
+with the pool over in-process, and over the bare spider's pages/s turned into articles/s (what a crawler
+that does no extraction could reach).
 """
 
 from __future__ import annotations
@@ -47,6 +49,25 @@ def bare_spider(url_file: str) -> None:
     process.start()
 
 
+def burn(loops: int) -> float:
+    started = time.perf_counter()
+    total = 0
+    for n in range(loops):
+        total += n * n
+    return time.perf_counter() - started
+
+
+def parallel_capacity(loops: int = 10_000_000) -> float:
+    """How much work two busy processes get done in the time of one (2.0 on two real cores; less when the
+    "cores" are hyperthreads or a shared host): the ceiling of any process pool's speed-up here."""
+    import multiprocessing
+
+    alone = burn(loops)
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        together = max(pool.map(burn, [loops, loops], chunksize=1))
+    return round(2 * alone / together, 2)
+
+
 def timed(command: list[str], env: dict) -> float:
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, cwd=ROOT)
@@ -68,9 +89,16 @@ def main() -> None:
         profile.write_text(site.profile_toml())
         env = {**os.environ, "http_proxy": farm.proxy_url, "no_proxy": ""}
         settings = [arg for name, value in COMMON_SETTINGS.items() for arg in ("-s", f"{name}={value}")]
-        newsmirror_seconds = timed([sys.executable, "-m", "crawler.cli", "crawl", site.id, "--sites", str(profile),
-                                    "--output", f"{scratch}/out", *settings], env)
-        records = sum(1 for path in Path(f"{scratch}/out/{site.id}").glob("*.jsonl") for _ in path.open())
+
+        def newsmirror(output: str, *extra: str) -> tuple[float, int]:
+            seconds = timed([sys.executable, "-m", "crawler.cli", "crawl", site.id, "--sites", str(profile),
+                             "--output", f"{scratch}/{output}", *settings, *extra], env)
+            return seconds, sum(1 for path in Path(f"{scratch}/{output}/{site.id}").glob("*.jsonl") for _ in path.open())
+
+        in_process_seconds, in_process_records = newsmirror("in-process", "-s", "NEWSMIRROR_EXTRACT_WORKERS=0")
+        farm.requests.clear()
+        newsmirror_seconds, records = newsmirror("pool")
+        assert records == in_process_records, (records, in_process_records)
         pages = [f"http://{r.host}{r.path}" for r in farm.requests if r.path != "/robots.txt"]
         url_file = Path(scratch) / "urls.txt"
         url_file.write_text("\n".join(pages))
@@ -81,14 +109,21 @@ def main() -> None:
     result = {
         "articles": records,
         "pages": len(pages),
+        "cpus": os.cpu_count(),
+        "parallel_capacity_of_2_processes": parallel_capacity(),
+        "newsmirror_in_process_seconds": round(in_process_seconds, 2),
+        "newsmirror_in_process_articles_per_s": round(records / in_process_seconds, 1),
         "newsmirror_seconds": round(newsmirror_seconds, 2),
         "newsmirror_articles_per_s": round(records / newsmirror_seconds, 1),
         "bare_scrapy_seconds": round(bare_seconds, 2),
         "bare_scrapy_pages_per_s": round(bare_pages / bare_seconds, 1),
         "bare_scrapy_articles_per_s": round(records / bare_seconds, 1),
     }
+    result["ratio_pool_vs_in_process"] = round(in_process_seconds / newsmirror_seconds, 3)
     result["ratio_newsmirror_vs_bare"] = round(result["newsmirror_articles_per_s"] / result["bare_scrapy_articles_per_s"], 3)
     print(json.dumps(result, indent=2))
+    print(f"newsmirror {result['newsmirror_articles_per_s']} articles/s with the extraction pool vs "
+          f"{result['newsmirror_in_process_articles_per_s']} in-process: {result['ratio_pool_vs_in_process']}x")
     print(f"newsmirror {result['newsmirror_articles_per_s']} articles/s vs bare Scrapy "
           f"{result['bare_scrapy_articles_per_s']} articles/s on the same {len(pages)} pages: "
           f"ratio {result['ratio_newsmirror_vs_bare']}")

@@ -15,6 +15,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from . import __version__, export
+from .cleaning import TextCleaner
 from .extract import ExtractionError, extract_article
 from .items import Article, make_article
 from .locking import CrawlBusy, SiteLock
@@ -132,13 +133,14 @@ def error_record(target: str, message: str, site: str | None = None) -> dict:
     return {**Article(id=None, site=site, url=None, source=target).record(), "error": message}
 
 
-def scrape_local(target: str, body: bytes, profile: SiteProfile | None, sites: SiteIndex) -> dict:
+def scrape_local(target: str, body: bytes, profile: SiteProfile | None, sites: SiteIndex,
+                 cleaner: TextCleaner, engine: str) -> dict:
     """Record of a local file or stdin: URL and site come from the page's canonical link, if any."""
-    extracted = extract_article(body, "", profile)
+    extracted = extract_article(body, "", profile, engine=engine)
     urls = [extracted["canonical_url"]] if extracted["canonical_url"] else []
     if profile is None and urls and (profile := sites.lookup(urls[0])[0]) is not None:
-        extracted = extract_article(body, urls[0], profile)
-    return make_article(extracted, profile, urls, target, None).record()
+        extracted = extract_article(body, urls[0], profile, engine=engine)
+    return make_article(cleaner.clean(extracted, profile), profile, urls, target, None).record()
 
 
 def cmd_scrape(args) -> int:
@@ -149,6 +151,9 @@ def cmd_scrape(args) -> int:
         raise CliError("nothing to scrape: give a TARGET or --warc FILE")
     forced = profiles[args.site] if args.site else None
     sites = SiteIndex(profiles.values())
+    settings = load_settings(args, args.set)
+    cleaner = TextCleaner.from_settings(settings)
+    engine = settings.get("NEWSMIRROR_EXTRACT_ENGINE") or "trafilatura"
     results: dict[int, dict | str] = {}
     remote: list[tuple[int, str, SiteProfile | None]] = []
     for index, target in enumerate(args.target):
@@ -161,18 +166,17 @@ def cmd_scrape(args) -> int:
             results[index] = error_record(target, f"cannot read {target}: {exc.strerror or exc}")
             continue
         try:
-            results[index] = scrape_local(target, body, forced, sites)
+            results[index] = scrape_local(target, body, forced, sites, cleaner, engine)
         except ExtractionError as exc:
             results[index] = error_record(target, f"{target}: {exc}")
     if remote:
         from .spiders.scrape import ScrapeSpider
 
-        settings = load_settings(args, args.set)
         if not args.verbose:
             settings.set("LOG_LEVEL", "ERROR", "cmdline")
         fetched: dict[int, object] = {}
         process = CrawlerProcess(settings)
-        process.crawl(ScrapeSpider, targets=remote, results=fetched)
+        process.crawl(ScrapeSpider, targets=remote, results=fetched, cleaner=cleaner)
         process.start()
         for index, target, profile in remote:
             outcome = fetched.get(index, "no response (crawl stopped)")
@@ -180,7 +184,7 @@ def cmd_scrape(args) -> int:
             results[index] = error_record(target, outcome, site) if isinstance(outcome, str) else outcome.record()
     failed = sum(print_record(results[index]) for index in range(len(args.target)))
     for path in args.warc or []:
-        failed += scrape_warc(path, profiles, forced)
+        failed += scrape_warc(path, profiles, forced, cleaner)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -192,13 +196,13 @@ def print_record(record: dict) -> bool:
     return "error" in record
 
 
-def scrape_warc(path: str, profiles: dict[str, SiteProfile], forced: SiteProfile | None) -> bool:
+def scrape_warc(path: str, profiles: dict[str, SiteProfile], forced: SiteProfile | None, cleaner: TextCleaner) -> bool:
     """Prints the record of every article page in a WARC; True when the WARC could not be read to its end."""
     from .warc import WarcError, warc_articles
 
     count = 0
     try:
-        for article in warc_articles(path, profiles, forced):
+        for article in warc_articles(path, profiles, cleaner, forced):
             print_record(article.record())
             count += 1
     except WarcError as exc:

@@ -64,5 +64,18 @@ def date_from_url(url: str) -> str | None:
         return None
 
 
+def agreed_date(by_trust: list[str | None], by_precision: list[str | None]) -> str | None:
+    """The date most of the sources give (by day), else the most trusted source's; spelled by the most
+    precise source giving that day (a time and offset beat a bare day).
+
+    ``by_trust`` and ``by_precision`` hold the same ISO 8601 candidates in two orders.
+    """
+    days = [value[:10] for value in by_trust if value]
+    if not days:
+        return None
+    day = max(days, key=lambda d: (days.count(d), -days.index(d)))
+    return next(value for value in by_precision if value and value[:10] == day)
+
+
 def utc_now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

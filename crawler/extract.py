@@ -1,51 +1,88 @@
-"""HTML → article: metadata from the page's markup, main text from trafilatura, site clean rules applied.
+"""HTML → article: metadata from the page's markup, main-text blocks from an engine (trafilatura by default).
 
-``extract_article`` is pure (bytes in, dict out) so the spider and ``newsmirror scrape`` share it.
+``extract_article`` is pure (bytes in, dict out) so the spider, its process pool and ``newsmirror scrape``
+share it. It removes markup-level boilerplate only; text-level cleaning is ``crawler.clean``'s layers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import unicodedata
 from typing import Any
 
+import charset_normalizer
 import lxml.html
+from htmldate import find_date
 from lxml import etree
-from trafilatura import bare_extraction
+from trafilatura.metadata import examine_meta, extract_author, extract_meta_json
 from w3lib.encoding import html_to_unicode
 
-from .dates import date_from_url, to_iso
+from .dates import agreed_date, date_from_url, to_iso
+from .engines import ENGINES
+from .language import detect_language
 from .profiles import SiteProfile
 
 ARTICLE_TYPES = {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
                  "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle", "LiveBlogPosting"}
-BREADCRUMB_XPATH = (
-    "//*[contains(concat(' ', translate(@class, 'BREADCUMBS', 'breadcumbs'), ' '), 'breadcrumb')"
-    " or contains(translate(@id, 'BREADCUMBS', 'breadcumbs'), 'breadcrumb')"
-    " or @aria-label='breadcrumb' or @aria-label='Breadcrumb']"
-)
+# cheap pre-selection (no translate() on every element), then the case-insensitive test in Python
+BREADCRUMB_CANDIDATES = "//*[contains(@class, 'rumb') or contains(@id, 'rumb') or contains(@aria-label, 'rumb')]"
 BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 MIN_ARTICLE_CHARS = 400
+MAX_SMALL_CHARS = 400
+MAX_PAGE_BYTES = 4 * 1024 * 1024  # larger pages are cut here before parsing: no article needs more
 
-# trafilatura warns for every page it finds no text in; the spider logs those itself, naming the host.
-logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+LATIN_ENCODINGS = {"cp1252", "latin-1", "iso8859-1", "ascii"}
+DETECT_BYTES = 64 * 1024
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # libxml2 stops parsing at some
+MARKUP = re.compile(rb"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
 
 
 class ExtractionError(ValueError):
     """A page that is not HTML at all (binary, empty)."""
 
 
-def parse_html(body: bytes, content_type: str | None = None) -> lxml.html.HtmlElement:
-    """Parse HTML bytes in their declared or detected encoding; raises ExtractionError for non-HTML."""
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(body) - 3  # only a multi-byte character cut at the end
+    return True
+
+
+def _detect_encoding(body: bytes) -> str | None:
+    """For undeclared pages: UTF-8 when the bytes are valid UTF-8, else charset-normalizer's guess on the
+    page's text (markup, mostly ASCII, would drown the few bytes that tell encodings apart)."""
+    if _is_utf8(body):
+        return "utf-8"
+    text = MARKUP.sub(b" ", body[: DETECT_BYTES * 4])[:DETECT_BYTES]
+    best = charset_normalizer.from_bytes(text).best()
+    return best.encoding if best is not None else None
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """BOM, then the HTTP header, then the page's meta, then detection; a Latin-1 declaration on a page
+    that is valid UTF-8 with non-ASCII bytes (a common server default) is taken as UTF-8."""
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect_encoding)
+    if encoding in LATIN_ENCODINGS and not body.isascii() and _is_utf8(body):
+        return body.decode("utf-8", "replace")
+    return text
+
+
+def parse_html(body: bytes, content_type: str | None = None, max_bytes: int = MAX_PAGE_BYTES) -> lxml.html.HtmlElement:
+    """Parse HTML bytes in their declared or detected encoding; raises ExtractionError for non-HTML.
+
+    Pages over ``max_bytes`` are cut there (libxml2 closes the open elements); nesting deeper than
+    libxml2's limit (256) is cut by the parser, so neither size nor depth can hang extraction.
+    """
     if not body or not body.strip():
         raise ExtractionError("empty page")
     if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError("binary content, not HTML")
-    _, text = html_to_unicode(content_type, body)
+    text = CONTROL_CHARS.sub("", decode_html(body[:max_bytes], content_type))
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
@@ -63,14 +100,22 @@ def _clean_space(text: str | None) -> str | None:
     return text or None
 
 
-def _meta(root, *names: str) -> str | None:
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            for element in root.xpath(f"//meta[@{attr}=$n]", n=name):
-                value = _clean_space(element.get("content"))
-                if value:
-                    return value
-    return None
+def _meta_index(root) -> dict[str, str]:
+    """The page's ``<meta>`` contents by property, name, itemprop or http-equiv (lowercased), first one wins."""
+    index: dict[str, str] = {}
+    for element in root.iter("meta"):
+        value = _clean_space(element.get("content"))
+        if not value:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = (element.get(attr) or "").strip().lower()
+            if key:
+                index.setdefault(key, value)
+    return index
+
+
+def _meta(metas: dict[str, str], *names: str) -> str | None:
+    return next((metas[name.lower()] for name in names if name.lower() in metas), None)
 
 
 def _json_ld_objects(root) -> list[dict]:
@@ -116,14 +161,14 @@ def _clean_authors(raw: list[str]) -> list[str]:
     return authors
 
 
-def _breadcrumb_section(root, ld_objects: list[dict]) -> str | None:
+def _breadcrumb_section(crumbs: list, ld_objects: list[dict]) -> str | None:
     for obj in ld_objects:
         if "BreadcrumbList" in _types(obj):
             items = obj.get("itemListElement") or []
             names = [n for it in items if isinstance(it, dict) for n in _names(it.get("item") or it)]
             if len(names) >= 2:
                 return _clean_space(names[-1])
-    for crumb in root.xpath(BREADCRUMB_XPATH):
+    for crumb in crumbs:
         parts = [_clean_space(a.text_content()) for a in crumb.xpath(".//a|.//li|.//span[not(*)]")]
         parts = [p for p in parts if p and p not in {"/", ">", "»", "›"}]
         if parts:
@@ -131,12 +176,12 @@ def _breadcrumb_section(root, ld_objects: list[dict]) -> str | None:
     return None
 
 
-def _title(root, ld_article: dict) -> str | None:
+def _title(root, metas: dict[str, str], ld_article: dict) -> str | None:
     h1 = root.xpath("//article//h1|//main//h1|//h1")
     candidates = [
         _clean_space(ld_article.get("headline")) if isinstance(ld_article.get("headline"), str) else None,
         _clean_space(h1[0].text_content()) if h1 else None,
-        _meta(root, "og:title", "twitter:title"),
+        _meta(metas, "og:title", "twitter:title"),
     ]
     for candidate in candidates:
         if candidate:
@@ -149,11 +194,21 @@ def _title(root, ld_article: dict) -> str | None:
 
 
 def _caption(root) -> str | None:
-    for figcaption in root.xpath("//figure//figcaption|//figcaption"):
+    for figcaption in filter(_is_small, root.xpath("//figure//figcaption|//figcaption")):
         text = _clean_space(figcaption.text_content())
         if text:
             return text
     return None
+
+
+def _is_breadcrumb(element) -> bool:
+    return any("breadcrumb" in (element.get(attr) or "").lower() for attr in ("class", "id", "aria-label"))
+
+
+def _is_small(element, max_chars: int = MAX_SMALL_CHARS) -> bool:
+    """A breadcrumb or caption that is only that: a page whose wrapper has a ``has-breadcrumbs`` class, or
+    that wraps its content in a ``<figcaption>``, must not lose it."""
+    return len(element.text_content()) <= max_chars and not element.xpath(".//p")
 
 
 def _remove(elements) -> None:
@@ -170,14 +225,6 @@ def _remove(elements) -> None:
         parent.remove(element)
 
 
-def drop_phrase_blocks(text: str, phrases: tuple[str, ...]) -> str:
-    """Remove the lines (text blocks) of ``text`` that contain any of ``phrases`` (case-insensitive)."""
-    if not phrases:
-        return text
-    lowered = [p.lower() for p in phrases]
-    return "\n".join(line for line in text.split("\n") if not any(p in line.lower() for p in lowered))
-
-
 def content_hash(text: str | None) -> str | None:
     """Hash of the normalised text: case, punctuation spacing and whitespace do not count."""
     if not text:
@@ -186,75 +233,95 @@ def content_hash(text: str | None) -> str | None:
     return hashlib.sha1(normal.encode("utf-8")).hexdigest()
 
 
+def _ld_string(obj: dict, key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _published(root, metas: dict[str, str], ld_article: dict, url: str) -> str | None:
+    """The publication date the sources agree on: JSON-LD or article meta, ``<time>``, the URL's date,
+    htmldate's reading of the page; each source alone is wrong on some sites (UTC days, comment dates)."""
+    markup = to_iso(_ld_string(ld_article, "datePublished")) or to_iso(_meta(
+        metas, "article:published_time", "datePublished", "pubdate", "publishdate", "DC.Date.Created", "dc.date",
+        "dcterms.created", "date", "og:published_time"))
+    time = to_iso(next(iter(root.xpath("//article//time/@datetime|//time[@itemprop='datePublished']/@datetime"
+                                       "|//time[@pubdate]/@datetime")), None))
+    from_url = date_from_url(url)
+    days = [value[:10] for value in (markup, time, from_url) if value]
+    # htmldate (a deep copy and a scan of the page) only when the cheap sources do not already agree
+    guessed = None if len(set(days)) < len(days) else find_date(root, extensive_search=True, original_date=True,
+                                                                 url=url or None)
+    return agreed_date([from_url, guessed, markup, time], [markup, time, from_url, guessed])
+
+
+def _authors(root) -> list[str]:
+    """Authors as trafilatura finds them (meta tags, then JSON-LD, then a byline element), cleaned."""
+    metadata = examine_meta(root)
+    if metadata.author and " " not in metadata.author:  # a lone word in a meta tag is rarely a name
+        metadata.author = None
+    metadata = extract_meta_json(root, metadata)
+    found = metadata.author or extract_author(root) or ""
+    return _clean_authors(name for name in found.split(";") if not name.strip().startswith(("http://", "https://")))
+
+
+def _tags(metas: dict[str, str], ld_article: dict) -> list[str]:
+    keywords = ld_article.get("keywords")
+    source = ([_meta(metas, "news_keywords", "keywords") or ""] if not keywords
+              else keywords if isinstance(keywords, list) else [keywords])
+    tags = [_meta(metas, "article:tag") or ""] + [str(raw) for raw in source]
+    return list(dict.fromkeys(t for raw in tags for t in (_clean_space(x) for x in raw.split(",")) if t))
+
+
+def _image(metas: dict[str, str], ld_article: dict) -> str | None:
+    image = _meta(metas, "og:image", "twitter:image")
+    value = ld_article.get("image")
+    if not image and isinstance(value, (str, dict, list)):
+        value = value[0] if isinstance(value, list) and value else value
+        image = value.get("url") if isinstance(value, dict) else value
+    return image if isinstance(image, str) else None
+
+
+def _blocks(text_blocks: list[str], title: str | None) -> list[str]:
+    blocks = (_clean_space(block) for block in text_blocks)
+    return [block for block in blocks if block and block != title]
+
+
 def extract_article(
-    body: bytes, url: str, profile: SiteProfile | None = None, content_type: str | None = None
+    body: bytes, url: str, profile: SiteProfile | None = None, content_type: str | None = None,
+    engine: str = "trafilatura",
 ) -> dict[str, Any]:
     """Article fields of one page: title, text, dates, authors, tags, section, language, image, caption.
 
-    Raises ExtractionError for a page that is not HTML. The dict also says whether the page
-    ``is_article`` by its markup (article type or a substantial body), for sites without an article rule.
+    ``text`` is the engine's main text, one block per line, with markup-level boilerplate removed
+    (breadcrumb, captions, scripts, the profile's ``clean.drop`` selectors) but not yet cleaned of
+    boilerplate text: ``crawler.clean`` does that. Raises ExtractionError for a page that is not HTML.
+    The dict also says whether the page ``is_article`` by its markup (article type or a substantial
+    body), for sites without an article rule.
     """
     root = parse_html(body, content_type)
     ld_objects = _json_ld_objects(root)
     ld_article = next((obj for obj in ld_objects if _types(obj) & ARTICLE_TYPES), {})
 
-    section = (
-        (ld_article.get("articleSection") if isinstance(ld_article.get("articleSection"), str) else None)
-        or _meta(root, "article:section")
-        or _breadcrumb_section(root, ld_objects)
-    )
-    caption = _caption(root)
+    metas = _meta_index(root)
+    crumbs = [crumb for crumb in root.xpath(BREADCRUMB_CANDIDATES) if _is_breadcrumb(crumb) and _is_small(crumb)]
+    section = _ld_string(ld_article, "articleSection") or _meta(metas, "article:section") or _breadcrumb_section(crumbs, ld_objects)
     canonical = root.xpath("//link[@rel='canonical']/@href")
-    title = _title(root, ld_article)
-    language = root.get("lang") or _meta(root, "og:locale", "language", "content-language", "dc.language")
+    title = _title(root, metas, ld_article)
+    declared_language = root.get("lang") or _meta(metas, "og:locale", "language", "content-language", "dc.language")
+    published = _published(root, metas, ld_article, url)
+    modified = to_iso(_ld_string(ld_article, "dateModified")) or to_iso(
+        _meta(metas, "article:modified_time", "dateModified", "og:updated_time"))
+    authors = _authors(root)
+    caption = _caption(root)
 
-    drops = [BREADCRUMB_XPATH, "//figcaption", "//script", "//style", "//noscript"]
-    for selector in drops:
-        _remove(root.xpath(selector))
+    _remove(crumbs)
+    _remove(filter(_is_small, root.xpath("//figcaption")))  # scripts, styles, noscript: the engine's business
     if profile is not None:
         for selector in profile.clean.drop:
             _remove(root.cssselect(selector))
-
-    extracted = bare_extraction(
-        root, url=url, with_metadata=True, include_comments=False, include_tables=True, include_images=False
-    )
-    document = extracted.as_dict() if extracted is not None and hasattr(extracted, "as_dict") else (extracted or {})
-    text = document.get("text") or ""
-    if profile is not None:
-        text = drop_phrase_blocks(text, profile.clean.drop_text)
-    lines = [_clean_space(line) for line in text.split("\n")]
-    if title:
-        lines = [line for line in lines if line and line != title]
-    text = "\n".join(line for line in lines if line) or None
-
-    published = (
-        to_iso(ld_article.get("datePublished") if isinstance(ld_article.get("datePublished"), str) else None)
-        or to_iso(_meta(root, "article:published_time", "datePublished", "pubdate", "publishdate", "DC.Date.Created",
-                        "dc.date", "date"))
-        or to_iso(next(iter(root.xpath("//time/@datetime")), None))
-        or to_iso(document.get("date"))
-        or date_from_url(url)
-    )
-    modified = to_iso(
-        ld_article.get("dateModified") if isinstance(ld_article.get("dateModified"), str) else None
-    ) or to_iso(_meta(root, "article:modified_time", "dateModified", "og:updated_time"))
-
-    authors = _clean_authors(
-        _names(ld_article.get("author")) or [a for a in [_meta(root, "author", "article:author")] if a]
-        or ([document["author"]] if document.get("author") else [])
-    )
-    keywords = ld_article.get("keywords")
-    tag_source = (
-        [_meta(root, "news_keywords", "keywords") or ""] if not keywords else
-        (keywords if isinstance(keywords, list) else [keywords])
-    )
-    tags = list(dict.fromkeys(t for raw in tag_source for t in (_clean_space(x) for x in str(raw).split(",")) if t))
-    image = _meta(root, "og:image", "twitter:image")
-    if not image and isinstance(ld_article.get("image"), (str, dict, list)):
-        image_value = ld_article["image"]
-        image_value = image_value[0] if isinstance(image_value, list) and image_value else image_value
-        image = image_value.get("url") if isinstance(image_value, dict) else image_value
-    og_type = (_meta(root, "og:type") or "").lower()
+    blocks = _blocks(ENGINES[engine](root, url), title)
+    text = "\n".join(blocks) or None
+    og_type = (_meta(metas, "og:type") or "").lower()
     is_article = bool(ld_article) or og_type == "article" or (len(text or "") >= MIN_ARTICLE_CHARS and bool(title))
 
     return {
@@ -264,10 +331,10 @@ def extract_article(
         "published": published,
         "modified": modified,
         "authors": authors,
-        "tags": tags,
+        "tags": _tags(metas, ld_article),
         "section": _clean_space(section),
-        "language": _clean_space(language),
-        "image": image,
+        "language": _clean_space(declared_language) or detect_language(text),
+        "image": _image(metas, ld_article),
         "image_caption": caption,
         "content_hash": content_hash(text),
         "is_article": is_article,

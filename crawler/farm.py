@@ -121,6 +121,7 @@ class FarmSite:
     section_page_size: int = 3
     broken: bool = False
     renamed_on_mirrors: frozenset[int] = frozenset()  # article ids that mirrors serve under another slug
+    inline_boilerplate: bool = False  # put share bar, mirror notice, promos and most-read inside the body
     _pages: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     @property
@@ -261,6 +262,8 @@ class FarmSite:
             f'<a href="/Section/{101 + article.section}">{escape(section)}</a></div>\n'
         )
         paragraphs = "\n".join(f"    <p>{escape(p)}</p>" for p in article.paragraphs)
+        if self.inline_boilerplate:
+            paragraphs += self.inline_blocks(url)
         main = f"""<article class="news-detail">
   <h1>{escape(article.title)}</h1>
   <div class="byline">{escape(article.author)} / {escape(self.name)}</div>
@@ -277,6 +280,21 @@ class FarmSite:
   </ul></aside>
 </article>"""
         return self._frame(article.title, main, head, crumb)
+
+    def inline_blocks(self, url: str) -> str:
+        """Boilerplate that sites put inside the article body container, as Press TV does: a share bar,
+        the alternate-address notice, app and newsletter promos, a most-read list and a house blurb that
+        no built-in rule names (template learning has to find it)."""
+        alternates = "".join(f'<p><a href="http://{h}/">{h}</a></p>' for h in self.hosts[1:])
+        most_read = "".join(f'<li><a href="{a.path}">{escape(a.title)}</a></li>' for a in self.articles[:3])
+        return f"""
+    <p>{escape(self.name)} has reported from the harbours of the region since 1998, funded by its readers.</p>
+    <div class="share-bar"><span>Share on Facebook</span> <span>Share on X</span> <a href="mailto:?body={url}">Email</a></div>
+    <p>{escape(self.name)}'s website can also be accessed at the following alternate addresses:</p>
+    {alternates}
+    <p>Watch {escape(self.name)} live on Roku and get the app on Google Play and the App Store.</p>
+    <p>Click here to subscribe to our daily newsletter.</p>
+    <div class="most-read-inline"><h3>Most Read</h3><ul>{most_read}</ul></div>"""
 
     def section_page(self, number: int, host: str) -> bytes | None:
         listed = self.by_channel("section")
@@ -351,13 +369,14 @@ class FarmSite:
 
 
 def harbor_news(articles: int = 25, hosts: int = 3, broken: bool = False, seed: int = 7,
-                renamed_on_mirrors: int = 0) -> FarmSite:
+                renamed_on_mirrors: int = 0, inline_boilerplate: bool = False) -> FarmSite:
     """The standard farm site: Harbor News on up to three hosts; mirrors rename every n-th article
-    (``renamed_on_mirrors=n``, 0 for none)."""
+    (``renamed_on_mirrors=n``, 0 for none); ``inline_boilerplate`` puts the furniture inside the body."""
     all_hosts = ["www.harbornews.ir", "www.harbornews.co.uk", "www.harbornews.tv"]
     made = make_articles(articles, seed)
     renamed = frozenset(a.id for i, a in enumerate(made) if renamed_on_mirrors and i % renamed_on_mirrors == 1)
-    return FarmSite("harbor", "Harbor News", all_hosts[:hosts], made, broken=broken, renamed_on_mirrors=renamed)
+    return FarmSite("harbor", "Harbor News", all_hosts[:hosts], made, broken=broken, renamed_on_mirrors=renamed,
+                    inline_boilerplate=inline_boilerplate)
 
 
 @dataclass

@@ -21,7 +21,10 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {"crawler.extensions.OneLineDownloadErrors": 0, "crawler.extensions.CrawlProgress": 0}
 LOGSTATS_INTERVAL = 0  # CrawlProgress reports progress instead
 ITEM_PIPELINES = {
+    "crawler.cleaning.ProfileTextCleaner": 50,
+    "crawler.cleaning.BoilerplateRuleCleaner": 60,
     "crawler.pipelines.DuplicateArticleFilter": 100,
+    "crawler.cleaning.TemplateCleaner": 200,
     "crawler.pipelines.RunFileWriter": 800,
     "crawler.pipelines.StateCommitter": 900,
 }
@@ -49,3 +52,9 @@ NEWSMIRROR_WARC = False  # archive every response to <output>/<site>/<run-id>.wa
 NEWSMIRROR_UPDATE_WINDOW = 48  # hours: younger articles are fetched again each run (a changed text is a new revision)
 NEWSMIRROR_PROGRESS_INTERVAL = 60  # seconds between progress log lines (when stderr is not a terminal)
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles
+NEWSMIRROR_EXTRACT_WORKERS = None  # extraction processes; None = cores - 1 (at least 1), 0 = in-process
+NEWSMIRROR_EXTRACT_ENGINE = "trafilatura"  # main-text engine: trafilatura, or resiliparse (bench extra)
+NEWSMIRROR_BOILERPLATE_RULES = None  # TOML rule table replacing the built-in crawler/data/boilerplate.toml
+NEWSMIRROR_TEMPLATE_THRESHOLD = 5  # a block seen in this many distinct articles of a site is its template
+NEWSMIRROR_TEMPLATE_MAX_CHARS = 400  # longer blocks are never learned as template
+NEWSMIRROR_TEMPLATE_MAX_BLOCKS = 50000  # block counts kept per site (memory and state bound)

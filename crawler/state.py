@@ -1,5 +1,6 @@
 """Crawl state in SQLite: emitted articles, their content prints (exact hash, MinHash bands, text),
-every URL each was seen at, and the runs. One file serves every site (``output/state.sqlite3``)."""
+every URL each was seen at, learned site templates, and the runs. One file serves every site
+(``output/state.sqlite3``)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,12 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at TEXT NOT NULL,
     finished_at TEXT,
     status TEXT
+);
+CREATE TABLE IF NOT EXISTS site_templates (
+    site TEXT NOT NULL,
+    block_key TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    PRIMARY KEY (site, block_key)
 );
 """
 
@@ -196,6 +203,20 @@ class CrawlState:
                     recovered += 1
             self.finish_run(run_id, None, "interrupted")
         return recovered
+
+
+    def template_counts(self, site: str) -> dict[str, int]:
+        """A site's template block keys and the number of distinct articles each was seen in, oldest first."""
+        rows = self.db.execute("SELECT block_key, articles FROM site_templates WHERE site = ? ORDER BY rowid", (site,))
+        return dict(rows.fetchall())
+
+    def save_template_counts(self, site: str, counts: dict[str, int]) -> None:
+        """Replace a site's template counts (already bounded by the caller) in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM site_templates WHERE site = ?", (site,))
+            self.db.executemany("INSERT INTO site_templates (site, block_key, articles) VALUES (?, ?, ?)",
+                                [(site, key, n) for key, n in counts.items()])
 
 
 def read_run_file(path: Path) -> list[dict]:

@@ -165,9 +165,10 @@ def listing_dates(path: str | Path, profiles: dict[str, SiteProfile],
     return dates
 
 
-def warc_articles(path: str | Path, profiles: dict[str, SiteProfile], forced: SiteProfile | None = None) -> Iterator[Article]:
+def warc_articles(path: str | Path, profiles: dict[str, SiteProfile], cleaner,
+                  forced: SiteProfile | None = None) -> Iterator[Article]:
     """The article record of every article page in a WARC, as the crawl builds it (dates from the archived
-    feeds and sitemaps included): a known site's pages must match its article rule; without one (or
+    feeds and sitemaps included, cleaned by ``cleaner``'s layers): a known site's pages must match its article rule; without one (or
     without a known site) the extractor judges. ``mirror_urls`` holds the fetched URL only."""
     dates = listing_dates(path, profiles, forced)
     sites = SiteIndex(profiles.values())
@@ -182,5 +183,5 @@ def warc_articles(path: str | Path, profiles: dict[str, SiteProfile], forced: Si
         if (profile is None or profile.article is None) and not extracted["is_article"] or not extracted["text"]:
             continue
         key = mirror_key(url, profile) if profile is not None else None
-        extracted = with_listing_dates(extracted, *dates.get(key, (None, None)))
+        extracted = cleaner.clean(with_listing_dates(extracted, *dates.get(key, (None, None))), profile)
         yield make_article(extracted, profile, [strip_tracking(url)], url, fetched_at, key)

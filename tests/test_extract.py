@@ -1,12 +1,16 @@
 """HTML → article on a Press-TV-like page and on farm pages; bad input gives ExtractionError, not a crash."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
+from scrapy.settings import Settings
 
-from crawler.extract import ExtractionError, content_hash, drop_phrase_blocks, extract_article
+from crawler.clean import drop_phrase_blocks
+from crawler.cleaning import TextCleaner
+from crawler.extract import ExtractionError, content_hash, extract_article
 from crawler.farm import harbor_news
-from crawler.profiles import load_profiles, parse_profile
+from crawler.profiles import CleanRules, load_profiles, parse_profile
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "examples" / "presstv-article-as-scraped.txt"
@@ -22,9 +26,21 @@ def body_paragraphs() -> list[str]:
     return [" ".join(line.strip()[3:-4].split()) for line in body.splitlines() if line.strip().startswith("<p>")]
 
 
-def test_presstv_page_yields_exactly_the_body():
+def extract_clean(html: bytes, url: str, profile=None) -> dict:
+    """Extraction and the in-process cleaning layers (profile phrases, built-in rules), as ``scrape`` runs them."""
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    return TextCleaner(settings, None).clean(extract_article(html, url, profile), profile)
+
+
+PRESSTV = load_profiles()["presstv"]
+
+
+@pytest.mark.parametrize("profile", [PRESSTV, dataclasses.replace(PRESSTV, clean=CleanRules()), None],
+                         ids=["profile", "profile-without-clean-rules", "no-profile"])
+def test_presstv_page_yields_exactly_the_body(profile):
     html = (FIXTURES / "presstv-article.html").read_bytes()
-    article = extract_article(html, PRESSTV_URL, load_profiles()["presstv"])
+    article = extract_clean(html, PRESSTV_URL, profile)
     assert article["title"] == "Russia says Kherson pullout begins as Ukraine claims taking swathes of territory"
     assert article["section"] == "Russia"
     assert article["text"].split("\n") == body_paragraphs()
@@ -53,7 +69,7 @@ def test_farm_article_metadata_and_no_boilerplate():
     article = site.articles[2]
     profile = parse_profile("farm.toml", "harbor", __import__("tomllib").loads(site.profile_toml())["harbor"])
     _, _, html = site.page(site.hosts[1], article.path)
-    record = extract_article(html, f"http://{site.hosts[1]}{article.path}", profile)
+    record = extract_clean(html, f"http://{site.hosts[1]}{article.path}", profile)
     assert record["title"] == article.title
     assert record["text"].split("\n") == article.paragraphs
     assert record["published"] == article.published.isoformat()  # with its +03:30 offset
@@ -96,6 +112,6 @@ def test_truncated_page_gives_no_text_not_a_crash():
 
 
 def test_drop_phrase_blocks_removes_whole_blocks_only():
-    text = "First paragraph.\nPlease SHARE this article now\nLast paragraph."
-    assert drop_phrase_blocks(text, ("share THIS article",)) == "First paragraph.\nLast paragraph."
-    assert drop_phrase_blocks(text, ()) == text
+    blocks = ["First paragraph.", "Please SHARE this article now", "Last paragraph."]
+    assert drop_phrase_blocks(blocks, ("share THIS article",)) == ["First paragraph.", "Last paragraph."]
+    assert drop_phrase_blocks(blocks, ()) == blocks

@@ -15,9 +15,10 @@ from scrapy.http import TextResponse
 from ..dates import utc_now_iso
 from ..fingerprint import PER_HOST
 from ..failures import failure_reason
-from ..extract import ExtractionError, extract_article
+from ..extract import ExtractionError
 from ..items import make_article, with_listing_dates
 from ..listings import ListingError, is_xml_listing, parse_xml_listing
+from ..pool import ArticleExtractor
 from ..profiles import SiteProfile, profiles_from_settings
 from ..locking import CrawlBusy, SiteLock
 from ..state import CrawlState
@@ -70,6 +71,7 @@ class NewsSpider(scrapy.Spider):
         if spider.site not in profiles:
             raise UsageError(f"unknown site {spider.site!r}; known sites: {', '.join(sorted(profiles))}")
         spider.bind(crawler.settings, profiles[spider.site])
+        spider.extractor = ArticleExtractor.from_crawler(crawler)
         crawler.signals.connect(spider.fetch_pending_articles, signal=signals.spider_idle)
         return spider
 
@@ -269,14 +271,14 @@ class NewsSpider(scrapy.Spider):
             elif is_article is None and hops < self.candidate_hops:
                 self.note_article(url)
 
-    def parse_article(self, response):
+    async def parse_article(self, response):
         host = urlsplit(response.url).hostname
         key = response.meta.get("mirror_key") or mirror_key(response.url, self.profile)
         if is_xml_listing(response.body):  # a feed linked from a page, not an article
             self.crawler.stats.inc_value("newsmirror/pages/not_article")
             return
         try:
-            extracted = extract_article(
+            extracted = await self.extractor.extract(
                 response.body, response.url, self.profile, response.headers.get("Content-Type", b"").decode("latin-1")
             )
         except ExtractionError as exc:

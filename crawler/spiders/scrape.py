@@ -6,6 +6,7 @@ import scrapy
 
 from ..dates import utc_now_iso
 from ..failures import failure_reason
+from ..cleaning import TextCleaner
 from ..extract import ExtractionError, extract_article
 from ..items import make_article
 from ..profiles import SiteProfile
@@ -17,10 +18,12 @@ class ScrapeSpider(scrapy.Spider):
     name = "scrape"
     custom_settings = {"ITEM_PIPELINES": {}}
 
-    def __init__(self, targets: list[tuple[int, str, SiteProfile | None]], results: dict, *args, **kwargs):
+    def __init__(self, targets: list[tuple[int, str, SiteProfile | None]], results: dict, cleaner: TextCleaner,
+                 *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.targets = targets
         self.results = results
+        self.cleaner = cleaner
 
     async def start(self):
         for index, url, profile in self.targets:
@@ -32,11 +35,13 @@ class ScrapeSpider(scrapy.Spider):
     def parse_target(self, response, index: int, target: str, profile: SiteProfile | None):
         try:
             extracted = extract_article(
-                response.body, response.url, profile, response.headers.get("Content-Type", b"").decode("latin-1")
+                response.body, response.url, profile, response.headers.get("Content-Type", b"").decode("latin-1"),
+                self.settings.get("NEWSMIRROR_EXTRACT_ENGINE") or "trafilatura",
             )
         except ExtractionError as exc:
             self.results[index] = f"{response.url}: {exc}"
             return
+        extracted = self.cleaner.clean(extracted, profile)
         article = make_article(extracted, profile, [response.url], target, utc_now_iso())
         if response.url != target:  # served by a mirror (failover) or after a redirect: say which URL
             self.logger.warning("%s was served by %s", target, response.url)

@@ -1,0 +1,173 @@
+"""Extraction benchmark: newsmirror (each engine under our cleaning layers) vs the bare engines on the dev set.
+
+Run: ``.venv/bin/python bench/extraction.py [--data DIR] [--systems a,b] [--limit N]``. The dev set
+(``<repo>/../shared/data/extraction-dev``: gzipped pages + annotations.json) is scored with its
+published metric: whitespace-normalised ``with`` segments found are TP, missing FN; ``without``
+segments found are FP, absent TN. Every system runs in this process, taking turns on chunks of pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawler.clean import BoilerplateRules, SiteTemplate  # noqa: E402
+from crawler.extract import ExtractionError, extract_article  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "extraction-dev"
+WARM_UP = 10
+CHUNK = 50
+
+
+def normalise(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def newsmirror_system(engine: str):
+    """newsmirror's full chain on one engine: extraction, built-in rules, per-site template learning."""
+    rules = BoilerplateRules.builtin()
+    templates: dict[str, SiteTemplate] = {}
+
+    def run(html: bytes, url: str) -> dict:
+        try:
+            record = extract_article(html, url, engine=engine)
+        except ExtractionError:
+            return {}
+        blocks = rules.clean((record["text"] or "").split("\n"))
+        template = templates.setdefault(urlsplit(url).hostname or "", SiteTemplate())
+        template.observe(blocks)
+        return {"text": "\n".join(template.clean(blocks)), "title": record["title"],
+                "date": record["published"], "authors": record["authors"]}
+
+    return run
+
+
+def trafilatura_system(html: bytes, url: str) -> dict:
+    from trafilatura import bare_extraction
+
+    document = bare_extraction(html, url=url, with_metadata=True, include_comments=False, include_tables=True)
+    if document is None:
+        return {}
+    return {"text": document.text, "title": document.title, "date": document.date,
+            "authors": [a.strip() for a in (document.author or "").split(";") if a.strip()]}
+
+
+def resiliparse_system(html: bytes, url: str) -> dict:
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+    return {"text": extract_plain_text(bytes_to_str(html, detect_encoding(html)), main_content=True)}
+
+
+def readability_system(html: bytes, url: str) -> dict:
+    import lxml.html
+    from readability import Document
+
+    document = Document(html, url=url)
+    summary = document.summary(html_partial=True)
+    text = lxml.html.fromstring(summary.encode()).text_content() if summary.strip() else ""
+    return {"text": text, "title": document.short_title()}
+
+
+SYSTEMS = {
+    "newsmirror[trafilatura]": newsmirror_system("trafilatura"),
+    "newsmirror[resiliparse]": newsmirror_system("resiliparse"),
+    "trafilatura": trafilatura_system,
+    "resiliparse": resiliparse_system,
+    "readability-lxml": readability_system,
+}
+
+
+def author_tokens(text: str | list[str]) -> set[str]:
+    text = " ".join(text) if isinstance(text, list) else text
+    return {t for t in re.findall(r"\w+", text.casefold()) if len(t) > 1 and t not in {"by", "von", "und", "and"}}
+
+
+def score(outputs: dict[str, dict], annotations: dict[str, dict]) -> dict:
+    tp = fn = fp = tn = 0
+    titles, dates, authors = [0, 0], [0, 0], [0, 0]
+    for name, truth in annotations.items():
+        out = outputs.get(name, {})
+        text = normalise(out.get("text"))
+        for segment in truth["with"]:
+            found = normalise(segment) in text
+            tp, fn = tp + found, fn + (not found)
+        for segment in truth["without"]:
+            found = normalise(segment) in text
+            fp, tn = fp + found, tn + (not found)
+        if truth.get("title"):
+            titles[0] += normalise(out.get("title")).casefold() == normalise(truth["title"]).casefold()
+            titles[1] += 1
+        if truth.get("date"):
+            dates[0] += (out.get("date") or "")[:10] == truth["date"][:10]
+            dates[1] += 1
+        if truth.get("author"):
+            expected, got = author_tokens(truth["author"]), author_tokens(" ".join(out.get("authors") or []))
+            authors[0] += len(expected & got) / len(expected | got) if expected | got else 0
+            authors[1] += 1
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    has_meta = any(k in o for o in outputs.values() for k in ("title",))
+    result = {
+        "precision": round(precision, 3), "recall": round(recall, 3),
+        "f1": round(2 * precision * recall / (precision + recall), 3) if precision + recall else 0.0,
+        "accuracy": round((tp + tn) / (tp + tn + fp + fn), 3),
+        "title": round(titles[0] / titles[1], 3) if has_meta and titles[1] else None,
+        "date": round(dates[0] / dates[1], 3) if any("date" in o for o in outputs.values()) and dates[1] else None,
+        "author": round(authors[0] / authors[1], 3) if any("authors" in o for o in outputs.values()) and authors[1] else None,
+    }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"dev set directory (default {DEFAULT_DATA})")
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated, from: " + ", ".join(SYSTEMS))
+    parser.add_argument("--limit", type=int, help="score only the first N pages (sorted by file name)")
+    parser.add_argument("--json", type=Path, help="also write the results (and per-page texts) here")
+    args = parser.parse_args()
+
+    annotations = json.loads((args.data / "annotations.json").read_text(encoding="utf-8"))
+    names = sorted(annotations)[: args.limit]
+    annotations = {name: annotations[name] for name in names}
+    pages = {name: gzip.decompress((args.data / "pages" / name).read_bytes()) for name in names}
+    systems = args.systems.split(",")
+    outputs: dict[str, dict] = {system: {} for system in systems}
+    seconds, cpu_seconds = dict.fromkeys(systems, 0.0), dict.fromkeys(systems, 0.0)
+    for system in systems:  # warm-up (imports, first-use caches), untimed and unscored
+        for name in names[:WARM_UP]:
+            SYSTEMS[system](pages[name], annotations[name]["url"])
+    # systems take turns on chunks of pages, so a busy neighbour on a shared machine slows them alike; the
+    # turn order rotates, as the first to meet a new language pays for caches they share (dateparser's)
+    for turn, start in enumerate(range(0, len(names), CHUNK)):
+        for system in systems[turn % len(systems):] + systems[: turn % len(systems)]:
+            run, started, cpu_started = SYSTEMS[system], time.perf_counter(), time.process_time()
+            for name in names[start:start + CHUNK]:
+                outputs[system][name] = run(pages[name], annotations[name]["url"])
+            seconds[system] += time.perf_counter() - started
+            cpu_seconds[system] += time.process_time() - cpu_started
+    results = {system: {**score(outputs[system], annotations), "docs_per_s": round(len(names) / seconds[system], 1),
+                        "docs_per_cpu_s": round(len(names) / cpu_seconds[system], 1)} for system in systems}
+    texts = {system: {name: out.get("text") for name, out in outputs[system].items()} for system in systems}
+    print(f"{len(names)} documents, {sum(len(a['with']) for a in annotations.values())} text and "
+          f"{sum(len(a['without']) for a in annotations.values())} boilerplate segments\n")
+    print("| system | precision | recall | F-score | docs/s | docs/CPU-s | title | date | author |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for system, r in results.items():
+        meta = [("-" if r[k] is None else f"{r[k]:.3f}") for k in ("title", "date", "author")]
+        print(f"| {system} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['docs_per_s']} | {r['docs_per_cpu_s']} | {' | '.join(meta)} |")
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "texts": texts}, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
