@@ -92,11 +92,11 @@ class TemplateCleaner(BlockCleaningPipeline):
 
     def open_spider(self):
         spider = self.crawler.spider
-        self.template = template_from_settings(self.crawler.settings, spider.state.template_counts(spider.profile.id))
+        self.template = template_from_settings(self.crawler.settings, spider.store.template_counts(spider.profile.id))
 
     def close_spider(self):
         spider = self.crawler.spider
-        spider.state.save_template_counts(spider.profile.id, self.template.counts)
+        spider.store.save_template_counts(spider.profile.id, self.template.counts)
 
     def clean(self, blocks):
         self.template.observe(blocks)

@@ -109,7 +109,11 @@ def crawl_sites(sites: list[str], settings: Settings, profiles: dict[str, SitePr
     process = CrawlerProcess(settings)
     crawlers = []
     for site in dict.fromkeys(sites):
-        crawler = process.create_crawler(NewsSpider)
+        spider_class = NewsSpider
+        if settings.getbool("NEWSMIRROR_JOBDIR") and not settings.get("JOBDIR"):  # one job dir per site
+            job_dir = str(Path(settings.get("NEWSMIRROR_OUTPUT")) / site / ".jobdir")
+            spider_class = type(NewsSpider.__name__, (NewsSpider,), {"custom_settings": {"JOBDIR": job_dir}})
+        crawler = process.create_crawler(spider_class)
         process.crawl(crawler, site=site)
         crawlers.append((crawler, profiles[site]))
     started = time.monotonic()

@@ -26,7 +26,7 @@ class DuplicateArticleFilter(CrawlerPipeline):
     article fetched again whose text changed passes as its next revision."""
 
     def process_item(self, item):
-        state = self.crawler.spider.state
+        state = self.crawler.spider.store
         match = state.find_copy(item.site, item.id, state.content_print(item.text, item.content_hash))
         if match is None:
             return item
@@ -78,5 +78,5 @@ class StateCommitter(CrawlerPipeline):
 
     def process_item(self, item):
         spider = self.crawler.spider
-        spider.state.mark_emitted(item.record(), spider.run_id, spider.state.content_print(item.text, item.content_hash))
+        spider.store.mark_emitted(item.record(), spider.run_id, spider.store.content_print(item.text, item.content_hash))
         return item

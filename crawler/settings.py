@@ -51,6 +51,7 @@ NEWSMIRROR_NEAR_DUPLICATE = 0.5  # Jaccard similarity of word 3-shingles above w
 NEWSMIRROR_WARC = False  # archive every response to <output>/<site>/<run-id>.warc.gz (crawl --warc)
 NEWSMIRROR_UPDATE_WINDOW = 48  # hours: younger articles are fetched again each run (a changed text is a new revision)
 NEWSMIRROR_PROGRESS_INTERVAL = 60  # seconds between progress log lines (when stderr is not a terminal)
+NEWSMIRROR_JOBDIR = True  # `newsmirror crawl`: JOBDIR <output>/<site>/.jobdir, so a paused (Ctrl-C) run resumes
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles
 NEWSMIRROR_EXTRACT_WORKERS = None  # extraction processes; None = cores - 1 (at least 1), 0 = in-process
 NEWSMIRROR_EXTRACT_ENGINE = "trafilatura"  # main-text engine: trafilatura, or resiliparse (bench extra)

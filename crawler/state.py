@@ -179,6 +179,12 @@ class CrawlState:
         return self.db.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
 
     # -- runs ----------------------------------------------------------------------------------------
+    def last_run_status(self, site: str) -> str | None:
+        """How the site's latest run ended ('finished', 'shutdown' when paused, ...), None if it never
+        ended (killed) or there was none."""
+        row = self.db.execute("SELECT status FROM runs WHERE site = ? ORDER BY started_at DESC LIMIT 1", (site,)).fetchone()
+        return row[0] if row else None
+
     def start_run(self, run_id: str, site: str, when: str) -> None:
         self.db.execute("INSERT INTO runs (run_id, site, started_at) VALUES (?, ?, ?)", (run_id, site, when))
 

@@ -116,3 +116,32 @@ def test_live_status_line_on_a_terminal(farm_run):
     result = farm_run.crawl("-s", "NEWSMIRROR_LIVE_STATUS=True", "-s", "DOWNLOAD_DELAY=0.05", "-q")
     assert result.returncode == 0
     assert b"\r\x1b[Kharbor: " in result.stderr and result.stderr.count(b"\r\x1b[K") >= 2
+
+
+def test_paused_run_resumes_from_its_jobdir_without_fetching_twice(farm_factory):
+    run = farm_factory(articles=40)
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "harbor", "--sites", str(run.profile), "--output",
+               str(run.output), "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.1",
+               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    worker = subprocess.Popen(command, cwd=run.workdir, env=run.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while sum(path.read_text().count("\n") for path in run.run_files()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGINT)  # Ctrl-C: Scrapy's graceful shutdown
+    _, log = worker.communicate(timeout=60)
+    job_dir = run.output / "harbor" / ".jobdir"
+    assert (job_dir / "requests.seen").exists() and (job_dir / "spider.state").exists(), log.decode()[-2000:]
+    first_fetches = [r.path for r in article_requests(run)]
+    emitted_first = len(run.records())
+    assert 5 <= emitted_first < len(run.site.articles)
+    resumed = run.crawl()
+    assert resumed.returncode == 0
+    assert b"resuming the paused run from" in resumed.stderr
+    ids = [r["id"] for r in run.records()]
+    assert len(ids) == len(set(ids)) == len(run.site.articles)
+    fetches = [r.path for r in article_requests(run)]
+    assert len(fetches) == len(set(fetches)) == len(run.site.articles)  # the resumed run fetched only the rest
+    assert len(first_fetches) < len(fetches)
+    assert not (job_dir / "requests.seen").exists() or (job_dir / "requests.seen").stat().st_size > 0
+    farm_run_after = run.crawl()  # the finished run's job dir is discarded: a fresh frontier, nothing new
+    assert farm_run_after.returncode == 0 and b"resuming" not in farm_run_after.stderr

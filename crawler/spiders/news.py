@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -87,11 +88,12 @@ class NewsSpider(scrapy.Spider):
                 self.lock = SiteLock(state_path, profile.id).acquire()
             except CrawlBusy as exc:
                 raise UsageError(f"{profile.id}: {exc}") from None
-        self.state = CrawlState(state_path, near_duplicate=settings.getfloat("NEWSMIRROR_NEAR_DUPLICATE", 0.5))
+        self.store = CrawlState(state_path, near_duplicate=settings.getfloat("NEWSMIRROR_NEAR_DUPLICATE", 0.5))
         self.update_window = timedelta(hours=settings.getfloat("NEWSMIRROR_UPDATE_WINDOW", 48))
         self.fresh_validators: dict[str, tuple[str | None, str | None]] = {}
         self.article_failures = 0
-        recovered = self.state.recover_interrupted_runs(profile.id, self.output_dir / profile.id)
+        self.prepare_job_dir(settings.get("JOBDIR"), self.store.last_run_status(profile.id))
+        recovered = self.store.recover_interrupted_runs(profile.id, self.output_dir / profile.id)
         if recovered:
             self.logger.warning("recovered %d articles written by an interrupted run", recovered)
         self.candidate_hops = settings.getint("NEWSMIRROR_CANDIDATE_HOPS", 1)
@@ -99,19 +101,38 @@ class NewsSpider(scrapy.Spider):
         self.found_urls: dict[str, list[str]] = {}
         self.listing_dates: dict[str, tuple[str | None, str | None]] = {}
         self.pending: dict[str, None] = {}  # mirror keys of articles to fetch, in discovery order
-        self.state.start_run(self.run_id, profile.id, utc_now_iso())
+        self.store.start_run(self.run_id, profile.id, utc_now_iso())
+
+    def prepare_job_dir(self, job_dir: str | None, last_status: str | None) -> None:
+        """Keep Scrapy's JOBDIR (frontier, seen requests) only to resume a paused run (Ctrl-C: 'shutdown').
+
+        After a kill its queue index is stale while its seen-requests file is not, so resuming would
+        skip articles the killed run never emitted: the job dir is discarded and the state's recovery
+        (run files, then a fresh discovery) takes over. After a finished run there is nothing to resume.
+        """
+        if job_dir and last_status != "shutdown" and Path(job_dir).exists():
+            shutil.rmtree(job_dir)
+        elif job_dir and last_status == "shutdown":
+            self.logger.info("resuming the paused run from %s", job_dir)
 
     def closed(self, reason: str) -> None:
         if reason == "finished" and not self.article_failures:
             # a feed answered "not modified" next time lists nothing this run missed; after failures, it might
-            self.state.save_validators(self.fresh_validators)
-        self.state.finish_run(self.run_id, utc_now_iso(), reason)
-        self.state.close()
+            self.store.save_validators(self.fresh_validators)
+        self.store.finish_run(self.run_id, utc_now_iso(), reason)
+        self.store.close()
         if self.lock is not None:
             self.lock.release()
 
     # -- requests --------------------------------------------------------------------------------
     async def start(self):
+        # With a JOBDIR, Scrapy's SpiderState pickles `self.state` when the spider closes and restores it on
+        # resume: keep the discovery phase's findings there, so a paused run resumes with them.
+        saved = getattr(self, "state", None)
+        if saved is not None:
+            self.found_urls = saved.setdefault("found_urls", self.found_urls)
+            self.listing_dates = saved.setdefault("listing_dates", self.listing_dates)
+            self.pending = saved.setdefault("pending", self.pending)
         self.recheck_recent_articles()
         for url in self.profile.start_urls():
             if self.profile.is_article_path(urlsplit(url).path):
@@ -122,7 +143,7 @@ class NewsSpider(scrapy.Spider):
     def listing_request(self, url: str, hops: int = 0, root: str | None = None) -> scrapy.Request:
         """A feed, sitemap or listing page: fetched on every host, so its identity keeps the host; asked
         conditionally (ETag, Last-Modified) when an earlier complete run read it."""
-        etag, last_modified = self.state.validators(url)
+        etag, last_modified = self.store.validators(url)
         headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
         return scrapy.Request(
             url, callback=self.parse_listing, errback=self.on_failure, priority=LISTING_PRIORITY, headers=headers,
@@ -153,9 +174,9 @@ class NewsSpider(scrapy.Spider):
         if published or modified:
             self.listing_dates[key] = (published, modified)
         identity = article_id(key)
-        emitted = self.state.revision_of(identity)
+        emitted = self.store.revision_of(identity)
         if emitted is not None:
-            self.state.record_urls(identity, [clean])
+            self.store.record_urls(identity, [clean])
             if not first_sighting or key in self.pending:
                 return
             if self.may_have_changed(emitted, modified):
@@ -170,7 +191,7 @@ class NewsSpider(scrapy.Spider):
         lists them again (an unchanged feed answers 304 and lists nothing)."""
         now = datetime.now(timezone.utc)
         day = (now - self.update_window - timedelta(days=1)).date().isoformat()
-        for _, published, urls in self.state.published_since(self.profile.id, day):
+        for _, published, urls in self.store.published_since(self.profile.id, day):
             if urls and now - as_utc(published) < self.update_window:
                 key = mirror_key(urls[0], self.profile)
                 self.found_urls.setdefault(key, []).extend(u for u in urls if u not in self.found_urls[key])
