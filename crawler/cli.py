@@ -14,7 +14,7 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from . import __version__, export
+from . import __version__, export, frontier
 from .extract import ExtractionError, extract_article
 from .items import Article, make_article
 from .profiles import ProfileError, SiteProfile, load_profiles
@@ -35,6 +35,8 @@ def load_settings(args, overrides: list[str] = ()) -> Settings:
         settings.set("NEWSMIRROR_OUTPUT", args.output, "cmdline")
     if getattr(args, "state", None):
         settings.set("NEWSMIRROR_STATE", args.state, "cmdline")
+    if getattr(args, "redis", None):
+        settings.set("NEWSMIRROR_REDIS", args.redis, "cmdline")
     if getattr(args, "quiet", False):
         settings.set("LOG_LEVEL", "WARNING", "cmdline")
     if getattr(args, "record_warc", False):
@@ -217,6 +219,7 @@ def cmd_export(args) -> int:
             export.pyarrow_modules()
         except export.ExportConfigError as exc:
             raise CliError(str(exc)) from None
+    redis_url = frontier.redis_url(settings)
     if args.state and not state_path.is_file():
         raise CliError(f"--state {args.state}: no such state file")
     if args.o and not Path(args.o).parent.is_dir():
@@ -231,10 +234,10 @@ def cmd_export(args) -> int:
         print(f"newsmirror export: nothing to export: no run files {where}/*.jsonl (run `newsmirror crawl` first)",
               file=sys.stderr)
         return EXIT_FAILED
-    if not state_path.is_file():
+    if not state_path.is_file() and not redis_url:
         warn(f"no state file {state_path}: mirror_urls are those the run files hold")
     try:
-        state = export.state_open(state_path)
+        state = export.state_open_redis(redis_url) if redis_url else export.state_open(state_path)
         with nullcontext() if state is None else closing(state):
             total, records = export.dataset(files, state, profiles, warn)
             with export_sink(args.o, args.format) as stream:
@@ -323,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--sites", action="append", metavar="FILE", help="extra site profiles (TOML), repeatable")
     crawl.add_argument("--output", metavar="DIR", help="output directory (default: output)")
     crawl.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
+    crawl.add_argument("--redis", metavar="URL",
+                       help="redis://HOST:PORT/DB: share the frontier and state with every worker crawling the same "
+                       "site on this Redis (also NEWSMIRROR_REDIS); each worker writes OUTPUT/<site>/<run-id>-<worker>.jsonl")
     crawl.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
     crawl.add_argument("--warc", dest="record_warc", action="store_true",
                        help="also archive every response downloaded, with its request, to OUTPUT/<site>/<run-id>.warc.gz "
@@ -348,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "current schema version. Exit status 1 when there is nothing to export or a run file is corrupt.")
     export_cmd.add_argument("--output", metavar="DIR", help="output directory the crawls wrote (default: output)")
     export_cmd.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
+    export_cmd.add_argument("--redis", metavar="URL",
+                            help="redis://HOST:PORT/DB: read mirror URLs from the state of distributed crawls (also "
+                            "NEWSMIRROR_REDIS) instead of the SQLite state")
     export_cmd.add_argument("--sites", action="append", metavar="FILE",
                             help="extra site profiles (TOML), repeatable: their host order puts primary URLs first")
     export_cmd.add_argument("--format", choices=export.FORMATS, default="jsonl",

@@ -20,7 +20,7 @@ class DuplicateArticleFilter:
 
     def process_item(self, item):
         state = self.crawler.spider.state
-        match = state.find_copy(item.site, item.id, state.content_print(item.text, item.content_hash))
+        match = state.claim(item.site, item.id, item.text, item.content_hash)
         if match is None:
             return item
         original, layer = match
@@ -47,7 +47,7 @@ class RunFileWriter:
     @property
     def path(self):
         spider = self.crawler.spider
-        return spider.output_dir / spider.profile.id / f"{spider.run_id}.jsonl"
+        return spider.output_dir / spider.profile.id / f"{spider.run_name}.jsonl"
 
     def close_spider(self):
         if self.file is not None:

@@ -46,3 +46,6 @@ NEWSMIRROR_CIRCUIT_COOLDOWN = 60.0  # seconds a host with an open circuit is ski
 NEWSMIRROR_NEAR_DUPLICATE = 0.5  # Jaccard similarity of word 3-shingles above which two texts are one article
 NEWSMIRROR_WARC = False  # archive every response to <output>/<site>/<run-id>.warc.gz (crawl --warc)
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles
+NEWSMIRROR_REDIS = None  # redis://HOST:PORT/DB: frontier and state in Redis, shared by every worker (crawl --redis)
+NEWSMIRROR_WORKER = None  # this worker's name in a distributed run (default <host>-<pid>); names its run file
+NEWSMIRROR_LEASE = 30.0  # seconds without a heartbeat after which a worker's leased requests are re-queued

@@ -9,7 +9,7 @@ import sqlite3
 import zlib
 from pathlib import Path
 
-from .dedup import ContentPrint, MinHasher, content_print, jaccard, shingle_hashes, tokens
+from .dedup import ContentPrint, MinHasher, closest_copy, content_print
 
 logger = logging.getLogger(__name__)
 
@@ -94,13 +94,14 @@ class CrawlState:
             f"JOIN article_texts t ON t.num = a.num WHERE b.band IN ({marks}) AND a.site = ?",
             (*printed.band_keys, site),
         ).fetchall()
-        best: tuple[float, str] | None = None
-        for _, candidate_id, blob in candidates:
-            other = shingle_hashes(tokens(zlib.decompress(blob).decode("utf-8")), self.hasher.shingle)
-            similarity = jaccard(printed.shingles, other)
-            if similarity >= self.near_duplicate and (best is None or similarity > best[0]):
-                best = (similarity, candidate_id)
-        return (best[1], "near-duplicate") if best else None
+        best = closest_copy(printed, ((candidate_id, zlib.decompress(blob).decode("utf-8"))
+                                      for _, candidate_id, blob in candidates), self.hasher.shingle, self.near_duplicate)
+        return (best, "near-duplicate") if best else None
+
+    def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> tuple[str, str] | None:
+        """``find_copy`` before emitting; one process emits, so there is nothing to reserve until
+        ``mark_emitted`` (``RedisState.claim`` reserves the article against the other workers)."""
+        return self.find_copy(site, article_id, self.content_print(text, content_hash))
 
     def record_urls(self, article_id: str, urls) -> None:
         self.db.executemany("INSERT OR IGNORE INTO mirror_urls (id, url) VALUES (?, ?)", [(article_id, u) for u in urls])

@@ -12,6 +12,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, UsageError
 from scrapy.http import TextResponse
 
+from ..backends import open_backend
 from ..dates import utc_now_iso
 from ..fingerprint import PER_HOST
 from ..failures import failure_reason
@@ -19,8 +20,8 @@ from ..extract import ExtractionError, extract_article
 from ..items import make_article, with_listing_dates
 from ..listings import ListingError, is_xml_listing, parse_xml_listing
 from ..profiles import SiteProfile, profiles_from_settings
-from ..state import CrawlState
-from ..urls import article_id, mirror_key, order_by_hosts, site_host, strip_tracking
+from ..frontier import use_redis_frontier
+from ..urls import article_id, mirror_key, site_host, strip_tracking
 
 LISTING_PRIORITY = 100
 ARTICLE_PRIORITY = 0
@@ -57,6 +58,11 @@ class NewsSpider(scrapy.Spider):
         self.site = site
 
     @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        use_redis_frontier(settings)
+
+    @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         profiles = profiles_from_settings(crawler.settings)
@@ -70,19 +76,14 @@ class NewsSpider(scrapy.Spider):
         self.profile = profile
         self.allowed_domains = list(profile.hosts)
         self.output_dir = Path(settings.get("NEWSMIRROR_OUTPUT") or "output")
-        self.run_id = settings.get("NEWSMIRROR_RUN_ID") or new_run_id()
-        self.state = CrawlState(
-            settings.get("NEWSMIRROR_STATE") or self.output_dir / "state.sqlite3",
-            near_duplicate=settings.getfloat("NEWSMIRROR_NEAR_DUPLICATE", 0.5),
-        )
+        backend = open_backend(settings, profile.id, self.output_dir, settings.get("NEWSMIRROR_RUN_ID") or new_run_id())
+        self.run_id, self.run_name, self.redis_run = backend.run_id, backend.run_name, backend.redis_run
+        self.state, self.discoveries = backend.state, backend.discoveries
         recovered = self.state.recover_interrupted_runs(profile.id, self.output_dir / profile.id)
         if recovered:
             self.logger.warning("recovered %d articles written by an interrupted run", recovered)
         self.candidate_hops = settings.getint("NEWSMIRROR_CANDIDATE_HOPS", 1)
         self.max_listing_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
-        self.found_urls: dict[str, list[str]] = {}
-        self.listing_dates: dict[str, tuple[str | None, str | None]] = {}
-        self.pending: dict[str, None] = {}  # mirror keys of articles to fetch, in discovery order
         self.state.start_run(self.run_id, profile.id, utc_now_iso())
 
     def closed(self, reason: str) -> None:
@@ -120,42 +121,31 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsmirror/links/offsite")
             return
         key = mirror_key(clean, self.profile)
-        first_sighting = key not in self.found_urls
-        urls = self.found_urls.setdefault(key, [])
-        if clean not in urls:
-            urls.append(clean)
-        if published or modified:
-            self.listing_dates[key] = (published, modified)
+        first_sighting = self.discoveries.note(key, clean, published, modified)
         identity = article_id(key)
         if self.state.is_emitted(identity):
             self.state.record_urls(identity, [clean])
             if first_sighting:
                 self.crawler.stats.inc_value("newsmirror/articles/known")
             return
-        self.pending.setdefault(key)
+        self.discoveries.add_pending(key)
 
     def fetch_pending_articles(self) -> None:
         """spider_idle: listings are done, so fetch pending articles from their best host, in waves by
         host rank: articles listed on the primary first, then those only a mirror listed (so that a copy
-        on the primary wins over a mirror's copy under another slug)."""
-        if not self.pending:
-            return
-        best = {key: order_by_hosts(self.found_urls[key], self.profile)[0] for key in self.pending}
-        rank = {key: self.host_rank(url) for key, url in best.items()}
-        wave = min(rank.values())
-        for key in [k for k in self.pending if rank[k] == wave]:
-            del self.pending[key]
+        on the primary wins over a mirror's copy under another slug). With several workers, a wave is taken
+        when no worker has work left, and a worker stays open while another has."""
+        wave = self.discoveries.take_wave(self.profile)
+        for key, url in wave:
             self.crawler.engine.crawl(
                 scrapy.Request(
-                    best[key], callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
+                    url, callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
                     meta={"mirror_key": key},
                 )
             )
-        raise DontCloseSpider
-
-    def host_rank(self, url: str) -> int:
-        host = site_host(urlsplit(url).hostname, self.profile)
-        return self.profile.hosts.index(host) if host in self.profile.hosts else len(self.profile.hosts)
+        self.discoveries.taken(wave)
+        if wave or self.discoveries.busy_elsewhere():
+            raise DontCloseSpider
 
     def on_failure(self, failure):
         request = failure.request
@@ -225,10 +215,10 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("%s: skipped page %s: no article text found", host, response.url)
             self.crawler.stats.inc_value("newsmirror/pages/skipped")
             return
-        extracted = with_listing_dates(extracted, *self.listing_dates.get(key, (None, None)))
+        extracted = with_listing_dates(extracted, *self.discoveries.dates(key))
         fetched = self.on_site(response.url) or response.url
         identity = self.identity_key(key, fetched, extracted["canonical_url"])
-        yield make_article(extracted, self.profile, [*self.found_urls.get(key, []), fetched], response.url,
+        yield make_article(extracted, self.profile, [*self.discoveries.urls(key), fetched], response.url,
                            utc_now_iso(), identity)
 
     def identity_key(self, listed_key: str, fetched_url: str, canonical: str | None) -> str:
