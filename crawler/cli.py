@@ -75,7 +75,7 @@ def crawl_outcome(crawler, profile: SiteProfile, elapsed: float) -> tuple[bool, 
     )
     if reason != "finished":
         return False, f"{summary} [FAILED: crawl ended with {reason}]"
-    if not answered:
+    if not answered and (down or not frontier.redis_url(crawler.settings)):  # a worker may find nothing left to do
         return False, f"{summary} [FAILED: no host of {profile.id} reachable: {', '.join(profile.hosts)}]"
     return True, summary
 

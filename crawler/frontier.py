@@ -85,9 +85,9 @@ class LeasedQueue(PriorityQueue):
 class LeasedScheduler(Scheduler):
     """The Redis scheduler in the run's namespace, keeping this worker alive and its leases current.
 
-    Every ``lease/3`` seconds it renews the heartbeat, re-queues the leases of dead workers and releases
-    the leases of requests this worker has finished with (no longer downloading or being processed: seen
-    so twice in a row, or once when the worker is idle). Leases die with the worker, not with time, so a
+    Every ``lease/3`` seconds it renews the heartbeat and re-queues the leases of dead workers; twice a
+    second it releases the leases of requests this worker has finished with (no longer downloading or
+    being processed: seen so twice in a row, or once when the worker is idle). Leases die with the worker, not with time, so a
     slow page is never fetched twice while its worker lives.
 
     An idle engine looks at its scheduler only every 5 seconds; so that a worker waiting for the others
@@ -133,6 +133,7 @@ class LeasedScheduler(Scheduler):
         return bool(self.woken) or super().has_pending_requests()
 
     def wake(self) -> None:
+        self.release_finished()
         if self.woken or self.in_progress():
             return
         request = self.queue.pop()
@@ -159,7 +160,6 @@ class LeasedScheduler(Scheduler):
             moved = self.run.requeue_expired()
             if moved:
                 logger.warning("re-queued %d requests leased by workers that stopped answering", moved)
-            self.release_finished()
         except Exception:  # a Redis hiccup must not stop the heartbeat loop for good
             logger.exception("lease keeping failed; retrying")
 

@@ -217,7 +217,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing_and_doubles_nothing(farm_factor
     victim.send_signal(signal.SIGKILL)
     victim.communicate()
     assert victim_file is not None, "the victim never emitted an article"
-    finish(survivor)
+    assert "re-queued" in finish(survivor)  # the victim's leased requests went back to the queue
     outputs = per_worker_records(farm_run)
     assert len(outputs["victim"]) < 200 and outputs["survivor"]
     ids = collections.Counter(record["id"] for records in outputs.values() for record in records)
