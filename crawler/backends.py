@@ -11,7 +11,7 @@ import redis
 from .discovery import Discoveries, RedisDiscoveries
 from .frontier import redis_url
 from .redis_state import RedisState
-from .redisrun import RedisRun, default_worker_name
+from .redisrun import RedisRun, worker_name
 from .state import CrawlState
 
 
@@ -34,7 +34,7 @@ def open_backend(settings, site: str, output_dir: Path, proposed_run_id: str) ->
     if not url:
         state = CrawlState(settings.get("NEWSMIRROR_STATE") or output_dir / "state.sqlite3", near_duplicate=near_duplicate)
         return Backend(proposed_run_id, proposed_run_id, state, Discoveries())
-    worker = settings.get("NEWSMIRROR_WORKER") or default_worker_name()
+    worker = worker_name(settings.get("NEWSMIRROR_WORKER"))
     run = RedisRun.join(redis.Redis.from_url(url), site, proposed_run_id, worker,
                         settings.getfloat("NEWSMIRROR_LEASE", 30.0))
     state = RedisState(run.client, site, run, near_duplicate=near_duplicate)

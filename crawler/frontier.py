@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 
 from scrapy import signals
+from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.request import request_from_dict
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
@@ -108,7 +110,9 @@ class LeasedScheduler(Scheduler):
         self.leased: dict[str, object] = {}
         self.finished_once: set[str] = set()
         self.woken: list = []
-        super().open(spider)
+        with warnings.catch_warnings():  # scrapy-redis 0.9.1 logs "Resuming crawl" with the deprecated Spider.log
+            warnings.simplefilter("ignore", ScrapyDeprecationWarning)
+            super().open(spider)
         self.keeper = LoopingCall(self.keep)
         self.keeper.start(max(self.run.lease_seconds / 3, 0.2), now=True)
         self.waker = LoopingCall(self.wake)
@@ -142,8 +146,10 @@ class LeasedScheduler(Scheduler):
             self.crawler.engine.crawl(request)
 
     def in_progress(self) -> set:
-        engine = self.crawler.engine
-        return {*engine.downloader.active, *(engine.scraper.slot.active if engine.scraper.slot else ())}
+        """Requests downloading, or downloaded and waiting for or in the spider and pipelines."""
+        engine, slot = self.crawler.engine, self.crawler.engine.scraper.slot
+        waiting = [request for _, request, _ in slot.queue] if slot else []
+        return {*engine.downloader.active, *(slot.active if slot else ()), *waiting}
 
     def release_finished(self, idle: bool = False) -> None:
         busy = self.in_progress()
@@ -170,6 +176,8 @@ class LeasedScheduler(Scheduler):
         for loop in (self.keeper, self.waker):
             if loop.running:
                 loop.stop()
+        for request in self.woken:  # popped but never started: back to the queue, ending its lease
+            self.queue.push(request)
         if reason == "finished":
             self.release_finished(idle=True)
         else:  # cut short: what it held goes back to the queue for the others

@@ -41,17 +41,23 @@ if ARGV[3] ~= '' then redis.call('HDEL', KEYS[2], ARGV[3]) end
 return 1
 """
 
-# KEYS: workers, inflight, queue; ARGV: worker whose leases to re-queue now, or '' for every expired worker.
+# KEYS: workers, inflight, queue; ARGV: worker whose leases to re-queue now, or '' for the leases of every
+# worker whose heartbeat expired or who is gone from the run.
 REQUEUE = _NOW + """
-local owners = {}
-if ARGV[1] ~= '' then owners[ARGV[1]] = true
-else for _, w in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do owners[w] = true end end
-if next(owners) == nil then return 0 end
+local dead = {}
+local function is_dead(worker)
+  if ARGV[1] ~= '' then return worker == ARGV[1] end
+  if dead[worker] == nil then
+    local expiry = redis.call('ZSCORE', KEYS[1], worker)
+    dead[worker] = (not expiry) or tonumber(expiry) <= now
+  end
+  return dead[worker]
+end
 local moved = 0
 local leases = redis.call('HGETALL', KEYS[2])
 for i = 1, #leases, 2 do
   local cut = string.find(leases[i], '|', 1, true)
-  if cut and owners[string.sub(leases[i], 1, cut - 1)] then
+  if cut and is_dead(string.sub(leases[i], 1, cut - 1)) then
     local value = leases[i + 1]
     local bar = string.find(value, '|', 1, true)
     redis.call('ZADD', KEYS[3], string.sub(value, 1, bar - 1), string.sub(value, bar + 1))
@@ -59,7 +65,7 @@ for i = 1, #leases, 2 do
     moved = moved + 1
   end
 end
-for w in pairs(owners) do redis.call('ZREM', KEYS[1], w) end
+if ARGV[1] == '' then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) else redis.call('ZREM', KEYS[1], ARGV[1]) end
 return moved
 """
 
@@ -78,9 +84,11 @@ return 1
 RUN_KEYS = ("requests", "dupefilter", "inflight", "workers", "found", "dates", "pending", "claims", "wave")
 
 
-def default_worker_name() -> str:
-    """``<host>-<pid>``: unique among the workers of a run, readable in run file names."""
-    return f"{socket.gethostname().split('.')[0]}-{os.getpid()}".replace("|", "-").replace("/", "-")
+def worker_name(configured: str | None) -> str:
+    """The worker's name in leases and run file names: as configured (``NEWSMIRROR_WORKER``), else
+    ``<host>-<pid>``, unique among the workers of a run; ``|`` and ``/`` are replaced."""
+    name = configured or f"{socket.gethostname().split('.')[0]}-{os.getpid()}"
+    return name.replace("|", "-").replace("/", "-")
 
 
 class RedisRun:

@@ -131,6 +131,9 @@ def test_leases_of_a_dead_worker_are_requeued_and_a_live_one_keeps_its_own(redis
     alive.heartbeat()
     assert alive.requeue_expired() == 1  # the dead worker's request, not the live one's
     assert alive.pop()[1] == b"request-1"
+    client.zrem(alive.key("workers"), "gone")
+    client.hset(alive.key("inflight"), "gone|1", b"-7|request-3")  # a worker no longer in the run
+    assert alive.requeue_expired() == 1 and alive.pop()[1] == b"request-3"
     alive.push(-5, b"request-2", lease)  # a request that came back (failover) ends its lease
     assert not client.hexists(alive.key("inflight"), lease)
 
@@ -157,14 +160,21 @@ def worker_command(farm_run, url: str, worker: str, *settings: str) -> list[str]
 
 
 def start_worker(farm_run, url, worker, *settings) -> subprocess.Popen:
-    return subprocess.Popen(worker_command(farm_run, url, worker, *settings), cwd=farm_run.workdir,
-                            env=farm_run.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    """A worker process logging to a file (a pipe nobody reads while waiting for another worker would
+    fill up and stall it)."""
+    log = open(farm_run.workdir / f"{worker}.log", "wb")
+    process = subprocess.Popen(worker_command(farm_run, url, worker, *settings), cwd=farm_run.workdir,
+                               env=farm_run.env(), stdout=log, stderr=log)
+    process.log = farm_run.workdir / f"{worker}.log"
+    log.close()
+    return process
 
 
 def finish(worker: subprocess.Popen, timeout: float = 90) -> str:
-    _, err = worker.communicate(timeout=timeout)
-    assert worker.returncode == 0, err.decode()[-3000:]
-    return err.decode()
+    worker.wait(timeout=timeout)
+    log = worker.log.read_text(errors="replace")
+    assert worker.returncode == 0, log[-3000:]
+    return log
 
 
 def per_worker_records(farm_run) -> dict[str, list[dict]]:
@@ -186,6 +196,7 @@ def test_two_workers_share_one_crawl_each_article_once_as_one_process_would(farm
                          "-s", "AUTOTHROTTLE_ENABLED=False", "-q")
     assert alone.returncode == 0, alone.stderr.decode()
     one_process = exported(farm_run, "--output", str(tmp_path / "alone"))
+    alone_pages = collections.Counter(f"{r.host}{r.path}" for r in farm_run.farm.requests if r.path.startswith("/Detail/"))
 
     workers = [start_worker(farm_run, redis_url, name, "DOWNLOAD_DELAY=0.005") for name in ("a", "b")]
     for worker in workers:
@@ -196,6 +207,8 @@ def test_two_workers_share_one_crawl_each_article_once_as_one_process_would(farm
     ids = collections.Counter(record["id"] for records in outputs.values() for record in records)
     assert len(ids) == 200 and max(ids.values()) == 1
     assert set(ids) == set(one_process)
+    pages = collections.Counter(f"{r.host}{r.path}" for r in farm_run.farm.requests if r.path.startswith("/Detail/"))
+    assert pages - alone_pages - alone_pages == collections.Counter()  # no page fetched by both workers
     # mirror copies found after their article was written are in Redis: export completes mirror_urls
     two_workers = exported(farm_run, "--output", str(farm_run.output), "--redis", redis_url)
     assert two_workers == one_process
@@ -215,7 +228,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing_and_doubles_nothing(farm_factor
             break
         time.sleep(0.05)
     victim.send_signal(signal.SIGKILL)
-    victim.communicate()
+    victim.wait()
     assert victim_file is not None, "the victim never emitted an article"
     assert "re-queued" in finish(survivor)  # the victim's leased requests went back to the queue
     outputs = per_worker_records(farm_run)
