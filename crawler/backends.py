@@ -35,7 +35,7 @@ def open_backend(settings, site: str, output_dir: Path, proposed_run_id: str) ->
         state = CrawlState(settings.get("NEWSMIRROR_STATE") or output_dir / "state.sqlite3", near_duplicate=near_duplicate)
         return Backend(proposed_run_id, proposed_run_id, state, Discoveries())
     worker = worker_name(settings.get("NEWSMIRROR_WORKER"))
-    run = RedisRun.join(redis.Redis.from_url(url), site, proposed_run_id, worker,
-                        settings.getfloat("NEWSMIRROR_LEASE", 30.0))
+    client = redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=30)
+    run = RedisRun.join(client, site, proposed_run_id, worker, settings.getfloat("NEWSMIRROR_LEASE", 30.0))
     state = RedisState(run.client, site, run, near_duplicate=near_duplicate)
     return Backend(run.run_id, f"{run.run_id}-{worker}", state, RedisDiscoveries(run), run)

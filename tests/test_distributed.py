@@ -16,7 +16,10 @@ import zlib
 import pytest
 import redis
 
+from scrapy.settings import Settings
+
 from crawler.farm import make_articles
+from crawler.frontier import use_redis_frontier
 from crawler.redis_state import RedisState
 from crawler.redisrun import RedisRun, site_pointer
 
@@ -68,6 +71,25 @@ def worker_state(url: str, worker: str, lease: float = 30.0) -> RedisState:
 
 
 TEXTS = ["\n".join(article.paragraphs) for article in make_articles(6, seed=11)]
+
+
+# -- configuration ---------------------------------------------------------------------------------
+def test_redis_is_chosen_by_setting_or_environment_and_keeps_the_queue_for_other_workers(monkeypatch):
+    def configured(**values) -> Settings:
+        settings = Settings()
+        settings.setmodule("crawler.settings")
+        settings.update(values)
+        use_redis_frontier(settings)
+        return settings
+
+    monkeypatch.delenv("NEWSMIRROR_REDIS", raising=False)
+    assert configured().get("SCHEDULER") == Settings().get("SCHEDULER")  # one process: Scrapy's own
+    monkeypatch.setenv("NEWSMIRROR_REDIS", "redis://from-env:6379/1")
+    settings = configured()
+    assert settings.get("SCHEDULER") == "crawler.frontier.LeasedScheduler" and settings.getbool("SCHEDULER_PERSIST")
+    assert settings.get("DUPEFILTER_CLASS") == "crawler.frontier.MirrorAwareDupeFilter"
+    assert settings.get("REDIS_URL") == "redis://from-env:6379/1"
+    assert configured(NEWSMIRROR_REDIS="redis://from-setting:6379/0").get("REDIS_URL") == "redis://from-setting:6379/0"
 
 
 # -- claims ------------------------------------------------------------------------------------------
