@@ -237,24 +237,30 @@ def test_two_workers_share_one_crawl_each_article_once_as_one_process_would(farm
     assert redis.Redis.from_url(redis_url).keys("newsmirror:harbor:2*") == []  # the finished run's keys are gone
 
 
-def test_a_worker_killed_mid_crawl_loses_nothing_and_doubles_nothing(farm_factory, redis_url):
-    farm_run = farm_factory(articles=200)
-    settings = ("DOWNLOAD_DELAY=0.02", "NEWSMIRROR_LEASE=2", "CONCURRENT_REQUESTS_PER_DOMAIN=4")
-    victim = start_worker(farm_run, redis_url, "victim", *settings)
-    survivor = start_worker(farm_run, redis_url, "survivor", *settings)
-    victim_file = None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # kill it once it is fetching articles
-        victim_file = next((farm_run.output / "harbor").glob("*-victim.jsonl"), None) if (farm_run.output / "harbor").is_dir() else None
-        if victim_file is not None and sum(1 for _ in victim_file.open()) >= 10:
-            break
+def emitted_by(farm_run, worker: str) -> int:
+    """How many lines a worker's run file has so far."""
+    return sum(1 for path in (farm_run.output / farm_run.site.id).glob(f"*-{worker}.jsonl") for _ in path.open())
+
+
+def wait_for(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
         time.sleep(0.05)
+
+
+def test_a_worker_that_joins_takes_work_and_one_killed_mid_crawl_loses_nothing(farm_factory, redis_url):
+    farm_run = farm_factory(articles=200)
+    settings = ("DOWNLOAD_DELAY=0.03", "NEWSMIRROR_LEASE=2", "CONCURRENT_REQUESTS_PER_DOMAIN=4")
+    victim = start_worker(farm_run, redis_url, "victim", *settings)
+    wait_for(lambda: emitted_by(farm_run, "victim") >= 10, "the first worker emits articles")
+    survivor = start_worker(farm_run, redis_url, "survivor", *settings)  # joins the running crawl
+    wait_for(lambda: emitted_by(farm_run, "survivor") >= 5, "the worker that joined emits articles")
     victim.send_signal(signal.SIGKILL)
     victim.wait()
-    assert victim_file is not None, "the victim never emitted an article"
     assert "re-queued" in finish(survivor)  # the victim's leased requests went back to the queue
     outputs = per_worker_records(farm_run)
-    assert len(outputs["victim"]) < 200 and outputs["survivor"]
+    assert len(outputs["victim"]) < 200
     ids = collections.Counter(record["id"] for records in outputs.values() for record in records)
     assert len(ids) == 200 and max(ids.values()) == 1
     assert redis.Redis.from_url(redis_url).keys("newsmirror:harbor:2*") == []
