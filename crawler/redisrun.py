@@ -141,7 +141,8 @@ class RedisRun:
             keys=[self.key("workers"), self.key("inflight"), self.key("requests")], args=[worker])
 
     def busy_elsewhere(self) -> bool:
-        """Queued requests, or requests leased by another worker."""
+        """Queued requests, or requests leased by another worker (asked when this worker is idle, so
+        whatever it leased itself is finished)."""
         if self.client.zcard(self.key("requests")):
             return True
         mine = f"{self.worker}|".encode()
