@@ -14,7 +14,7 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from . import __version__, export
+from . import __version__, export, frontier
 from .cleaning import TextCleaner
 from .extract import ExtractionError, extract_article
 from .items import Article, make_article
@@ -37,6 +37,8 @@ def load_settings(args, overrides: list[str] = ()) -> Settings:
         settings.set("NEWSMIRROR_OUTPUT", args.output, "cmdline")
     if getattr(args, "state", None):
         settings.set("NEWSMIRROR_STATE", args.state, "cmdline")
+    if getattr(args, "redis", None):
+        settings.set("NEWSMIRROR_REDIS", args.redis, "cmdline")
     if getattr(args, "quiet", False):
         settings.set("LOG_LEVEL", "WARNING", "cmdline")
     if getattr(args, "record_warc", False):
@@ -75,16 +77,19 @@ def crawl_outcome(crawler, profile: SiteProfile, elapsed: float) -> tuple[bool, 
     )
     if reason != "finished":
         return False, f"{summary} [FAILED: crawl ended with {reason}]"
-    if not answered:
+    if not answered and (down or not frontier.redis_url(crawler.settings)):  # a worker may find nothing left to do
         return False, f"{summary} [FAILED: no host of {profile.id} reachable: {', '.join(profile.hosts)}]"
     return True, summary
 
 
 def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProfile]) -> int:
-    """Crawl each site once, holding each site's lock on the state; the exit status."""
+    """Crawl each site once, holding each site's lock on the state (local state only: the workers of a
+    distributed crawl share their run through Redis); the exit status."""
     unknown = [s for s in sites if s not in profiles]
     if unknown:
         raise CliError(f"unknown site {unknown[0]!r}; known sites: {', '.join(sorted(profiles))} (see `newsmirror sites`)")
+    if frontier.redis_url(settings):
+        return crawl_sites(sites, settings, profiles)
     state_path = settings.get("NEWSMIRROR_STATE") or Path(settings.get("NEWSMIRROR_OUTPUT")) / "state.sqlite3"
     locks = []
     try:
@@ -110,8 +115,8 @@ def crawl_sites(sites: list[str], settings: Settings, profiles: dict[str, SitePr
     crawlers = []
     for site in dict.fromkeys(sites):
         spider_class = NewsSpider
-        if settings.getbool("NEWSMIRROR_JOBDIR") and not settings.get("JOBDIR"):  # one job dir per site
-            job_dir = str(Path(settings.get("NEWSMIRROR_OUTPUT")) / site / ".jobdir")
+        if settings.getbool("NEWSMIRROR_JOBDIR") and not settings.get("JOBDIR") and not frontier.redis_url(settings):
+            job_dir = str(Path(settings.get("NEWSMIRROR_OUTPUT")) / site / ".jobdir")  # one job dir per site
             spider_class = type(NewsSpider.__name__, (NewsSpider,), {"custom_settings": {"JOBDIR": job_dir}})
         crawler = process.create_crawler(spider_class)
         process.crawl(crawler, site=site)
@@ -246,6 +251,7 @@ def cmd_export(args) -> int:
             export.pyarrow_modules()
         except export.ExportConfigError as exc:
             raise CliError(str(exc)) from None
+    redis_url = frontier.redis_url(settings)
     if args.state and not state_path.is_file():
         raise CliError(f"--state {args.state}: no such state file")
     if args.o and not Path(args.o).parent.is_dir():
@@ -260,10 +266,10 @@ def cmd_export(args) -> int:
         print(f"newsmirror export: nothing to export: no run files {where}/*.jsonl (run `newsmirror crawl` first)",
               file=sys.stderr)
         return EXIT_FAILED
-    if not state_path.is_file():
+    if not state_path.is_file() and not redis_url:
         warn(f"no state file {state_path}: mirror_urls are those the run files hold")
     try:
-        state = export.state_open(state_path)
+        state = export.state_open_redis(redis_url) if redis_url else export.state_open(state_path)
         with nullcontext() if state is None else closing(state):
             total, records = export.dataset(files, state, profiles, warn)
             with export_sink(args.o, args.format) as stream:
@@ -356,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_sites_option(crawl)
     crawl.add_argument("--output", metavar="DIR", help="output directory (default: output)")
     crawl.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
+    crawl.add_argument("--redis", metavar="URL",
+                       help="redis://HOST:PORT/DB: share the frontier and state with every worker crawling the same "
+                       "site on this Redis (also NEWSMIRROR_REDIS); each worker writes OUTPUT/<site>/<run-id>-<worker>.jsonl")
     crawl.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
     crawl.add_argument("--warc", dest="record_warc", action="store_true",
                        help="also archive every response downloaded, with its request, to OUTPUT/<site>/<run-id>.warc.gz "
@@ -381,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "current schema version. Exit status 1 when there is nothing to export or a run file is corrupt.")
     export_cmd.add_argument("--output", metavar="DIR", help="output directory the crawls wrote (default: output)")
     export_cmd.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
+    export_cmd.add_argument("--redis", metavar="URL",
+                            help="redis://HOST:PORT/DB: read mirror URLs from the state of distributed crawls (also "
+                            "NEWSMIRROR_REDIS) instead of the SQLite state")
     add_sites_option(export_cmd, "extra site profiles (TOML), repeatable: their host order puts primary URLs first")
     export_cmd.add_argument("--format", choices=export.FORMATS, default="jsonl",
                             help="jsonl (default); csv: RFC 4180, list fields as JSON arrays, null as an empty cell; "

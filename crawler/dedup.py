@@ -79,6 +79,17 @@ class ContentPrint:
     shingles: np.ndarray
 
 
+def closest_copy(printed: ContentPrint, candidates, shingle: int, threshold: float) -> str | None:
+    """Id of the candidate ``(id, text)`` whose text is most similar to the print's, when at least
+    ``threshold`` (exact Jaccard on word shingles), else None."""
+    best: tuple[float, str] | None = None
+    for candidate_id, text in candidates:
+        similarity = jaccard(printed.shingles, shingle_hashes(tokens(text), shingle))
+        if similarity >= threshold and (best is None or similarity > best[0]):
+            best = (similarity, candidate_id)
+    return best[1] if best else None
+
+
 def content_print(text: str, content_hash: str, hasher: MinHasher) -> ContentPrint:
     shingles = shingle_hashes(tokens(text), hasher.shingle)
     return ContentPrint(content_hash, hasher.band_keys(hasher.signature(shingles)), shingles)

@@ -17,8 +17,12 @@ from datetime import datetime, time as day_time, timezone
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
+import redis
+
+from .discovery import split_urls
 from .items import INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, Article
 from .profiles import SiteProfile
+from .redis_state import state_key
 from .urls import order_by_hosts
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -107,10 +111,23 @@ def state_open(path: Path) -> sqlite3.Connection | None:
     return db
 
 
-def state_urls(db: sqlite3.Connection | None, article_id: str) -> list[str]:
-    """Every URL the state recorded for an article (``CrawlState.record_urls``), in recording order."""
+def state_open_redis(url: str) -> redis.Redis:
+    """A client on the state of distributed crawls (``crawl --redis URL``), checked to answer."""
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise ExportError(f"cannot read state {url}: {exc}") from None
+    return client
+
+
+def state_urls(db: sqlite3.Connection | redis.Redis | None, article_id: str, site: str | None = None) -> list[str]:
+    """Every URL the state recorded for an article (``CrawlState.record_urls``, ``RedisState.record_urls``
+    under the article's site), in recording order."""
     if db is None:
         return []
+    if isinstance(db, redis.Redis):
+        return split_urls(db.hget(state_key(site, "urls"), article_id))
     return [row[0] for row in db.execute("SELECT url FROM mirror_urls WHERE id = ? ORDER BY rowid", (article_id,))]
 
 
@@ -163,7 +180,7 @@ def in_window(record: dict, site: str | None, since: datetime | None, until: dat
 
 
 # -- the dataset -----------------------------------------------------------------------------------
-def dataset(files: list[Path], state: sqlite3.Connection | None, profiles: dict[str, SiteProfile],
+def dataset(files: list[Path], state: sqlite3.Connection | redis.Redis | None, profiles: dict[str, SiteProfile],
             warn: Warn) -> tuple[int, Iterator[dict]]:
     """(number of articles, their merged records in the order their latest revisions were written)."""
     latest = set(latest_positions(run_records(files, warn)).values())
@@ -171,7 +188,7 @@ def dataset(files: list[Path], state: sqlite3.Connection | None, profiles: dict[
     def records() -> Iterator[dict]:
         for position, record in run_records(files, lambda message: None):
             if position in latest:
-                urls = state_urls(state, record["id"])
+                urls = state_urls(state, record["id"], record.get("site"))
                 yield current_schema(complete_mirror_urls(record, urls, profiles.get(record.get("site"))))
 
     return len(latest), records()

@@ -119,7 +119,7 @@ class CrawlProgress:
         spider = self.crawler.spider
         if not hasattr(spider, "run_id"):
             return
-        path = spider.output_dir / spider.profile.id / f"{spider.run_id}.stats.json"
+        path = spider.output_dir / spider.profile.id / f"{spider.run_name}.stats.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         stats = {**self.crawler.stats.get_stats(), "finish_reason": reason, "run_id": spider.run_id,
                  "site": spider.profile.id}

@@ -27,7 +27,7 @@ class DuplicateArticleFilter(CrawlerPipeline):
 
     def process_item(self, item):
         state = self.crawler.spider.store
-        match = state.find_copy(item.site, item.id, state.content_print(item.text, item.content_hash))
+        match = state.claim(item.site, item.id, item.text, item.content_hash)
         if match is None:
             return item
         original, layer = match
@@ -56,7 +56,7 @@ class RunFileWriter(CrawlerPipeline):
     @property
     def path(self):
         spider = self.crawler.spider
-        return spider.output_dir / spider.profile.id / f"{spider.run_id}.jsonl"
+        return spider.output_dir / spider.profile.id / f"{spider.run_name}.jsonl"
 
     def close_spider(self):
         if self.file is not None:

@@ -59,3 +59,6 @@ NEWSMIRROR_BOILERPLATE_RULES = None  # TOML rule table replacing the built-in cr
 NEWSMIRROR_TEMPLATE_THRESHOLD = 5  # a block seen in this many distinct articles of a site is its template
 NEWSMIRROR_TEMPLATE_MAX_CHARS = 400  # longer blocks are never learned as template
 NEWSMIRROR_TEMPLATE_MAX_BLOCKS = 50000  # block counts kept per site (memory and state bound)
+NEWSMIRROR_REDIS = None  # redis://HOST:PORT/DB: frontier and state in Redis, shared by every worker (crawl --redis)
+NEWSMIRROR_WORKER = None  # this worker's name in a distributed run (default <host>-<pid>); names its run file
+NEWSMIRROR_LEASE = 30.0  # seconds without a heartbeat after which a worker's leased requests are re-queued

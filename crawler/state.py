@@ -10,7 +10,7 @@ import sqlite3
 import zlib
 from pathlib import Path
 
-from .dedup import ContentPrint, MinHasher, content_print, jaccard, shingle_hashes, tokens
+from .dedup import ContentPrint, MinHasher, closest_copy, content_print
 
 logger = logging.getLogger(__name__)
 
@@ -108,13 +108,14 @@ class CrawlState:
         for candidate_id, candidate_hash, _ in candidates:
             if candidate_hash == exact:
                 return candidate_id, "text"
-        best: tuple[float, str] | None = None
-        for candidate_id, _, blob in candidates:
-            other = shingle_hashes(tokens(zlib.decompress(blob).decode("utf-8")), self.hasher.shingle)
-            similarity = jaccard(printed.shingles, other)
-            if similarity >= self.near_duplicate and (best is None or similarity > best[0]):
-                best = (similarity, candidate_id)
-        return (best[1], "near-duplicate") if best else None
+        best = closest_copy(printed, ((candidate_id, zlib.decompress(blob).decode("utf-8"))
+                                      for candidate_id, _, blob in candidates), self.hasher.shingle, self.near_duplicate)
+        return (best, "near-duplicate") if best else None
+
+    def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> tuple[str, str] | None:
+        """``find_copy`` before emitting; one process emits, so there is nothing to reserve until
+        ``mark_emitted`` (``RedisState.claim`` reserves the article against the other workers)."""
+        return self.find_copy(site, article_id, self.content_print(text, content_hash))
 
     def record_urls(self, article_id: str, urls) -> None:
         self.db.executemany("INSERT OR IGNORE INTO mirror_urls (id, url) VALUES (?, ?)", [(article_id, u) for u in urls])
@@ -208,6 +209,8 @@ class CrawlState:
                     self.mark_emitted(record, run_id, self.content_print(record.get("text"), record.get("content_hash")))
                     recovered += 1
             self.finish_run(run_id, None, "interrupted")
+        if interrupted:  # read every feed in full once more: nothing an interrupted run saw may hide behind a 304
+            self.db.execute("DELETE FROM listing_validators")
         return recovered
 
 

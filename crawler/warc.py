@@ -71,7 +71,7 @@ class WarcRecorder:
     @property
     def path(self) -> Path:
         spider = self.crawler.spider
-        return spider.output_dir / spider.profile.id / f"{spider.run_id}.warc.gz"
+        return spider.output_dir / spider.profile.id / f"{spider.run_name}.warc.gz"
 
     def spider_opened(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, UsageError
 from scrapy.http import TextResponse
 
+from ..backends import open_backend
 from ..dates import utc_now_iso
 from ..fingerprint import PER_HOST
 from ..failures import failure_reason
@@ -21,9 +22,10 @@ from ..items import make_article, with_listing_dates
 from ..listings import ListingError, is_xml_listing, parse_xml_listing
 from ..pool import ArticleExtractor
 from ..profiles import SiteProfile, profiles_from_settings
+from ..discovery import Discoveries
+from ..frontier import redis_url, use_redis_frontier
 from ..locking import CrawlBusy, SiteLock
-from ..state import CrawlState
-from ..urls import article_id, mirror_key, order_by_hosts, site_host, strip_tracking
+from ..urls import article_id, mirror_key, site_host, strip_tracking
 
 LISTING_PRIORITY = 100
 ARTICLE_PRIORITY = 0
@@ -66,6 +68,11 @@ class NewsSpider(scrapy.Spider):
         self.site = site
 
     @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        use_redis_frontier(settings)
+
+    @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         profiles = profiles_from_settings(crawler.settings)
@@ -80,15 +87,18 @@ class NewsSpider(scrapy.Spider):
         self.profile = profile
         self.allowed_domains = list(profile.hosts)
         self.output_dir = Path(settings.get("NEWSMIRROR_OUTPUT") or "output")
-        self.run_id = settings.get("NEWSMIRROR_RUN_ID") or new_run_id()
-        state_path = settings.get("NEWSMIRROR_STATE") or self.output_dir / "state.sqlite3"
         self.lock = None
-        if not settings.getbool("NEWSMIRROR_LOCK_HELD"):  # `newsmirror crawl` takes the lock itself
+        # one crawl of a site at a time on a local state (`newsmirror crawl` takes the lock itself); the
+        # workers of a distributed crawl share their run through Redis instead
+        if not settings.getbool("NEWSMIRROR_LOCK_HELD") and not redis_url(settings):
+            state_path = settings.get("NEWSMIRROR_STATE") or self.output_dir / "state.sqlite3"
             try:
                 self.lock = SiteLock(state_path, profile.id).acquire()
             except CrawlBusy as exc:
                 raise UsageError(f"{profile.id}: {exc}") from None
-        self.store = CrawlState(state_path, near_duplicate=settings.getfloat("NEWSMIRROR_NEAR_DUPLICATE", 0.5))
+        backend = open_backend(settings, profile.id, self.output_dir, settings.get("NEWSMIRROR_RUN_ID") or new_run_id())
+        self.run_id, self.run_name, self.redis_run = backend.run_id, backend.run_name, backend.redis_run
+        self.store, self.discoveries = backend.state, backend.discoveries
         self.update_window = timedelta(hours=settings.getfloat("NEWSMIRROR_UPDATE_WINDOW", 48))
         self.fresh_validators: dict[str, tuple[str | None, str | None]] = {}
         self.article_failures = 0
@@ -98,9 +108,6 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("recovered %d articles written by an interrupted run", recovered)
         self.candidate_hops = settings.getint("NEWSMIRROR_CANDIDATE_HOPS", 1)
         self.max_listing_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
-        self.found_urls: dict[str, list[str]] = {}
-        self.listing_dates: dict[str, tuple[str | None, str | None]] = {}
-        self.pending: dict[str, None] = {}  # mirror keys of articles to fetch, in discovery order
         self.store.start_run(self.run_id, profile.id, utc_now_iso())
 
     def prepare_job_dir(self, job_dir: str | None, last_status: str | None) -> None:
@@ -129,10 +136,11 @@ class NewsSpider(scrapy.Spider):
         # With a JOBDIR, Scrapy's SpiderState pickles `self.state` when the spider closes and restores it on
         # resume: keep the discovery phase's findings there, so a paused run resumes with them.
         saved = getattr(self, "state", None)
-        if saved is not None:
-            self.found_urls = saved.setdefault("found_urls", self.found_urls)
-            self.listing_dates = saved.setdefault("listing_dates", self.listing_dates)
-            self.pending = saved.setdefault("pending", self.pending)
+        if saved is not None and isinstance(self.discoveries, Discoveries):
+            found = self.discoveries
+            found.found = saved.setdefault("found", found.found)
+            found.listing_dates = saved.setdefault("listing_dates", found.listing_dates)
+            found.pending = saved.setdefault("pending", found.pending)
         self.recheck_recent_articles()
         for url in self.profile.start_urls():
             if self.profile.is_article_path(urlsplit(url).path):
@@ -167,24 +175,19 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsmirror/links/offsite")
             return
         key = mirror_key(clean, self.profile)
-        first_sighting = key not in self.found_urls
-        urls = self.found_urls.setdefault(key, [])
-        if clean not in urls:
-            urls.append(clean)
-        if published or modified:
-            self.listing_dates[key] = (published, modified)
+        first_sighting = self.discoveries.note(key, clean, published, modified)
         identity = article_id(key)
         emitted = self.store.revision_of(identity)
         if emitted is not None:
             self.store.record_urls(identity, [clean])
-            if not first_sighting or key in self.pending:
+            if not first_sighting or self.discoveries.is_pending(key):
                 return
             if self.may_have_changed(emitted, modified):
                 self.crawler.stats.inc_value("newsmirror/articles/rechecked")
             else:
                 self.crawler.stats.inc_value("newsmirror/articles/known")
                 return
-        self.pending.setdefault(key)
+        self.discoveries.add_pending(key)
 
     def recheck_recent_articles(self) -> None:
         """Queue the articles younger than the update window for another fetch, whether or not a feed
@@ -194,8 +197,9 @@ class NewsSpider(scrapy.Spider):
         for _, published, urls in self.store.published_since(self.profile.id, day):
             if urls and now - as_utc(published) < self.update_window:
                 key = mirror_key(urls[0], self.profile)
-                self.found_urls.setdefault(key, []).extend(u for u in urls if u not in self.found_urls[key])
-                self.pending.setdefault(key)
+                for url in urls:
+                    self.discoveries.note(key, url)
+                self.discoveries.add_pending(key)
                 self.crawler.stats.inc_value("newsmirror/articles/rechecked")
 
     def may_have_changed(self, emitted: tuple, listed_modified: str | None) -> bool:
@@ -214,25 +218,19 @@ class NewsSpider(scrapy.Spider):
     def fetch_pending_articles(self) -> None:
         """spider_idle: listings are done, so fetch pending articles from their best host, in waves by
         host rank: articles listed on the primary first, then those only a mirror listed (so that a copy
-        on the primary wins over a mirror's copy under another slug)."""
-        if not self.pending:
-            return
-        best = {key: order_by_hosts(self.found_urls[key], self.profile)[0] for key in self.pending}
-        rank = {key: self.host_rank(url) for key, url in best.items()}
-        wave = min(rank.values())
-        for key in [k for k in self.pending if rank[k] == wave]:
-            del self.pending[key]
+        on the primary wins over a mirror's copy under another slug). With several workers, a wave is taken
+        when no worker has work left, and a worker stays open while another has."""
+        wave = self.discoveries.take_wave(self.profile)
+        for key, url in wave:
             self.crawler.engine.crawl(
                 scrapy.Request(
-                    best[key], callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
+                    url, callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
                     meta={"mirror_key": key},
                 )
             )
-        raise DontCloseSpider
-
-    def host_rank(self, url: str) -> int:
-        host = site_host(urlsplit(url).hostname, self.profile)
-        return self.profile.hosts.index(host) if host in self.profile.hosts else len(self.profile.hosts)
+        self.discoveries.taken(wave)
+        if wave or self.discoveries.busy_elsewhere():
+            raise DontCloseSpider
 
     def on_failure(self, failure):
         request = failure.request
@@ -313,10 +311,10 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("%s: skipped page %s: no article text found", host, response.url)
             self.crawler.stats.inc_value("newsmirror/pages/skipped")
             return
-        extracted = with_listing_dates(extracted, *self.listing_dates.get(key, (None, None)))
+        extracted = with_listing_dates(extracted, *self.discoveries.dates(key))
         fetched = self.on_site(response.url) or response.url
         identity = self.identity_key(key, fetched, extracted["canonical_url"])
-        yield make_article(extracted, self.profile, [*self.found_urls.get(key, []), fetched], response.url,
+        yield make_article(extracted, self.profile, [*self.discoveries.urls(key), fetched], response.url,
                            utc_now_iso(), identity)
 
     def identity_key(self, listed_key: str, fetched_url: str, canonical: str | None) -> str:

@@ -1,0 +1,41 @@
+"""Where a crawl keeps its state and what discovery found: SQLite and memory for one process, Redis for
+the workers of a distributed crawl (``NEWSMIRROR_REDIS``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from .discovery import Discoveries, RedisDiscoveries
+from .frontier import redis_url
+from .redis_state import RedisState
+from .redisrun import RedisRun, worker_name
+from .state import CrawlState
+
+
+@dataclass
+class Backend:
+    """A site crawl's run and stores. ``run_name`` names this process's run files (``<run-id>`` alone, or
+    ``<run-id>-<worker>`` when several workers share the run). Host health and other learned, per-host
+    knowledge (such as site templates) stay with each worker, next to ``output_dir``, not here."""
+
+    run_id: str
+    run_name: str
+    state: CrawlState | RedisState
+    discoveries: Discoveries | RedisDiscoveries
+    redis_run: RedisRun | None = None
+
+
+def open_backend(settings, site: str, output_dir: Path, proposed_run_id: str) -> Backend:
+    near_duplicate = settings.getfloat("NEWSMIRROR_NEAR_DUPLICATE", 0.5)
+    url = redis_url(settings)
+    if not url:
+        state = CrawlState(settings.get("NEWSMIRROR_STATE") or output_dir / "state.sqlite3", near_duplicate=near_duplicate)
+        return Backend(proposed_run_id, proposed_run_id, state, Discoveries())
+    worker = worker_name(settings.get("NEWSMIRROR_WORKER"))
+    client = redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=30)
+    run = RedisRun.join(client, site, proposed_run_id, worker, settings.getfloat("NEWSMIRROR_LEASE", 30.0))
+    state = RedisState(run.client, site, run, near_duplicate=near_duplicate)
+    return Backend(run.run_id, f"{run.run_id}-{worker}", state, RedisDiscoveries(run), run)

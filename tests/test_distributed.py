@@ -1,0 +1,266 @@
+"""Distributed crawls on a real redis-server: atomic claims, leases, and worker processes sharing one run."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zlib
+
+import pytest
+import redis
+
+from scrapy.settings import Settings
+
+from crawler.farm import make_articles
+from crawler.frontier import use_redis_frontier
+from crawler.redis_state import RedisState
+from crawler.redisrun import RedisRun, site_pointer
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A redis-server of our own on a free loopback port, in a temporary directory, nothing persisted."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        message = "redis-server is not installed (Debian: apt-get install redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: {message}")
+        pytest.skip(message)
+    port = free_port()
+    directory = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                               "--dir", str(directory)], stdout=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    redis.Redis.from_url(redis_server).flushall()
+    return redis_server
+
+
+def worker_state(url: str, worker: str, lease: float = 30.0) -> RedisState:
+    run = RedisRun.join(redis.Redis.from_url(url), "harbor", "run1", worker, lease)
+    return RedisState(run.client, "harbor", run)
+
+
+TEXTS = ["\n".join(article.paragraphs) for article in make_articles(6, seed=11)]
+
+
+# -- configuration ---------------------------------------------------------------------------------
+def test_redis_is_chosen_by_setting_or_environment_and_keeps_the_queue_for_other_workers(monkeypatch):
+    def configured(**values) -> Settings:
+        settings = Settings()
+        settings.setmodule("crawler.settings")
+        settings.update(values)
+        use_redis_frontier(settings)
+        return settings
+
+    monkeypatch.delenv("NEWSMIRROR_REDIS", raising=False)
+    assert configured().get("SCHEDULER") == Settings().get("SCHEDULER")  # one process: Scrapy's own
+    monkeypatch.setenv("NEWSMIRROR_REDIS", "redis://from-env:6379/1")
+    settings = configured()
+    assert settings.get("SCHEDULER") == "crawler.frontier.LeasedScheduler" and settings.getbool("SCHEDULER_PERSIST")
+    assert settings.get("DUPEFILTER_CLASS") == "crawler.frontier.MirrorAwareDupeFilter"
+    assert settings.get("REDIS_URL") == "redis://from-env:6379/1"
+    assert configured(NEWSMIRROR_REDIS="redis://from-setting:6379/0").get("REDIS_URL") == "redis://from-setting:6379/0"
+
+
+# -- claims ------------------------------------------------------------------------------------------
+def test_a_claim_holds_off_every_other_worker_for_id_text_and_near_copies(redis_url):
+    a, b = worker_state(redis_url, "a"), worker_state(redis_url, "b")
+    assert a.claim("harbor", "1" * 20, TEXTS[0], "a" * 40) is None
+    assert b.claim("harbor", "1" * 20, TEXTS[0], "a" * 40) == ("1" * 20, "id")  # claimed by a live worker
+    assert b.claim("harbor", "2" * 20, TEXTS[0], "a" * 40) == ("1" * 20, "text")
+    near = TEXTS[0].replace("said", "stated", 3) + " A late correction."
+    assert b.claim("harbor", "3" * 20, near, "b" * 40) == ("1" * 20, "near-duplicate")
+    assert b.claim("harbor", "4" * 20, TEXTS[1], "c" * 40) is None  # another article
+    a.mark_emitted({"id": "1" * 20, "site": "harbor", "mirror_urls": ["http://x/1"]}, "run1", None)
+    assert b.is_emitted("1" * 20) and not b.is_emitted("4" * 20)
+    assert b.find_copy("harbor", "9" * 20, b.content_print(TEXTS[1], "d" * 40)) == ("4" * 20, "near-duplicate")
+
+
+def test_concurrent_claims_emit_each_article_once(redis_url):
+    """Two workers race to claim the same copies (by id and by text): every article goes to exactly one."""
+    import threading
+
+    texts = ["\n".join(article.paragraphs) for article in make_articles(40, seed=5)]
+    won = collections.Counter()
+
+    def work(worker: str, order: list[int]) -> None:
+        state = worker_state(redis_url, worker)
+        for n in order:
+            for copy in range(2):  # the article under its own id, and a renamed copy with the same text
+                if state.claim("harbor", f"{n:018x}{copy:02x}", texts[n], f"{n:02x}" * 20) is None:
+                    won[n] += 1
+
+    threads = [threading.Thread(target=work, args=(w, order)) for w, order in
+               (("a", list(range(40))), ("b", list(reversed(range(40)))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert won == {n: 1 for n in range(40)}
+
+
+def test_the_claim_of_a_dead_worker_is_taken_over(redis_url):
+    dead, alive = worker_state(redis_url, "dead", lease=0.3), worker_state(redis_url, "alive")
+    assert dead.claim("harbor", "1" * 20, TEXTS[0], "a" * 40) is None
+    assert alive.claim("harbor", "1" * 20, TEXTS[0], "a" * 40) == ("1" * 20, "id")
+    time.sleep(0.5)  # no heartbeat: the lease expired
+    assert alive.claim("harbor", "1" * 20, TEXTS[0], "a" * 40) is None
+    assert zlib.decompress(alive.client.hget("newsmirror:harbor:texts", "1" * 20)).decode() == TEXTS[0]
+
+
+# -- leases ------------------------------------------------------------------------------------------
+def test_leases_of_a_dead_worker_are_requeued_and_a_live_one_keeps_its_own(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    dead = RedisRun.join(client, "harbor", "run1", "dead", 0.3)
+    alive = RedisRun.join(client, "harbor", "run2-ignored", "alive", 30)
+    assert alive.run_id == "run1"  # a worker that comes later joins the running crawl
+    for n, score in enumerate((0, -100, -5)):
+        dead.push(score, f"request-{n}".encode(), None)
+    assert dead.pop()[1] == b"request-1"  # highest priority first
+    lease, data = alive.pop()
+    assert data == b"request-2" and alive.requeue_expired() == 0
+    time.sleep(0.5)
+    alive.heartbeat()
+    assert alive.requeue_expired() == 1  # the dead worker's request, not the live one's
+    assert alive.pop()[1] == b"request-1"
+    client.zrem(alive.key("workers"), "gone")
+    client.hset(alive.key("inflight"), "gone|1", b"-7|request-3")  # a worker no longer in the run
+    assert alive.requeue_expired() == 1 and alive.pop()[1] == b"request-3"
+    alive.push(-5, b"request-2", lease)  # a request that came back (failover) ends its lease
+    assert not client.hexists(alive.key("inflight"), lease)
+
+
+def test_the_last_worker_to_finish_deletes_the_run_but_an_interrupted_run_stays(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    a = RedisRun.join(client, "harbor", "run1", "a", 30)
+    b = RedisRun.join(client, "harbor", "run1", "b", 30)
+    a.push(0, b"request", None)
+    assert not a.leave(finished=True)
+    assert not b.leave(finished=False)  # cut short: the queue stays for the next worker
+    b = RedisRun.join(client, "harbor", "other", "b", 30)
+    assert b.run_id == "run1" and b.pop() is not None
+    b.release([f"b|{b.leases_taken}"])
+    assert b.leave(finished=True)
+    assert client.keys("newsmirror:harbor:run1:*") == [] and not client.exists(site_pointer("harbor"))
+
+
+# -- worker processes on the farm ----------------------------------------------------------------------
+def worker_command(farm_run, url: str, worker: str, *settings: str) -> list[str]:
+    return [sys.executable, "-m", "crawler.cli", "crawl", farm_run.site.id, "--sites", str(farm_run.profile),
+            "--output", str(farm_run.output), "--redis", url, "-q", "-s", "AUTOTHROTTLE_ENABLED=False",
+            "-s", f"NEWSMIRROR_WORKER={worker}", *(arg for setting in settings for arg in ("-s", setting))]
+
+
+def start_worker(farm_run, url, worker, *settings) -> subprocess.Popen:
+    """A worker process logging to a file (a pipe nobody reads while waiting for another worker would
+    fill up and stall it)."""
+    log = open(farm_run.workdir / f"{worker}.log", "wb")
+    process = subprocess.Popen(worker_command(farm_run, url, worker, *settings), cwd=farm_run.workdir,
+                               env=farm_run.env(), stdout=log, stderr=log)
+    process.log = farm_run.workdir / f"{worker}.log"
+    log.close()
+    return process
+
+
+def finish(worker: subprocess.Popen, timeout: float = 90) -> str:
+    worker.wait(timeout=timeout)
+    log = worker.log.read_text(errors="replace")
+    assert worker.returncode == 0, log[-3000:]
+    return log
+
+
+def per_worker_records(farm_run) -> dict[str, list[dict]]:
+    files = sorted((farm_run.output / farm_run.site.id).glob("*.jsonl"))
+    return {path.stem.rsplit("-", 1)[1]: [json.loads(line) for line in path.open() if line.strip()] for path in files}
+
+
+def exported(farm_run, *args: str) -> dict[str, set[str]]:
+    """id -> mirror URLs of the merged dataset."""
+    export = farm_run.cli("export", "--sites", str(farm_run.profile), *args)
+    assert export.returncode == 0, export.stderr.decode()
+    records = [json.loads(line) for line in export.stdout.splitlines()]
+    return {record["id"]: set(record["mirror_urls"]) for record in records}
+
+
+def test_two_workers_share_one_crawl_each_article_once_as_one_process_would(farm_factory, redis_url, tmp_path):
+    farm_run = farm_factory(articles=200, renamed_on_mirrors=10)  # renamed copies: dedup by text across workers
+    alone = farm_run.cli("crawl", farm_run.site.id, "--sites", str(farm_run.profile), "--output", str(tmp_path / "alone"),
+                         "-s", "AUTOTHROTTLE_ENABLED=False", "-q")
+    assert alone.returncode == 0, alone.stderr.decode()
+    one_process = exported(farm_run, "--output", str(tmp_path / "alone"))
+    alone_pages = collections.Counter(f"{r.host}{r.path}" for r in farm_run.farm.requests if r.path.startswith("/Detail/"))
+
+    workers = [start_worker(farm_run, redis_url, name, "DOWNLOAD_DELAY=0.005") for name in ("a", "b")]
+    for worker in workers:
+        finish(worker)
+    outputs = per_worker_records(farm_run)
+    assert set(outputs) == {"a", "b"} and all(len(records) >= 20 for records in outputs.values()), \
+        {name: len(records) for name, records in outputs.items()}  # both fetched and emitted a share
+    ids = collections.Counter(record["id"] for records in outputs.values() for record in records)
+    assert len(ids) == 200 and max(ids.values()) == 1
+    assert set(ids) == set(one_process)
+    pages = collections.Counter(f"{r.host}{r.path}" for r in farm_run.farm.requests if r.path.startswith("/Detail/"))
+    assert pages - alone_pages - alone_pages == collections.Counter()  # no page fetched by both workers
+    # mirror copies found after their article was written are in Redis: export completes mirror_urls
+    two_workers = exported(farm_run, "--output", str(farm_run.output), "--redis", redis_url)
+    assert two_workers == one_process
+    assert redis.Redis.from_url(redis_url).keys("newsmirror:harbor:2*") == []  # the finished run's keys are gone
+
+
+def emitted_by(farm_run, worker: str) -> int:
+    """How many lines a worker's run file has so far."""
+    return sum(1 for path in (farm_run.output / farm_run.site.id).glob(f"*-{worker}.jsonl") for _ in path.open())
+
+
+def wait_for(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.05)
+
+
+def test_a_worker_that_joins_takes_work_and_one_killed_mid_crawl_loses_nothing(farm_factory, redis_url):
+    farm_run = farm_factory(articles=200)
+    settings = ("DOWNLOAD_DELAY=0.03", "NEWSMIRROR_LEASE=2", "CONCURRENT_REQUESTS_PER_DOMAIN=4")
+    victim = start_worker(farm_run, redis_url, "victim", *settings)
+    wait_for(lambda: emitted_by(farm_run, "victim") >= 10, "the first worker emits articles")
+    survivor = start_worker(farm_run, redis_url, "survivor", *settings)  # joins the running crawl
+    wait_for(lambda: emitted_by(farm_run, "survivor") >= 5, "the worker that joined emits articles")
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert "re-queued" in finish(survivor)  # the victim's leased requests went back to the queue
+    outputs = per_worker_records(farm_run)
+    assert len(outputs["victim"]) < 200
+    ids = collections.Counter(record["id"] for records in outputs.values() for record in records)
+    assert len(ids) == 200 and max(ids.values()) == 1
+    assert redis.Redis.from_url(redis_url).keys("newsmirror:harbor:2*") == []
