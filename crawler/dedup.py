@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,15 +80,37 @@ class ContentPrint:
     shingles: np.ndarray
 
 
-def closest_copy(printed: ContentPrint, candidates, shingle: int, threshold: float) -> str | None:
-    """Id of the candidate ``(id, text)`` whose text is most similar to the print's, when at least
-    ``threshold`` (exact Jaccard on word shingles), else None."""
+def closest_copy(printed: ContentPrint, candidates, threshold: float) -> str | None:
+    """Id of the candidate ``(id, shingle hashes)`` most similar to the print, when at least ``threshold``
+    (exact Jaccard on word shingles), else None."""
     best: tuple[float, str] | None = None
-    for candidate_id, text in candidates:
-        similarity = jaccard(printed.shingles, shingle_hashes(tokens(text), shingle))
+    for candidate_id, shingles in candidates:
+        similarity = jaccard(printed.shingles, shingles)
         if similarity >= threshold and (best is None or similarity > best[0]):
             best = (similarity, candidate_id)
     return best[1] if best else None
+
+
+class ShingleCache:
+    """The shingle sets of stored texts, most recently used first, at most ``size``: the same articles
+    come up as candidates again and again, and re-reading their text costs more than the comparison."""
+
+    def __init__(self, shingle: int, size: int = 20_000):
+        self.shingle, self.size = shingle, size
+        self.entries: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def get(self, article_id: str, load_text) -> np.ndarray:
+        """The article's shingles; ``load_text()`` gives its text when they are not cached."""
+        shingles = self.entries.pop(article_id, None)
+        if shingles is None:
+            shingles = shingle_hashes(tokens(load_text()), self.shingle).astype(np.uint32)
+        self.entries[article_id] = shingles
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return shingles
+
+    def forget(self, article_id: str) -> None:
+        self.entries.pop(article_id, None)
 
 
 def content_print(text: str, content_hash: str, hasher: MinHasher) -> ContentPrint:

@@ -8,7 +8,7 @@ import zlib
 
 import redis
 
-from .dedup import ContentPrint, MinHasher, closest_copy, content_print
+from .dedup import ContentPrint, MinHasher, ShingleCache, closest_copy, content_print
 from .discovery import APPEND_UNIQUE, split_urls
 from .state import hash64
 
@@ -74,6 +74,7 @@ class RedisState:
         self.client, self.site, self.run = client, site, run
         self.hasher = hasher or MinHasher()
         self.near_duplicate = near_duplicate
+        self.shingles = ShingleCache(self.hasher.shingle)
         self.claim_script = client.register_script(CLAIM)
         self.append = client.register_script(APPEND_UNIQUE)
 
@@ -117,8 +118,8 @@ class RedisState:
                 return None
             candidates = reply[1:]
             texts = self.client.hmget(self.key("texts", site), candidates)
-            match = closest_copy(printed, ((c, zlib.decompress(t).decode("utf-8")) for c, t in zip(candidates, texts) if t),
-                                 self.hasher.shingle, self.near_duplicate)
+            match = closest_copy(printed, ((c, self.shingles.get(c, lambda t=t: zlib.decompress(t).decode("utf-8")))
+                                           for c, t in zip(candidates, texts) if t), self.near_duplicate)
             if match:
                 return match, "near-duplicate"
             checked += candidates
@@ -137,6 +138,7 @@ class RedisState:
         its prints; a revision replaces the stored text)."""
         meta = [hash64(record.get("content_hash")), record.get("revision") or 1, record.get("published"), record.get("modified")]
         self.client.hset(self.key("meta", record["site"]), record["id"], json.dumps(meta))
+        self.shingles.forget(record["id"])
         if meta[1] > 1 and record.get("text"):
             self.client.hset(self.key("texts", record["site"]), record["id"], zlib.compress(record["text"].encode("utf-8"), 6))
         self.client.hset(self.key("articles", record["site"]), record["id"], run_id)

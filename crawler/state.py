@@ -10,7 +10,7 @@ import sqlite3
 import zlib
 from pathlib import Path
 
-from .dedup import ContentPrint, MinHasher, closest_copy, content_print
+from .dedup import ContentPrint, MinHasher, ShingleCache, closest_copy, content_print
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ class CrawlState:
         self.db.executescript(SCHEMA)
         self.hasher = hasher or MinHasher()
         self.near_duplicate = near_duplicate
+        self.shingles = ShingleCache(self.hasher.shingle)
 
     def close(self) -> None:
         self.db.close()
@@ -108,8 +109,9 @@ class CrawlState:
         for candidate_id, candidate_hash, _ in candidates:
             if candidate_hash == exact:
                 return candidate_id, "text"
-        best = closest_copy(printed, ((candidate_id, zlib.decompress(blob).decode("utf-8"))
-                                      for candidate_id, _, blob in candidates), self.hasher.shingle, self.near_duplicate)
+        known = ((candidate_id, self.shingles.get(candidate_id, lambda blob=blob: zlib.decompress(blob).decode("utf-8")))
+                 for candidate_id, _, blob in candidates)
+        best = closest_copy(printed, known, self.near_duplicate)
         return (best, "near-duplicate") if best else None
 
     def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> tuple[str, str] | None:
@@ -147,6 +149,7 @@ class CrawlState:
                 )
             else:
                 num = None
+            self.shingles.forget(record["id"])
             if num is not None and printed is not None:
                 self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)",
                                     [(band, num) for band in printed.band_keys])
