@@ -39,9 +39,20 @@ class FarmRun:
             capture_output=True, timeout=timeout, input=stdin,
         )
 
+    def crawl_args(self, *extra: str) -> list[str]:
+        return ["crawl", self.site.id, "--sites", str(self.profile), "--output", str(self.output),
+                "-s", "AUTOTHROTTLE_ENABLED=False", *extra]
+
     def crawl(self, *extra: str, timeout: float = 120):
-        return self.cli("crawl", self.site.id, "--sites", str(self.profile), "--output", str(self.output),
-                        "-s", "AUTOTHROTTLE_ENABLED=False", *extra, timeout=timeout)
+        return self.cli(*self.crawl_args(*extra), timeout=timeout)
+
+    def start_crawl(self, *extra: str, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+        """A crawl in the background, slowed by ``extra`` settings, for a test to interrupt."""
+        return subprocess.Popen([sys.executable, "-m", "crawler.cli", *self.crawl_args(*extra)], cwd=self.workdir,
+                                env=self.env(), stdout=subprocess.DEVNULL, stderr=stderr)
+
+    def lines_written(self) -> int:
+        return sum(path.read_text().count("\n") for path in self.run_files())
 
     def records(self) -> list[dict]:
         """Every record of every run file, in run order (a torn line is skipped, as every reader does)."""

@@ -7,7 +7,6 @@ import io
 import json
 import os
 import shutil
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 

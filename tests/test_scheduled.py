@@ -4,7 +4,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -65,15 +64,9 @@ def test_text_changed_inside_the_update_window_is_a_new_revision(farm_run):
 @pytest.mark.parametrize("kill_after", [1, 7, 18])
 def test_sigkill_at_any_point_loses_nothing_and_emits_nothing_twice(farm_factory, kill_after):
     run = farm_factory(articles=30)
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "harbor", "--sites", str(run.profile), "--output",
-               str(run.output), "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.05",
-               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
-    worker = subprocess.Popen(command, cwd=run.workdir, env=run.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = run.start_crawl("-s", "DOWNLOAD_DELAY=0.05", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and worker.poll() is None:
-        lines = sum(path.read_text().count("\n") for path in run.run_files())
-        if lines >= kill_after:
-            break
+    while time.monotonic() < deadline and worker.poll() is None and run.lines_written() < kill_after:
         time.sleep(0.005)
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
@@ -83,10 +76,7 @@ def test_sigkill_at_any_point_loses_nothing_and_emits_nothing_twice(farm_factory
 
 
 def test_a_second_crawl_on_the_same_state_exits_75_and_leaves_it_intact(farm_run):
-    first = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "crawl", "harbor", "--sites", str(farm_run.profile), "--output",
-         str(farm_run.output), "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.1"],
-        cwd=farm_run.workdir, env=farm_run.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first = farm_run.start_crawl("-s", "DOWNLOAD_DELAY=0.1")
     lock = farm_run.output / "state.sqlite3.harbor.lock"
     deadline = time.monotonic() + 30
     while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
@@ -120,12 +110,9 @@ def test_live_status_line_on_a_terminal(farm_run):
 
 def test_paused_run_resumes_from_its_jobdir_without_fetching_twice(farm_factory):
     run = farm_factory(articles=40)
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "harbor", "--sites", str(run.profile), "--output",
-               str(run.output), "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.1",
-               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
-    worker = subprocess.Popen(command, cwd=run.workdir, env=run.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    worker = run.start_crawl("-s", "DOWNLOAD_DELAY=0.1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while sum(path.read_text().count("\n") for path in run.run_files()) < 5 and time.monotonic() < deadline:
+    while run.lines_written() < 5 and time.monotonic() < deadline:
         time.sleep(0.02)
     worker.send_signal(signal.SIGINT)  # Ctrl-C: Scrapy's graceful shutdown
     _, log = worker.communicate(timeout=60)
