@@ -52,9 +52,17 @@ def visible_text_length(html: str) -> int:
     return len(" ".join(root.text_content().split()))
 
 
+@lru_cache(maxsize=1)
+def any_block_pattern() -> re.Pattern[str]:
+    """Every rule's pattern in one alternation: an ordinary page is scanned once, not once per rule."""
+    return re.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in block_rules()), re.I)
+
+
 def detect_block(body: bytes) -> BlockVerdict | None:
     """The block-page verdict for an HTML body, or None for an ordinary page."""
     html = body[:SCAN_BYTES].decode("utf-8", "replace")
+    if any_block_pattern().search(html) is None:
+        return None
     title_match = TITLE.search(html)
     title = title_match.group(1) if title_match else ""
     short: bool | None = None

@@ -113,6 +113,24 @@ class ShingleCache:
         self.entries.pop(article_id, None)
 
 
+class ContentPrinter:
+    """``content_print`` for a store, remembering the last few: the duplicate filter and the state commit
+    ask for the same article's print one after the other."""
+
+    def __init__(self, hasher: MinHasher, size: int = 64):
+        self.hasher, self.size = hasher, size
+        self.recent: OrderedDict[str, ContentPrint] = OrderedDict()
+
+    def __call__(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
+        if not text or not content_hash:
+            return None
+        printed = self.recent.get(content_hash) or content_print(text, content_hash, self.hasher)
+        self.recent[content_hash] = printed
+        if len(self.recent) > self.size:
+            self.recent.popitem(last=False)
+        return printed
+
+
 def content_print(text: str, content_hash: str, hasher: MinHasher) -> ContentPrint:
     shingles = shingle_hashes(tokens(text), hasher.shingle)
     return ContentPrint(content_hash, hasher.band_keys(hasher.signature(shingles)), shingles)

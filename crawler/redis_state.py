@@ -8,7 +8,7 @@ import zlib
 
 import redis
 
-from .dedup import ContentPrint, MinHasher, ShingleCache, closest_copy, content_print
+from .dedup import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy
 from .discovery import APPEND_UNIQUE, split_urls
 from .state import hash64
 
@@ -75,6 +75,7 @@ class RedisState:
         self.hasher = hasher or MinHasher()
         self.near_duplicate = near_duplicate
         self.shingles = ShingleCache(self.hasher.shingle)
+        self.printer = ContentPrinter(self.hasher)
         self.claim_script = client.register_script(CLAIM)
         self.append = client.register_script(APPEND_UNIQUE)
 
@@ -89,7 +90,7 @@ class RedisState:
         return bool(self.client.hexists(self.key("articles"), article_id))
 
     def content_print(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
-        return content_print(text, content_hash, self.hasher) if text and content_hash else None
+        return self.printer(text, content_hash)
 
     def find_copy(self, site: str, article_id: str, printed: ContentPrint | None) -> tuple[str, str] | None:
         """(id of the emitted article this one is a copy of, which identity layer matched), or None."""

@@ -10,7 +10,7 @@ import sqlite3
 import zlib
 from pathlib import Path
 
-from .dedup import ContentPrint, MinHasher, ShingleCache, closest_copy, content_print
+from .dedup import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class CrawlState:
         self.hasher = hasher or MinHasher()
         self.near_duplicate = near_duplicate
         self.shingles = ShingleCache(self.hasher.shingle)
+        self.printer = ContentPrinter(self.hasher)
 
     def close(self) -> None:
         self.db.close()
@@ -89,7 +90,7 @@ class CrawlState:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
 
     def content_print(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
-        return content_print(text, content_hash, self.hasher) if text and content_hash else None
+        return self.printer(text, content_hash)
 
     def find_copy(self, site: str, article_id: str, printed: ContentPrint | None) -> tuple[str, str] | None:
         """(id of the emitted article this one is a copy of, which identity layer matched), or None."""
