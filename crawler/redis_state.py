@@ -76,6 +76,7 @@ class RedisState:
         self.near_duplicate = near_duplicate
         self.shingles = ShingleCache(self.hasher.shingle)
         self.printer = ContentPrinter(self.hasher)
+        self.template_base: dict[str, dict[str, int]] = {}
         self.claim_script = client.register_script(CLAIM)
         self.append = client.register_script(APPEND_UNIQUE)
 
@@ -181,11 +182,21 @@ class RedisState:
             self.client.hset(self.key("validators"), mapping={url: json.dumps(v) for url, v in validators.items()})
 
     def template_counts(self, site: str) -> dict[str, int]:
-        """Learned templates stay with each worker in distributed mode (the seam: ``crawler/backends.py``)."""
-        return {}
+        """The site's learned template counts as every worker and run left them (hash ``templates``)."""
+        counts = {key.decode(): int(n) for key, n in self.client.hgetall(self.key("templates", site)).items()}
+        self.template_base[site] = dict(counts)
+        return counts
 
     def save_template_counts(self, site: str, counts: dict[str, int]) -> None:
-        """See ``template_counts``: nothing is shared."""
+        """Add what this worker counted since it loaded the counts: workers see distinct articles, so their
+        counts add up (two workers saving at once lose nothing)."""
+        base = self.template_base.get(site, {})
+        with self.client.pipeline(transaction=False) as batch:
+            for key, n in counts.items():
+                if n > base.get(key, 0):
+                    batch.hincrby(self.key("templates", site), key, n - base.get(key, 0))
+            batch.execute()
+        self.template_base[site] = dict(counts)
 
     def recover_interrupted_runs(self, site: str, site_dir) -> int:
         """Nothing to recover: an interrupted distributed run resumes (the next worker joins it, its

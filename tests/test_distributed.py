@@ -106,6 +106,17 @@ def test_a_claim_holds_off_every_other_worker_for_id_text_and_near_copies(redis_
     assert b.find_copy("harbor", "9" * 20, b.content_print(TEXTS[1], "d" * 40)) == ("4" * 20, "near-duplicate")
 
 
+def test_learned_templates_are_shared_and_the_workers_counts_add_up(redis_url):
+    a, b = worker_state(redis_url, "a"), worker_state(redis_url, "b")  # a site of its own in the shared server
+    assert a.template_counts("blurbs") == {} and b.template_counts("blurbs") == {}
+    a.save_template_counts("blurbs", {"follow-us": 3, "house-blurb": 2})
+    b.save_template_counts("blurbs", {"follow-us": 2})  # saved at the same time, from its own articles
+    later = worker_state(redis_url, "c").template_counts("blurbs")
+    assert later == {"follow-us": 5, "house-blurb": 2}
+    a.save_template_counts("blurbs", {"follow-us": 4, "house-blurb": 2})  # one more article seen by a
+    assert worker_state(redis_url, "d").template_counts("blurbs")["follow-us"] == 6
+
+
 def test_concurrent_claims_emit_each_article_once(redis_url):
     """Two workers race to claim the same copies (by id and by text): every article goes to exactly one."""
     import threading
