@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from urllib.parse import urljoin, urlsplit
 
+import redis
 from scrapy.exceptions import IgnoreRequest
 
 from .blocks import detect_block
 from .failures import failure_reason
 from .fingerprint import PER_HOST
-from .health import HostHealth
+from .frontier import redis_url
+from .health import HostHealth, RedisHostHealth
 from .profiles import SiteProfile, profiles_from_settings
 from .urls import SiteIndex, on_host, path_and_query
 
@@ -96,17 +98,17 @@ class MirrorFailoverMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        health = HostHealth(
-            threshold=settings.getint("NEWSMIRROR_CIRCUIT_FAILURES", 3),
-            cooldown=settings.getfloat("NEWSMIRROR_CIRCUIT_COOLDOWN", 60.0),
-        )
+        limits = {"threshold": settings.getint("NEWSMIRROR_CIRCUIT_FAILURES", 3),
+                  "cooldown": settings.getfloat("NEWSMIRROR_CIRCUIT_COOLDOWN", 60.0)}
+        url = redis_url(settings)
+        health = RedisHostHealth(redis.Redis.from_url(url), **limits) if url else HostHealth(**limits)
         return cls(crawler, SiteIndex(profiles_from_settings(settings).values()), health)
 
     def process_request(self, request):
         profile, host = self.sites.lookup(request.url)
         if profile is None or is_robots(request) or self.health.available(host):
             return None
-        reason = f"circuit open after {self.health.circuits[host].last_reason}"
+        reason = f"circuit open after {self.health.last_reason(host)}"
         if request.meta.get(PER_HOST):
             self.stats.inc_value(f"newsmirror/host/{host}/skipped")
             raise IgnoreRequest(f"skipped, {reason}")
@@ -149,7 +151,7 @@ class MirrorFailoverMiddleware:
         if self.health.record_failure(host, reason):
             self.stats.inc_value(f"newsmirror/host/{host}/circuit_trips")
             logger.warning("%s: %d consecutive failures (last: %s); skipping it for %.0fs", host,
-                           self.health.circuits[host].failures, reason, self.health.cooldown)
+                           self.health.failures(host), reason, self.health.cooldown)
 
     def failover(self, request, profile: SiteProfile, host: str, reason: str, quiet: bool = False):
         """The request on the next healthy untried host, or None (listing, or every host failed)."""

@@ -20,6 +20,7 @@ from scrapy.settings import Settings
 
 from crawler.farm import make_articles
 from crawler.frontier import use_redis_frontier
+from crawler.health import RedisHostHealth
 from crawler.redis_state import RedisState
 from crawler.redisrun import RedisRun, site_pointer
 
@@ -115,6 +116,20 @@ def test_learned_templates_are_shared_and_the_workers_counts_add_up(redis_url):
     assert later == {"follow-us": 5, "house-blurb": 2}
     a.save_template_counts("blurbs", {"follow-us": 4, "house-blurb": 2})  # one more article seen by a
     assert worker_state(redis_url, "d").template_counts("blurbs")["follow-us"] == 6
+
+
+def test_host_health_is_shared_by_every_worker(redis_url):
+    now = [1000.0]
+    client = redis.Redis.from_url(redis_url)
+    one, other = (RedisHostHealth(client, threshold=3, cooldown=10, clock=lambda: now[0]) for _ in range(2))
+    host = "www.dead-mirror.ir"
+    assert not one.record_failure(host, "connection refused") and not other.record_failure(host, "timed out")
+    assert other.available(host)
+    assert one.record_failure(host, "connection refused")  # the third failure, counted over both workers
+    assert not other.available(host) and other.failures(host) == 3 and other.last_reason(host) == "connection refused"
+    now[0] += 10
+    assert other.available(host)  # one probe after the cool-down
+    assert other.record_success(host) and one.available(host) and one.failures(host) == 0
 
 
 def test_concurrent_claims_emit_each_article_once(redis_url):
