@@ -54,7 +54,8 @@ def shingle_hashes(words: list[str], k: int = 3) -> np.ndarray:
     """Distinct 32-bit hashes of the word k-shingles (the whole text when shorter than k words)."""
     if not words:
         return np.empty(0, dtype=np.uint64)
-    ids = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
+    distinct = {word: zlib.crc32(word.encode("utf-8")) for word in set(words)}  # each word hashed once
+    ids = np.array([distinct[word] for word in words], dtype=np.uint64)
     if len(ids) < k:
         return np.unique(np.array([zlib.crc32(" ".join(words).encode("utf-8"))], dtype=np.uint64))
     mixed = np.zeros(len(ids) - k + 1, dtype=np.uint64)
