@@ -38,9 +38,6 @@ class HostHealth:
             return True
         return self.clock() - circuit.opened_at >= self.cooldown
 
-    def is_open(self, host: str) -> bool:
-        return not self.available(host)
-
     def last_reason(self, host: str) -> str | None:
         circuit = self.circuits.get(host)
         return circuit.last_reason if circuit else None
@@ -97,9 +94,6 @@ class RedisHostHealth:
     def available(self, host: str) -> bool:
         opened = self.client.hget(self.key(host), "opened_at")
         return opened is None or self.clock() - float(opened) >= self.cooldown
-
-    def is_open(self, host: str) -> bool:
-        return not self.available(host)
 
     def last_reason(self, host: str) -> str | None:
         reason = self.client.hget(self.key(host), "last_reason")

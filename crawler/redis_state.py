@@ -151,9 +151,6 @@ class RedisState:
     def urls_of(self, article_id: str) -> list[str]:
         return split_urls(self.client.hget(self.key("urls"), article_id))
 
-    def count_articles(self, site: str | None = None) -> int:
-        return self.client.hlen(self.key("articles", site))
-
     # -- runs ----------------------------------------------------------------------------------------
     def start_run(self, run_id: str, site: str, when: str) -> None:
         self.client.hsetnx(self.key("runs", site), run_id, json.dumps({"started_at": when}))

@@ -178,11 +178,6 @@ class CrawlState:
     def urls_of(self, article_id: str) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT url FROM mirror_urls WHERE id = ? ORDER BY rowid", (article_id,))]
 
-    def count_articles(self, site: str | None = None) -> int:
-        if site is None:
-            return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-        return self.db.execute("SELECT COUNT(*) FROM articles WHERE site = ?", (site,)).fetchone()[0]
-
     # -- runs ----------------------------------------------------------------------------------------
     def last_run_status(self, site: str) -> str | None:
         """How the site's latest run ended ('finished', 'shutdown' when paused, ...), None if it never
@@ -216,7 +211,6 @@ class CrawlState:
         if interrupted:  # read every feed in full once more: nothing an interrupted run saw may hide behind a 304
             self.db.execute("DELETE FROM listing_validators")
         return recovered
-
 
     def template_counts(self, site: str) -> dict[str, int]:
         """A site's template block keys and the number of distinct articles each was seen in, oldest first."""
