@@ -4,7 +4,6 @@ the workers of a distributed crawl (``NEWSMIRROR_REDIS``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import redis
 
@@ -12,7 +11,7 @@ from .discovery import Discoveries, RedisDiscoveries
 from .frontier import redis_url
 from .redis_state import RedisState
 from .redisrun import RedisRun, worker_name
-from .state import CrawlState
+from .state import CrawlState, state_path
 
 
 @dataclass
@@ -28,11 +27,11 @@ class Backend:
     redis_run: RedisRun | None = None
 
 
-def open_backend(settings, site: str, output_dir: Path, proposed_run_id: str) -> Backend:
+def open_backend(settings, site: str, proposed_run_id: str) -> Backend:
     near_duplicate = settings.getfloat("NEWSMIRROR_NEAR_DUPLICATE", 0.5)
     url = redis_url(settings)
     if not url:
-        state = CrawlState(settings.get("NEWSMIRROR_STATE") or output_dir / "state.sqlite3", near_duplicate=near_duplicate)
+        state = CrawlState(state_path(settings), near_duplicate=near_duplicate)
         return Backend(proposed_run_id, proposed_run_id, state, Discoveries())
     worker = worker_name(settings.get("NEWSMIRROR_WORKER"))
     client = redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=30)

@@ -14,7 +14,7 @@ from scrapy.exceptions import DropItem
 from .clean import BoilerplateRules, SiteTemplate, drop_phrase_blocks
 from .extract import content_hash
 from .profiles import SiteProfile
-from .state import CrawlState
+from .state import CrawlState, state_path
 
 
 def rules_from_settings(settings) -> BoilerplateRules:
@@ -115,8 +115,7 @@ class TextCleaner:
 
     @classmethod
     def from_settings(cls, settings) -> "TextCleaner":
-        state = settings.get("NEWSMIRROR_STATE") or Path(settings.get("NEWSMIRROR_OUTPUT") or "output") / "state.sqlite3"
-        return cls(settings, Path(state))
+        return cls(settings, state_path(settings))
 
     def template(self, site: str) -> SiteTemplate:
         if site not in self.templates:

@@ -20,6 +20,7 @@ from .extract import ExtractionError, extract_article
 from .items import Article, make_article
 from .locking import CrawlBusy, SiteLock
 from .profiles import ProfileError, SiteProfile, load_profiles
+from .state import state_path
 from .urls import SiteIndex
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try again later"
@@ -90,11 +91,10 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
         raise CliError(f"unknown site {unknown[0]!r}; known sites: {', '.join(sorted(profiles))} (see `newsmirror sites`)")
     if frontier.redis_url(settings):
         return crawl_sites(sites, settings, profiles)
-    state_path = settings.get("NEWSMIRROR_STATE") or Path(settings.get("NEWSMIRROR_OUTPUT")) / "state.sqlite3"
     locks = []
     try:
         for site in dict.fromkeys(sites):
-            locks.append(SiteLock(state_path, site).acquire())
+            locks.append(SiteLock(state_path(settings), site).acquire())
     except CrawlBusy as exc:
         for lock in locks:
             lock.release()
@@ -244,7 +244,7 @@ def cmd_export(args) -> int:
     profiles = profiles_or_exit(args)
     settings = load_settings(args)
     output = Path(settings.get("NEWSMIRROR_OUTPUT"))
-    state_path = Path(settings.get("NEWSMIRROR_STATE") or output / "state.sqlite3")
+    state_file = state_path(settings)
     since, until = export_bound("--since", args.since), export_bound("--until", args.until, end_of_day=True)
     if args.format == "parquet":
         try:
@@ -252,7 +252,7 @@ def cmd_export(args) -> int:
         except export.ExportConfigError as exc:
             raise CliError(str(exc)) from None
     redis_url = frontier.redis_url(settings)
-    if args.state and not state_path.is_file():
+    if args.state and not state_file.is_file():
         raise CliError(f"--state {args.state}: no such state file")
     if args.o and not Path(args.o).parent.is_dir():
         raise CliError(f"-o {args.o}: no such directory {Path(args.o).parent}")
@@ -266,10 +266,10 @@ def cmd_export(args) -> int:
         print(f"newsmirror export: nothing to export: no run files {where}/*.jsonl (run `newsmirror crawl` first)",
               file=sys.stderr)
         return EXIT_FAILED
-    if not state_path.is_file() and not redis_url:
-        warn(f"no state file {state_path}: mirror_urls are those the run files hold")
+    if not state_file.is_file() and not redis_url:
+        warn(f"no state file {state_file}: mirror_urls are those the run files hold")
     try:
-        state = export.state_open_redis(redis_url) if redis_url else export.state_open(state_path)
+        state = export.state_open_redis(redis_url) if redis_url else export.state_open(state_file)
         with nullcontext() if state is None else closing(state):
             total, records = export.dataset(files, state, profiles, warn)
             with export_sink(args.o, args.format) as stream:

@@ -59,6 +59,11 @@ CREATE TABLE IF NOT EXISTS site_templates (
 """
 
 
+def state_path(settings) -> Path:
+    """The SQLite state file a crawl, scrape or export uses: NEWSMIRROR_STATE, else <output>/state.sqlite3."""
+    return Path(settings.get("NEWSMIRROR_STATE") or Path(settings.get("NEWSMIRROR_OUTPUT") or "output") / "state.sqlite3")
+
+
 def hash64(content_hash: str | None) -> int | None:
     """The first 64 bits of a hex content hash as a signed SQLite integer."""
     if not content_hash:

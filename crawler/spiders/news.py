@@ -25,6 +25,7 @@ from ..profiles import SiteProfile, profiles_from_settings
 from ..discovery import Discoveries
 from ..frontier import redis_url, use_redis_frontier
 from ..locking import CrawlBusy, SiteLock
+from ..state import state_path
 from ..urls import article_id, mirror_key, site_host, strip_tracking
 
 LISTING_PRIORITY = 100
@@ -91,12 +92,11 @@ class NewsSpider(scrapy.Spider):
         # one crawl of a site at a time on a local state (`newsmirror crawl` takes the lock itself); the
         # workers of a distributed crawl share their run through Redis instead
         if not settings.getbool("NEWSMIRROR_LOCK_HELD") and not redis_url(settings):
-            state_path = settings.get("NEWSMIRROR_STATE") or self.output_dir / "state.sqlite3"
             try:
-                self.lock = SiteLock(state_path, profile.id).acquire()
+                self.lock = SiteLock(state_path(settings), profile.id).acquire()
             except CrawlBusy as exc:
                 raise UsageError(f"{profile.id}: {exc}") from None
-        backend = open_backend(settings, profile.id, self.output_dir, settings.get("NEWSMIRROR_RUN_ID") or new_run_id())
+        backend = open_backend(settings, profile.id, settings.get("NEWSMIRROR_RUN_ID") or new_run_id())
         self.run_id, self.run_name, self.redis_run = backend.run_id, backend.run_name, backend.redis_run
         self.store, self.discoveries = backend.state, backend.discoveries
         self.update_window = timedelta(hours=settings.getfloat("NEWSMIRROR_UPDATE_WINDOW", 48))
@@ -195,7 +195,7 @@ class NewsSpider(scrapy.Spider):
         now = datetime.now(timezone.utc)
         day = (now - self.update_window - timedelta(days=1)).date().isoformat()
         for _, published, urls in self.store.published_since(self.profile.id, day):
-            if urls and now - as_utc(published) < self.update_window:
+            if urls and self.is_recent(published):
                 key = mirror_key(urls[0], self.profile)
                 for url in urls:
                     self.discoveries.note(key, url)
@@ -213,7 +213,11 @@ class NewsSpider(scrapy.Spider):
                     return True
             elif as_utc(listed_modified) > as_utc(last_known):
                 return True
-        return bool(published) and datetime.now(timezone.utc) - as_utc(published) < self.update_window
+        return bool(published) and self.is_recent(published)
+
+    def is_recent(self, published: str) -> bool:
+        """Younger than the update window: such an article is fetched again every run."""
+        return datetime.now(timezone.utc) - as_utc(published) < self.update_window
 
     def fetch_pending_articles(self) -> None:
         """spider_idle: listings are done, so fetch pending articles from their best host, in waves by
