@@ -13,6 +13,7 @@ from scrapy.exceptions import DropItem
 
 from .clean import BoilerplateRules, SiteTemplate, drop_phrase_blocks
 from .extract import content_hash
+from .pipelines import CrawlerPipeline
 from .profiles import SiteProfile
 from .state import CrawlState, state_path
 
@@ -35,24 +36,18 @@ def clean_text(text: str | None, clean: Callable[[list[str]], list[str]]) -> tup
     return "\n".join(kept) or None, len(blocks) - len(kept)
 
 
-class BlockCleaningPipeline:
+class BlockCleaningPipeline(CrawlerPipeline):
     """Base of the cleaning pipelines: applies ``clean(blocks)`` to the item's text, counts what it removed."""
 
     layer = "base"
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def clean(self, blocks: list[str]) -> list[str]:
         raise NotImplementedError
 
     def process_item(self, item):
         item.text, removed = clean_text(item.text, self.clean)
-        item.content_hash = content_hash(item.text)
+        if removed:  # the hash is of the clean text: unchanged text keeps its hash
+            item.content_hash = content_hash(item.text)
         self.crawler.stats.inc_value(f"newsmirror/clean/{self.layer}/blocks", removed)
         if item.text is None:
             self.crawler.stats.inc_value("newsmirror/pages/skipped")
