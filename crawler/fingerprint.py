@@ -8,7 +8,6 @@ from weakref import WeakKeyDictionary
 from scrapy import Request
 from scrapy.utils.request import fingerprint as default_fingerprint
 
-from .profiles import SiteProfile, profiles_from_settings
 from .urls import SiteIndex, mirror_key
 
 
@@ -37,13 +36,13 @@ def request_identity(request: Request, sites: SiteIndex) -> bytes:
 class MirrorAwareRequestFingerprinter:
     """REQUEST_FINGERPRINTER_CLASS that collapses mirror and tracking-parameter variants of a URL."""
 
-    def __init__(self, profiles: list[SiteProfile]):
-        self.sites = SiteIndex(profiles)
+    def __init__(self, sites: SiteIndex):
+        self.sites = sites
         self._cache: WeakKeyDictionary[Request, bytes] = WeakKeyDictionary()
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(list(profiles_from_settings(crawler.settings).values()))
+        return cls(SiteIndex.from_settings(crawler.settings))
 
     def fingerprint(self, request: Request) -> bytes:
         if request not in self._cache:

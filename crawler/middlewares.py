@@ -14,7 +14,7 @@ from .failures import failure_reason
 from .fingerprint import PER_HOST
 from .frontier import redis_url
 from .health import HostHealth, RedisHostHealth
-from .profiles import SiteProfile, profiles_from_settings
+from .profiles import SiteProfile
 from .urls import SiteIndex, on_host, path_and_query
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class SiteDownloadSlotMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(SiteIndex(profiles_from_settings(crawler.settings).values()))
+        return cls(SiteIndex.from_settings(crawler.settings))
 
     def process_request(self, request):
         profile, _ = self.sites.lookup(request.url)
@@ -69,7 +69,7 @@ class OffsiteRedirectMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(SiteIndex(profiles_from_settings(crawler.settings).values()))
+        return cls(SiteIndex.from_settings(crawler.settings))
 
     def process_response(self, request, response):
         location = response.headers.get("Location")
@@ -102,7 +102,7 @@ class MirrorFailoverMiddleware:
                   "cooldown": settings.getfloat("NEWSMIRROR_CIRCUIT_COOLDOWN", 60.0)}
         url = redis_url(settings)
         health = RedisHostHealth(redis.Redis.from_url(url), **limits) if url else HostHealth(**limits)
-        return cls(crawler, SiteIndex(profiles_from_settings(settings).values()), health)
+        return cls(crawler, SiteIndex.from_settings(settings), health)
 
     def process_request(self, request):
         profile, host = self.sites.lookup(request.url)

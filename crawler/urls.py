@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tldextract import TLDExtract
 
-from .profiles import SiteProfile
+from .profiles import SiteProfile, profiles_from_settings
 
 TRACKING_PARAMS = frozenset(
     {
@@ -68,6 +68,11 @@ class SiteIndex:
     def __init__(self, profiles):
         self.profiles = list(profiles)
         self._hosts: dict[str | None, tuple[SiteProfile | None, str | None]] = {}
+
+    @classmethod
+    def from_settings(cls, settings) -> "SiteIndex":
+        """The sites a crawl knows: built-in profiles and NEWSMIRROR_SITES_FILES."""
+        return cls(profiles_from_settings(settings).values())
 
     def lookup(self, url: str) -> tuple[SiteProfile | None, str | None]:
         host = urlsplit(url).hostname

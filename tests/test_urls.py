@@ -5,7 +5,7 @@ from scrapy import Request
 from crawler.fingerprint import PER_HOST, MirrorAwareRequestFingerprinter
 from crawler.profiles import parse_profile
 from crawler.spiders.news import is_pagination
-from crawler.urls import mirror_key, order_by_hosts, site_host, strip_tracking
+from crawler.urls import SiteIndex, mirror_key, order_by_hosts, site_host, strip_tracking
 
 PROFILE = parse_profile("test.toml", "harbor", {
     "hosts": ["www.harbornews.ir", "www.harbornews.co.uk", "www.harbornews.tv"], "article": r"^/Detail/",
@@ -15,7 +15,7 @@ ARTICLE = "/Detail/2026/3/9/770125/Ceasefire-in-Doha"
 
 
 def fp(url: str, **meta) -> bytes:
-    return MirrorAwareRequestFingerprinter([PROFILE, OTHER]).fingerprint(Request(url, meta=meta))
+    return MirrorAwareRequestFingerprinter(SiteIndex([PROFILE, OTHER])).fingerprint(Request(url, meta=meta))
 
 
 def test_strip_tracking_removes_only_tracking_parameters():
