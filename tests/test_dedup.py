@@ -1,12 +1,17 @@
 """One record per article: content identity (exact, near-duplicate), canonical links, runs and recovery."""
 
+import json
+import os
 import random
 import sqlite3
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
 
-from crawler.dedup import MinHasher, jaccard, shingle_hashes, tokens
+from crawler.dedup import MinHasher, jaccard, shingle_hashes
 from crawler.farm import make_articles
 from crawler.state import CrawlState
 
@@ -46,9 +51,9 @@ def state_with(tmp_path, *texts):
 
 def test_shingle_jaccard_orders_copies_above_distinct_articles():
     original = text_of(ARTICLES[0])
-    assert jaccard(shingle_hashes(tokens(original)), shingle_hashes(tokens(original.upper() + " "))) == 1.0
-    copy = jaccard(shingle_hashes(tokens(original)), shingle_hashes(tokens(edited(original, 0.05))))
-    other = jaccard(shingle_hashes(tokens(original)), shingle_hashes(tokens(text_of(ARTICLES[1]))))
+    assert jaccard(shingle_hashes(original), shingle_hashes(original.upper() + " ")) == 1.0
+    copy = jaccard(shingle_hashes(original), shingle_hashes(edited(original, 0.05)))
+    other = jaccard(shingle_hashes(original), shingle_hashes(text_of(ARTICLES[1])))
     assert copy > 0.6 > 0.35 > other
 
 
@@ -86,10 +91,67 @@ def test_distinct_articles_sharing_a_lead_or_quote_stay_distinct(tmp_path):
 
 
 def test_band_keys_are_stable_across_processes():
+    """Band keys are stored: another interpreter (another hash seed) must compute the same ones."""
+    text = text_of(ARTICLES[0])
     hasher = MinHasher()
-    keys = hasher.band_keys(hasher.signature(shingle_hashes(tokens(text_of(ARTICLES[0])))))
-    assert keys == MinHasher().band_keys(MinHasher().signature(shingle_hashes(tokens(text_of(ARTICLES[0])))))
-    assert len(set(keys)) == 16 and all(0 <= k < 2**32 for k in keys)
+    keys = hasher.band_keys(hasher.signature(shingle_hashes(text)))
+    script = ("import sys, json; from crawler.dedup import MinHasher, shingle_hashes; h = MinHasher(); "
+              "print(json.dumps(h.band_keys(h.signature(shingle_hashes(sys.stdin.read())))))")
+    other = subprocess.run([sys.executable, "-c", script], input=text, capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert json.loads(other.stdout) == keys
+    assert len(set(keys)) == 16 and all(-2**31 <= k < 2**31 for k in keys)
+
+
+def test_words_ignore_case_punctuation_and_forms_but_marks_do_not_split_them():
+    assert np.array_equal(shingle_hashes("The minister said: “no”."), shingle_hashes("the MINISTER said no"))
+    assert np.array_equal(shingle_hashes("ﬁnal ２０２６ vote"), shingle_hashes("final 2026 vote"))  # NFKC
+    assert shingle_hashes("كَتَبَ الوَلَدُ الدَّرْسَ").size == 1  # three words with harakat: one shingle
+    assert shingle_hashes("the minister said no").size == 2
+    assert shingle_hashes(" — ").size == 0 and shingle_hashes("").size == 0
+
+
+def test_buffered_articles_are_found_before_they_are_written_and_written_on_close(tmp_path):
+    state = CrawlState(tmp_path / "state.sqlite3", flush_interval=3600)
+    text = text_of(ARTICLES[2])
+    record = {"id": "a" * 20, "site": "harbor", "text": text, "content_hash": "c" * 40,
+              "mirror_urls": ["http://www.harbornews.ir/Detail/2026/1/1/2/x"]}
+    state.mark_emitted(record, "run1", state.content_print(text, record["content_hash"]))
+    reader = sqlite3.connect(tmp_path / "state.sqlite3")
+    assert reader.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 0  # still buffered
+    assert state.find_copy("harbor", "a" * 20, None) == ("a" * 20, "id")
+    assert state.find_copy("harbor", "b" * 20, state.content_print(text, "c" * 40)) == ("a" * 20, "text")
+    copy = edited(text, 0.05)
+    assert state.find_copy("harbor", "b" * 20, state.content_print(copy, "d" * 40)) == ("a" * 20, "near-duplicate")
+    assert state.revision_of("a" * 20)[1] == 1
+    state.record_urls("a" * 20, ["http://harbornews.tv/Detail/2026/1/1/2/x"])
+    state.close()
+    assert reader.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
+    assert [u for (u,) in reader.execute("SELECT url FROM mirror_urls ORDER BY rowid")] == [
+        "http://www.harbornews.ir/Detail/2026/1/1/2/x", "http://harbornews.tv/Detail/2026/1/1/2/x"]
+    again = CrawlState(tmp_path / "state.sqlite3")
+    assert again.find_copy("harbor", "b" * 20, again.content_print(copy, "d" * 40)) == ("a" * 20, "near-duplicate")
+
+
+def test_buffer_is_written_after_flush_after_articles(tmp_path):
+    state = CrawlState(tmp_path / "state.sqlite3", flush_after=3, flush_interval=3600)
+    reader = sqlite3.connect(tmp_path / "state.sqlite3")
+    for number, article in enumerate(ARTICLES[:4]):
+        record = {"id": f"{number:020x}", "site": "harbor", "text": text_of(article), "content_hash": f"{number:040x}",
+                  "mirror_urls": []}
+        state.mark_emitted(record, "run1", state.content_print(record["text"], record["content_hash"]))
+    assert reader.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 3
+
+
+def test_state_from_another_print_format_rebuilds_its_bands(tmp_path, caplog):
+    old = CrawlState(tmp_path / "state.sqlite3", hasher=MinHasher(seed=1))
+    record = {"id": "a" * 20, "site": "harbor", "text": text_of(ARTICLES[3]), "content_hash": "c" * 40, "mirror_urls": []}
+    old.mark_emitted(record, "run1", old.content_print(record["text"], record["content_hash"]))
+    old.close()
+    state = CrawlState(tmp_path / "state.sqlite3")
+    assert "rebuilding the near-duplicate index of 1 articles" in caplog.text
+    copy = edited(text_of(ARTICLES[3]), 0.05)
+    assert state.find_copy("harbor", "b" * 20, state.content_print(copy, "d" * 40)) == ("a" * 20, "near-duplicate")
 
 
 # -- the farm --------------------------------------------------------------------------------------
