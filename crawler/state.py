@@ -87,7 +87,7 @@ class CrawlState:
     """
 
     def __init__(self, path: str | Path, hasher: MinHasher | None = None, near_duplicate: float = 0.5,
-                 flush_after: int = 256, flush_interval: float = 0.5):
+                 flush_after: int = 2048, flush_interval: float = 2.0):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
@@ -192,41 +192,43 @@ class CrawlState:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered articles and URLs in one transaction."""
+        """Write the buffered articles and URLs in one transaction (band entries in key order: neighbours
+        share index pages, so fewer pages are rewritten)."""
         if not self.pending and not self.pending_urls:
             return
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
+            bands = []
             for record, printed in self.pending.values():
-                self.write_article(record, printed)
+                num = self.write_article(record)
+                if num is not None and printed is not None:
+                    bands += [(band, num) for band in printed.band_keys]
+                    self.db.execute("INSERT OR REPLACE INTO article_texts (num, text) VALUES (?, ?)",
+                                    (num, zlib.compress(record["text"].encode("utf-8"), 6)))
+            self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)", sorted(bands))
             self.db.executemany("INSERT OR IGNORE INTO mirror_urls (id, url) VALUES (?, ?)", self.pending_urls)
         self.pending.clear()
         self.pending_bands.clear()
         self.pending_urls.clear()
         self.buffered_since = None
 
-    def write_article(self, record: dict, printed: ContentPrint | None) -> None:
+    def write_article(self, record: dict) -> int | None:
+        """Insert an article's row, or update it for a new revision: its ``num``, or None when it is known."""
         revision = record.get("revision") or 1
         row = self.db.execute("SELECT num FROM articles WHERE id = ?", (record["id"],)).fetchone()
         if row is None:
-            num = self.db.execute(
+            return self.db.execute(
                 "INSERT INTO articles (id, site, hash64, revision, published, modified) VALUES (?, ?, ?, ?, ?, ?)",
                 (record["id"], record["site"], hash64(record["content_hash"]), revision, record.get("published"),
                  record.get("modified")),
             ).lastrowid
-        elif revision > 1:
-            num = row[0]
+        if revision > 1:
             self.db.execute(
                 "UPDATE articles SET hash64 = ?, revision = ?, published = ?, modified = ? WHERE num = ?",
-                (hash64(record["content_hash"]), revision, record.get("published"), record.get("modified"), num),
+                (hash64(record["content_hash"]), revision, record.get("published"), record.get("modified"), row[0]),
             )
-        else:
-            return
-        if printed is not None:
-            self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)",
-                                [(band, num) for band in printed.band_keys])
-            self.db.execute("INSERT OR REPLACE INTO article_texts (num, text) VALUES (?, ?)",
-                            (num, zlib.compress(record["text"].encode("utf-8"), 6)))
+            return row[0]
+        return None
 
     def ensure_band_format(self) -> None:
         """Rebuild the LSH bands from the stored texts when they were made by another content-print format
