@@ -1,16 +1,20 @@
-"""Crawl benchmark: newsmirror on a 2,000-article farm site, extraction in the process pool and in-process,
-vs a bare Scrapy spider fetching the same pages.
+"""Crawl benchmark: newsmirror on a farm site on three hosts, extraction in the process pool and
+in-process, vs a bare Scrapy spider fetching the same pages.
 
-Run: ``.venv/bin/python bench/crawl.py [--articles 2000]``. The three crawls run here, one after the
-other, through the same loopback farm with the same concurrency; the ratios are newsmirror's articles/s
-with the pool over in-process, and over the bare spider's pages/s turned into articles/s (what a crawler
-that does no extraction could reach).
+Run: ``.venv/bin/python bench/crawl.py [--articles 2000] [--pages real|farm]``. With ``--pages real`` (the
+default when the dev set is there) the site's article pages are the dev set's real news pages (~100 KB,
+~20 ms of extraction each); ``farm`` serves the farm's own small pages (~9 KB, ~2 ms). The three crawls run
+here, one after the other, through the same loopback farm with the same concurrency; the ratios are
+newsmirror's articles/s with the pool over in-process, and over the bare spider's pages/s turned into
+articles/s (what a crawler that does no extraction could reach).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import statistics
 import os
 import subprocess
 import sys
@@ -21,7 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crawler.extract import ExtractionError, extract_article  # noqa: E402
 from crawler.farm import MirrorFarm, harbor_news  # noqa: E402
+
+DEV_SET = ROOT.parent / "shared" / "data" / "extraction-dev"
 
 COMMON_SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": "16",
                    "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "LOG_LEVEL": "WARNING"}
@@ -68,6 +75,26 @@ def parallel_capacity(loops: int = 10_000_000) -> float:
     return round(2 * alone / together, 2)
 
 
+def real_pages(folder: Path, count: int) -> list[bytes]:
+    """Up to ``count`` real news pages of the dev set (its article pages, in name order)."""
+    names = sorted(json.loads((folder / "annotations.json").read_text(encoding="utf-8")))[:count]
+    return [gzip.decompress((folder / "pages" / name).read_bytes()) for name in names]
+
+
+def extraction_ms(site, sample: int = 60) -> float:
+    """Median in-process extraction time of the site's article pages (a sample), in ms."""
+    times = []
+    for article in site.articles[:sample]:
+        body = site.page(site.hosts[0], article.path)[2]
+        started = time.perf_counter()
+        try:
+            extract_article(body, site.url(site.hosts[0], article.path))
+        except ExtractionError:
+            continue
+        times.append(1000 * (time.perf_counter() - started))
+    return round(statistics.median(times), 1)
+
+
 def timed(command: list[str], env: dict) -> float:
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, cwd=ROOT)
@@ -77,13 +104,19 @@ def timed(command: list[str], env: dict) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--pages", choices=("real", "farm"), default="real" if DEV_SET.exists() else "farm",
+                        help="article pages: the dev set's real pages (at most as many as it has) or the farm's own")
+    parser.add_argument("--dev-set", type=Path, default=DEV_SET)
     parser.add_argument("--bare-spider", metavar="URL_FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_spider:
         return bare_spider(args.bare_spider)
 
-    site = harbor_news(articles=args.articles, hosts=3)
+    corpus = real_pages(args.dev_set, args.articles) if args.pages == "real" else []
+    site = harbor_news(articles=len(corpus) or args.articles, hosts=3)
     site.section_page_size = 50
+    site.article_pages = {article.id: page for article, page in zip(site.articles, corpus)}
+    page_ms = extraction_ms(site)
     with MirrorFarm([site]) as farm, tempfile.TemporaryDirectory() as scratch:
         profile = Path(scratch) / "sites.toml"
         profile.write_text(site.profile_toml())
@@ -107,6 +140,8 @@ def main() -> None:
         bare_pages = sum(1 for r in farm.requests if r.path != "/robots.txt")
 
     result = {
+        "article_pages": args.pages,
+        "extraction_ms_per_article_page": page_ms,
         "articles": records,
         "pages": len(pages),
         "cpus": os.cpu_count(),

@@ -35,8 +35,8 @@ _WORD_CHARS = _word_char_table()
 class MinHasher:
     """MinHash over word k-shingles with ``bands × rows`` multiply-shift hash functions.
 
-    With ``bands=16, rows=4`` a pair becomes an LSH candidate with probability 1-(1-J^4)^16: 0.64 at
-    Jaccard 0.4, 0.99 at 0.6, 0.05 at 0.2. Candidates are then verified exactly (``jaccard``).
+    With ``bands=16, rows=4`` a pair becomes an LSH candidate with probability 1-(1-J^4)^16: 0.03 at
+    Jaccard 0.2, 0.64 at 0.5, 0.89 at 0.6, 0.99 at 0.7. Candidates are then verified exactly (``jaccard``).
     """
 
     def __init__(self, shingle: int = 3, bands: int = 16, rows: int = 4, seed: int = 20261125):
@@ -49,8 +49,9 @@ class MinHasher:
         """uint32 signature (bands × rows values); all-max for an empty shingle set."""
         if shingle_hashes.size == 0:
             return np.full(self.a.size, 0xFFFFFFFF, dtype=np.uint32)
-        products = (np.outer(self.a, shingle_hashes) + self.b[:, None]) >> np.uint64(32)
-        return (products & _MASK32).min(axis=1).astype(np.uint32)
+        products = np.multiply.outer(self.a, shingle_hashes.astype(np.uint64))
+        products += self.b[:, None]
+        return (products.min(axis=1) >> np.uint64(32)).astype(np.uint32)  # the shift keeps the order: min first
 
     def band_keys(self, signature: np.ndarray) -> list[int]:
         """One signed 32-bit key per band (CRC-32 of the band's values, seeded by the band's index, so that

@@ -122,6 +122,7 @@ class FarmSite:
     broken: bool = False
     renamed_on_mirrors: frozenset[int] = frozenset()  # article ids that mirrors serve under another slug
     inline_boilerplate: bool = False  # put share bar, mirror notice, promos and most-read inside the body
+    article_pages: dict[int, bytes] = field(default_factory=dict)  # real pages served for these article ids
     _pages: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     @property
@@ -185,6 +186,8 @@ class FarmSite:
             if broken is not None:
                 return broken
         for article in self.articles:
+            if article.id in self.article_pages and path == self.path_on(article, host):
+                return 200, "text/html", self.article_pages[article.id]  # a corpus page names its own charset
             if path == self.path_on(article, host):
                 if (host, path) not in self._pages:
                     self._pages[host, path] = self.article_html(article, host)

@@ -4,13 +4,17 @@ atomic claim so that two workers never both emit one article (the same id, text 
 from __future__ import annotations
 
 import json
+import logging
+import time
 import zlib
 
 import redis
 
-from .dedup import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy
+from .dedup import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy, shingle_hashes
 from .discovery import APPEND_UNIQUE, split_urls
 from .state import hash64
+
+logger = logging.getLogger(__name__)
 
 # KEYS: articles, hashes, bands, texts, claims, workers. ARGV: id, hash64 or '', compressed text or '', worker,
 # '1' to claim, n, then n candidate ids already verified as different, then the band keys.
@@ -62,8 +66,8 @@ def state_key(site: str, name: str) -> str:
 
 class RedisState:
     """The state of one site in Redis: hashes ``articles`` (id → run), ``hashes`` (content hash → id),
-    ``bands`` (LSH band key → ids), ``texts`` (id → zlib text), ``urls`` (id → URLs, one a line) and
-    ``runs``; a run's ``claims`` (id → worker) reserve articles between claim and ``mark_emitted``.
+    ``bands`` (LSH band key → ids), ``texts`` (id → zlib text), ``urls`` (id → URLs, one a line),
+    ``runs`` and the string ``content_print`` (how the bands were made); a run's ``claims`` (id → worker) reserve articles between claim and ``mark_emitted``.
 
     A claim whose worker died (its heartbeat expired) is taken over by the worker that fetches the
     article again (the dead worker's lease re-queues the request).
@@ -79,6 +83,34 @@ class RedisState:
         self.template_base: dict[str, dict[str, int]] = {}
         self.claim_script = client.register_script(CLAIM)
         self.append = client.register_script(APPEND_UNIQUE)
+        self.ensure_band_format()
+
+    def ensure_band_format(self) -> None:
+        """``CrawlState.ensure_band_format`` for Redis: one worker rebuilds the site's ``bands`` from its
+        ``texts`` (holding the ``rebuilding`` key), the others wait for the new ``content_print``."""
+        wanted = self.hasher.describe()
+        while (current := self.client.get(self.key("content_print"))) != wanted.encode():
+            if not self.client.set(self.key("rebuilding"), "1", nx=True, ex=600):
+                time.sleep(0.2)
+                continue
+            try:
+                bands: dict[int, list[str]] = {}
+                for article_id, blob in self.client.hscan_iter(self.key("texts")):
+                    shingles = shingle_hashes(zlib.decompress(blob).decode("utf-8"), self.hasher.shingle)
+                    for band in self.hasher.band_keys(self.hasher.signature(shingles)):
+                        bands.setdefault(band, []).append(article_id.decode())
+                if bands:
+                    logger.warning("%s: rebuilding the near-duplicate index of the site's articles in Redis (content "
+                                   "prints were made by %s, now %s)", self.site,
+                                   current.decode() if current else "an older version", wanted)
+                with self.client.pipeline() as batch:
+                    batch.delete(self.key("bands"))
+                    for chunk in range(0, len(bands), 10_000):
+                        batch.hset(self.key("bands"), mapping={band: " ".join(ids) for band, ids in list(bands.items())[chunk:chunk + 10_000]})
+                    batch.set(self.key("content_print"), wanted)
+                    batch.execute()
+            finally:
+                self.client.delete(self.key("rebuilding"))
 
     def key(self, name: str, site: str | None = None) -> str:
         return state_key(site or self.site, name)

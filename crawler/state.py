@@ -199,7 +199,7 @@ class CrawlState:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             bands = []
-            for record, printed in self.pending.values():
+            for _, (record, printed) in sorted(self.pending.items()):  # in id order, like the id index
                 num = self.write_article(record)
                 if num is not None and printed is not None:
                     bands += [(band, num) for band in printed.band_keys]

@@ -18,6 +18,7 @@ import redis
 
 from scrapy.settings import Settings
 
+from crawler.dedup import MinHasher
 from crawler.farm import make_articles
 from crawler.frontier import use_redis_frontier
 from crawler.health import RedisHostHealth
@@ -91,6 +92,18 @@ def test_redis_is_chosen_by_setting_or_environment_and_keeps_the_queue_for_other
     assert settings.get("DUPEFILTER_CLASS") == "crawler.frontier.MirrorAwareDupeFilter"
     assert settings.get("REDIS_URL") == "redis://from-env:6379/1"
     assert configured(NEWSMIRROR_REDIS="redis://from-setting:6379/0").get("REDIS_URL") == "redis://from-setting:6379/0"
+
+
+def test_bands_made_by_another_print_format_are_rebuilt_by_one_worker(redis_url, caplog):
+    old = RedisState(redis.Redis.from_url(redis_url), "harbor", hasher=MinHasher(seed=1))
+    assert old.claim("harbor", "1" * 20, TEXTS[2], "a" * 40) is None
+    old.mark_emitted({"id": "1" * 20, "site": "harbor", "content_hash": "a" * 40, "text": TEXTS[2], "mirror_urls": []},
+                     "run1", None)
+    state = worker_state(redis_url, "a")
+    assert "rebuilding the near-duplicate index" in caplog.text
+    copy = TEXTS[2].replace(" the ", " a ", 3) + "\nFollow Harbor News on Telegram."
+    assert state.find_copy("harbor", "2" * 20, state.content_print(copy, "b" * 40)) == ("1" * 20, "near-duplicate")
+    assert state.client.get("newsmirror:harbor:content_print").decode() == MinHasher().describe()
 
 
 # -- claims ------------------------------------------------------------------------------------------
