@@ -1,7 +1,8 @@
 """Crawl benchmark: newsmirror on a farm site on three hosts, extraction in the process pool and
 in-process, vs a bare Scrapy spider fetching the same pages.
 
-Run: ``.venv/bin/python bench/crawl.py [--articles 2000] [--pages real|farm]``. With ``--pages real`` (the
+Run: ``.venv/bin/python bench/crawl.py [--articles 2000] [--pages real|farm]``. newsmirror crawls three
+times: in-process, with a pool of cores − 1 workers and with the default pool (one worker per core). With ``--pages real`` (the
 default when the dev set is there) the site's article pages are the dev set's real news pages (~100 KB,
 ~20 ms of extraction each); ``farm`` serves the farm's own small pages (~9 KB, ~2 ms). The three crawls run
 here, one after the other, through the same loopback farm with the same concurrency; the ratios are
@@ -130,8 +131,11 @@ def main() -> None:
 
         in_process_seconds, in_process_records = newsmirror("in-process", "-s", "NEWSMIRROR_EXTRACT_WORKERS=0")
         farm.requests.clear()
-        newsmirror_seconds, records = newsmirror("pool")
-        assert records == in_process_records, (records, in_process_records)
+        cores = os.cpu_count() or 1
+        smaller_pool_seconds, smaller_pool_records = newsmirror("pool-smaller", "-s", f"NEWSMIRROR_EXTRACT_WORKERS={max(1, cores - 1)}")
+        farm.requests.clear()
+        newsmirror_seconds, records = newsmirror("pool")  # the default pool size
+        assert records == in_process_records == smaller_pool_records, (records, in_process_records, smaller_pool_records)
         pages = [f"http://{r.host}{r.path}" for r in farm.requests if r.path != "/robots.txt"]
         url_file = Path(scratch) / "urls.txt"
         url_file.write_text("\n".join(pages))
@@ -148,6 +152,8 @@ def main() -> None:
         "parallel_capacity_of_2_processes": parallel_capacity(),
         "newsmirror_in_process_seconds": round(in_process_seconds, 2),
         "newsmirror_in_process_articles_per_s": round(records / in_process_seconds, 1),
+        f"newsmirror_{max(1, cores - 1)}_workers_seconds": round(smaller_pool_seconds, 2),
+        f"newsmirror_{max(1, cores - 1)}_workers_articles_per_s": round(records / smaller_pool_seconds, 1),
         "newsmirror_seconds": round(newsmirror_seconds, 2),
         "newsmirror_articles_per_s": round(records / newsmirror_seconds, 1),
         "bare_scrapy_seconds": round(bare_seconds, 2),
@@ -155,6 +161,7 @@ def main() -> None:
         "bare_scrapy_articles_per_s": round(records / bare_seconds, 1),
     }
     result["ratio_pool_vs_in_process"] = round(in_process_seconds / newsmirror_seconds, 3)
+    result[f"ratio_{max(1, cores - 1)}_workers_vs_in_process"] = round(in_process_seconds / smaller_pool_seconds, 3)
     result["ratio_newsmirror_vs_bare"] = round(result["newsmirror_articles_per_s"] / result["bare_scrapy_articles_per_s"], 3)
     print(json.dumps(result, indent=2))
     print(f"newsmirror {result['newsmirror_articles_per_s']} articles/s with the extraction pool vs "

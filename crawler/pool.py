@@ -1,7 +1,8 @@
 """Article extraction off the reactor thread: a process pool sized to the machine, awaited from callbacks.
 
-``NEWSMIRROR_EXTRACT_WORKERS``: default one worker per core beyond the one the reactor keeps busy (at
-least one); 0 extracts in-process (same function, same result).
+``NEWSMIRROR_EXTRACT_WORKERS``: default one worker per core (the reactor's own work is a fraction of
+extraction's on real pages, so it shares a core; see bench/crawl.py); 0 extracts in-process (same
+function, same result).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class ArticleExtractor:
     @classmethod
     def from_crawler(cls, crawler) -> "ArticleExtractor":
         configured = crawler.settings.get("NEWSMIRROR_EXTRACT_WORKERS")
-        workers = max(1, (os.cpu_count() or 1) - 1) if configured in (None, "") else int(configured)
+        workers = (os.cpu_count() or 1) if configured in (None, "") else int(configured)
         engine = crawler.settings.get("NEWSMIRROR_EXTRACT_ENGINE") or "trafilatura"
         if engine not in ENGINES:
             raise UsageError(f"NEWSMIRROR_EXTRACT_ENGINE={engine!r}: choose from {', '.join(ENGINES)}")

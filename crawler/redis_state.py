@@ -86,7 +86,7 @@ class RedisState:
         self.ensure_band_format()
 
     def ensure_band_format(self) -> None:
-        """``CrawlState.ensure_band_format`` for Redis: one worker rebuilds the site's ``bands`` from its
+        """``CrawlState.upgrade`` of the bands for Redis: one worker rebuilds the site's ``bands`` from its
         ``texts`` (holding the ``rebuilding`` key), the others wait for the new ``content_print``."""
         wanted = self.hasher.describe()
         while (current := self.client.get(self.key("content_print"))) != wanted.encode():

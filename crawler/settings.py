@@ -53,7 +53,7 @@ NEWSMIRROR_UPDATE_WINDOW = 48  # hours: younger articles are fetched again each 
 NEWSMIRROR_PROGRESS_INTERVAL = 60  # seconds between progress log lines (when stderr is not a terminal)
 NEWSMIRROR_JOBDIR = True  # `newsmirror crawl`: JOBDIR <output>/<site>/.jobdir, so a paused (Ctrl-C) run resumes
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles
-NEWSMIRROR_EXTRACT_WORKERS = None  # extraction processes; None = cores - 1 (at least 1), 0 = in-process
+NEWSMIRROR_EXTRACT_WORKERS = None  # extraction processes; None = one per core, 0 = in-process
 NEWSMIRROR_EXTRACT_ENGINE = "trafilatura"  # main-text engine: trafilatura, or resiliparse (bench extra)
 NEWSMIRROR_BOILERPLATE_RULES = None  # TOML rule table replacing the built-in crawler/data/boilerplate.toml
 NEWSMIRROR_TEMPLATE_THRESHOLD = 5  # a block seen in this many distinct articles of a site is its template

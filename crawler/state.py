@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     num INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: bands and texts refer to it
-    id TEXT NOT NULL UNIQUE,
+    id BLOB NOT NULL UNIQUE,  -- the 20 hex digits of the article id as 10 bytes (idkey)
     site TEXT NOT NULL,
     hash64 INTEGER,
     revision INTEGER NOT NULL DEFAULT 1,
@@ -69,6 +69,11 @@ def state_path(settings) -> Path:
     return Path(settings.get("NEWSMIRROR_STATE") or Path(settings.get("NEWSMIRROR_OUTPUT") or "output") / "state.sqlite3")
 
 
+def idkey(article_id: str) -> bytes:
+    """How ``articles.id`` stores an article id (20 hex digits): 10 bytes, half the row and index space."""
+    return bytes.fromhex(article_id)
+
+
 def hash64(content_hash: str | None) -> int | None:
     """The first 64 bits of a hex content hash as a signed SQLite integer."""
     if not content_hash:
@@ -87,7 +92,7 @@ class CrawlState:
     """
 
     def __init__(self, path: str | Path, hasher: MinHasher | None = None, near_duplicate: float = 0.5,
-                 flush_after: int = 2048, flush_interval: float = 2.0):
+                 flush_after: int = 8192, flush_interval: float = 2.0):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
@@ -103,7 +108,7 @@ class CrawlState:
         self.pending_bands: dict[int, list[str]] = {}
         self.pending_urls: list[tuple[str, str]] = []
         self.buffered_since: float | None = None
-        self.ensure_band_format()
+        self.upgrade()
 
     def close(self) -> None:
         self.flush()
@@ -112,7 +117,7 @@ class CrawlState:
     # -- identity ------------------------------------------------------------------------------------
     def is_emitted(self, article_id: str) -> bool:
         return article_id in self.pending or self.db.execute(
-            "SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+            "SELECT 1 FROM articles WHERE id = ?", (idkey(article_id),)).fetchone() is not None
 
     def content_print(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
         return self.printer(text, content_hash)
@@ -142,9 +147,9 @@ class CrawlState:
             f"WHERE b.band IN ({marks}) AND a.num = b.num AND t.num = a.num AND a.site = ?",
             (*printed.band_keys, site),
         ).fetchall()
-        return {candidate_id: (candidate_hash, lambda candidate_id=candidate_id, blob=blob: self.shingles.get(
+        return {key.hex(): (candidate_hash, lambda candidate_id=key.hex(), blob=blob: self.shingles.get(
                     candidate_id, lambda: zlib.decompress(blob).decode("utf-8")))
-                for candidate_id, candidate_hash, blob in rows}
+                for key, candidate_hash, blob in rows}
 
     def pending_candidates(self, site: str, printed: ContentPrint) -> dict:
         """The same for buffered articles (a buffered revision replaces its written version)."""
@@ -172,7 +177,7 @@ class CrawlState:
             record = self.pending[article_id][0]
             return hash64(record["content_hash"]), record.get("revision") or 1, record.get("published"), record.get("modified")
         return self.db.execute(
-            "SELECT hash64, revision, published, modified FROM articles WHERE id = ?", (article_id,)
+            "SELECT hash64, revision, published, modified FROM articles WHERE id = ?", (idkey(article_id),)
         ).fetchone()
 
     def mark_emitted(self, record: dict, run_id: str, printed: ContentPrint | None) -> None:
@@ -215,13 +220,13 @@ class CrawlState:
     def write_article(self, record: dict) -> int | None:
         """Insert an article's row, or update it for a new revision: its ``num``, or None when it is known."""
         revision = record.get("revision") or 1
-        row = self.db.execute("SELECT num FROM articles WHERE id = ?", (record["id"],)).fetchone()
-        if row is None:
-            return self.db.execute(
-                "INSERT INTO articles (id, site, hash64, revision, published, modified) VALUES (?, ?, ?, ?, ?, ?)",
-                (record["id"], record["site"], hash64(record["content_hash"]), revision, record.get("published"),
-                 record.get("modified")),
-            ).lastrowid
+        inserted = self.db.execute(
+            "INSERT OR IGNORE INTO articles (id, site, hash64, revision, published, modified) VALUES (?, ?, ?, ?, ?, ?)",
+            (idkey(record["id"]), record["site"], hash64(record["content_hash"]), revision, record.get("published"),
+             record.get("modified")))
+        if inserted.rowcount:
+            return inserted.lastrowid
+        row = self.db.execute("SELECT num FROM articles WHERE id = ?", (idkey(record["id"]),)).fetchone()
         if revision > 1:
             self.db.execute(
                 "UPDATE articles SET hash64 = ?, revision = ?, published = ?, modified = ? WHERE num = ?",
@@ -230,22 +235,24 @@ class CrawlState:
             return row[0]
         return None
 
-    def ensure_band_format(self) -> None:
-        """Rebuild the LSH bands from the stored texts when they were made by another content-print format
-        (an older newsmirror, other MinHash settings): lookups would otherwise miss every earlier article."""
+    def upgrade(self) -> None:
+        """Bring a state written by an earlier newsmirror (or with other MinHash settings) up to date, once,
+        under the write lock: text ids become 10-byte keys, and LSH bands made by another content-print
+        format are rebuilt from the stored texts (lookups would otherwise miss every earlier article)."""
         wanted = self.hasher.describe()
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'content_print'").fetchone()
-        if row is not None and row[0] == wanted:
+        if self.meta("content_print") == wanted:
             return
         with self.db:
-            self.db.execute("BEGIN IMMEDIATE")  # another process may be rebuilding: check again under the lock
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'content_print'").fetchone()
-            if row is not None and row[0] == wanted:
+            self.db.execute("BEGIN IMMEDIATE")  # another process may be upgrading: check again under the lock
+            made_by = self.meta("content_print")
+            if made_by == wanted:
                 return
+            text_ids = self.db.execute("SELECT num, id FROM articles WHERE typeof(id) = 'text'").fetchall()
+            self.db.executemany("UPDATE articles SET id = ? WHERE num = ?", [(idkey(i), num) for num, i in text_ids])
             count = self.db.execute("SELECT COUNT(*) FROM article_texts").fetchone()[0]
             if count:
                 logger.warning("%s: rebuilding the near-duplicate index of %d articles (content prints were made by "
-                               "%s, now %s)", self.path, count, row[0] if row else "an older version", wanted)
+                               "%s, now %s)", self.path, count, made_by or "an older version", wanted)
             self.db.execute("DELETE FROM lsh_bands")
             for num, blob in self.db.execute("SELECT num, text FROM article_texts").fetchall():
                 shingles = shingle_hashes(zlib.decompress(blob).decode("utf-8"), self.hasher.shingle)
@@ -253,12 +260,16 @@ class CrawlState:
                                     [(band, num) for band in self.hasher.band_keys(self.hasher.signature(shingles))])
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('content_print', ?)", (wanted,))
 
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
     def published_since(self, site: str, day: str) -> list[tuple[str, str, list[str]]]:
         """(id, published, URLs) of the site's articles published on or after ``day`` (YYYY-MM-DD, by the
         date as written; callers compare exact times)."""
         self.flush()
         rows = self.db.execute("SELECT id, published FROM articles WHERE site = ? AND published >= ?", (site, day))
-        return [(article_id, published, self.urls_of(article_id)) for article_id, published in rows.fetchall()]
+        return [(key.hex(), published, self.urls_of(key.hex())) for key, published in rows.fetchall()]
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """(ETag, Last-Modified) a feed or sitemap answered with when it was last read in full."""

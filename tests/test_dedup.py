@@ -13,7 +13,7 @@ import pytest
 
 from crawler.dedup import MinHasher, jaccard, shingle_hashes
 from crawler.farm import make_articles
-from crawler.state import CrawlState
+from crawler.state import CrawlState, idkey
 
 ARTICLES = make_articles(12, seed=11)
 
@@ -144,11 +144,17 @@ def test_buffer_is_written_after_flush_after_articles(tmp_path):
 
 
 def test_state_from_another_print_format_rebuilds_its_bands(tmp_path, caplog):
+    """Also the state of an earlier version: text ids become keys, bands are rebuilt, nothing is lost."""
     old = CrawlState(tmp_path / "state.sqlite3", hasher=MinHasher(seed=1))
     record = {"id": "a" * 20, "site": "harbor", "text": text_of(ARTICLES[3]), "content_hash": "c" * 40, "mirror_urls": []}
     old.mark_emitted(record, "run1", old.content_print(record["text"], record["content_hash"]))
     old.close()
+    earlier = sqlite3.connect(tmp_path / "state.sqlite3")  # as versions before 10-byte id keys wrote it
+    earlier.execute("UPDATE articles SET id = ?", ("a" * 20,))
+    earlier.commit()
+    earlier.close()
     state = CrawlState(tmp_path / "state.sqlite3")
+    assert state.is_emitted("a" * 20) and state.revision_of("a" * 20)[1] == 1
     assert "rebuilding the near-duplicate index of 1 articles" in caplog.text
     copy = edited(text_of(ARTICLES[3]), 0.05)
     assert state.find_copy("harbor", "b" * 20, state.content_print(copy, "d" * 40)) == ("a" * 20, "near-duplicate")
@@ -187,9 +193,10 @@ def test_interrupted_run_neither_loses_nor_duplicates(farm_run):
     # as if killed after writing the last 5 lines but before committing them, and before finishing
     lost_commit = [r["id"] for r in records[-5:]]
     for table in ("lsh_bands", "article_texts"):
-        state.executemany(f"DELETE FROM {table} WHERE num = (SELECT num FROM articles WHERE id = ?)", [(i,) for i in lost_commit])
-    for table in ("articles", "mirror_urls"):
-        state.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in lost_commit])
+        state.executemany(f"DELETE FROM {table} WHERE num = (SELECT num FROM articles WHERE id = ?)",
+                          [(idkey(i),) for i in lost_commit])
+    state.executemany("DELETE FROM articles WHERE id = ?", [(idkey(i),) for i in lost_commit])
+    state.executemany("DELETE FROM mirror_urls WHERE id = ?", [(i,) for i in lost_commit])
     state.execute("UPDATE runs SET finished_at = NULL, status = NULL")
     state.commit()
     # and a torn last line: that article was never emitted, so it must come again
