@@ -11,6 +11,7 @@ import time
 from urllib.parse import urlsplit
 
 from scrapy import signals
+from scrapy.logformatter import LogFormatter
 from twisted.internet import task
 
 from .failures import failure_reason
@@ -18,6 +19,15 @@ from .failures import failure_reason
 logger = logging.getLogger(__name__)
 
 NOISY_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.scraper", "scrapy.downloadermiddlewares.retry")
+
+
+class DroppedItemsInOneLine(LogFormatter):
+    """Logs a dropped article as its reason alone (which names the URL and, for a copy, the article it
+    copies), not followed by the whole article: Scrapy's default puts every dropped text in the log."""
+
+    def dropped(self, item, exception, response, spider):
+        entry = super().dropped(item, exception, response, spider)
+        return {**entry, "msg": "Dropped: %(exception)s", "args": {"exception": exception}}
 
 
 class OneLineDownloadErrors(logging.Filter):

@@ -40,7 +40,7 @@ class DuplicateArticleFilter(CrawlerPipeline):
         state.record_urls(original, item.mirror_urls)
         self.crawler.stats.inc_value("newsmirror/articles/duplicate")
         self.crawler.stats.inc_value(f"newsmirror/articles/duplicate/{layer}")
-        raise DropItem(f"{item.url} is a copy of article {original} (same {layer})")
+        raise DropItem(f"{item.url} is a copy of article {original} (same {layer})", log_level="INFO")  # dedup at work
 
 
 class RunFileWriter(CrawlerPipeline):

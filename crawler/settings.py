@@ -20,6 +20,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {"crawler.extensions.OneLineDownloadErrors": 0, "crawler.extensions.CrawlProgress": 0}
 LOGSTATS_INTERVAL = 0  # CrawlProgress reports progress instead
+LOG_FORMATTER = "crawler.extensions.DroppedItemsInOneLine"
 ITEM_PIPELINES = {
     "crawler.cleaning.ProfileTextCleaner": 50,
     "crawler.cleaning.BoilerplateRuleCleaner": 60,

@@ -184,6 +184,8 @@ def test_three_hosts_with_renamed_copies_and_tracking_give_one_record_each(farm_
             assert {f"http://{h}{run.site.path_on(article, h)}" for h in run.site.hosts} <= urls
     stats = result.stderr.decode()
     assert "new articles" in stats
+    # each dropped copy is one log line naming its original, not followed by the whole article
+    assert "is a copy of article" in stats and "Article(id=" not in stats
 
 
 def test_interrupted_run_neither_loses_nor_duplicates(farm_run):
