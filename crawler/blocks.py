@@ -24,6 +24,7 @@ class BlockRule:
     kind: str
     label: str
     pattern: re.Pattern[str]
+    max_visible_chars: int = MAX_BLOCK_TEXT  # a match outside the title counts only on a page this short
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ def block_rules() -> tuple[BlockRule, ...]:
         for pattern in entry["patterns"]:
             if re.search(r"(?<!\\)[A-Z]", pattern):
                 raise ValueError(f"{path}: [{kind}] pattern {pattern!r} has upper-case letters; pages are matched lower-cased")
-            rules.append(BlockRule(kind, entry["label"], re.compile(pattern)))
+            rules.append(BlockRule(kind, entry["label"], re.compile(pattern),
+                                   int(entry.get("max_visible_chars", MAX_BLOCK_TEXT))))
     return tuple(rules)
 
 
@@ -72,15 +74,15 @@ def detect_block(body: bytes) -> BlockVerdict | None:
         return None
     title_match = TITLE.search(html)
     title = title_match.group(1) if title_match else ""
-    short: bool | None = None
+    visible: int | None = None
     for rule in block_rules():
         match = rule.pattern.search(html)
         if match is None:
             continue
         if rule.pattern.search(title) or "<title>" in rule.pattern.pattern:
             return BlockVerdict(rule.kind, rule.label, match.group(0))
-        if short is None:
-            short = visible_text_length(html) <= MAX_BLOCK_TEXT
-        if short:
+        if visible is None:
+            visible = visible_text_length(html)
+        if visible <= rule.max_visible_chars:
             return BlockVerdict(rule.kind, rule.label, match.group(0))
     return None

@@ -50,6 +50,16 @@ def test_an_article_reporting_a_seizure_is_not_a_block_page():
     assert detect_block((FIXTURES / "presstv-article.html").read_bytes()) is None
 
 
+def test_a_captcha_in_a_comment_form_does_not_make_a_short_post_a_challenge():
+    widget = '<form id="commentform"><textarea name="comment"></textarea><div class="g-recaptcha" data-sitekey="x"></div></form>'
+    post = ("<html><head><title>Interning of small integers in Python</title></head><body><article><h1>Interning</h1>"
+            + "<p>CPython keeps one object for each small integer between -5 and 256, so identity checks pass.</p>" * 12
+            + f"</article><h3>Leave a comment</h3>{widget}</body></html>")
+    assert detect_block(post.encode()) is None
+    challenge = f"<html><head><title>Security check</title></head><body><p>Please confirm you are not a robot.</p>{widget}</body></html>"
+    assert detect_block(challenge.encode()).kind == "captcha"
+
+
 def test_response_failure_reasons():
     assert response_failure(503, "text/html", b"") == "HTTP 503"
     assert response_failure(451, "text/html", b"") == "HTTP 451 (blocked for legal reasons)"
