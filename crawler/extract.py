@@ -28,6 +28,14 @@ ARTICLE_TYPES = {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNews
                  "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle", "LiveBlogPosting"}
 # cheap pre-selection (no translate() on every element), then the case-insensitive test in Python
 BREADCRUMB_CANDIDATES = "//*[contains(@class, 'rumb') or contains(@id, 'rumb') or contains(@aria-label, 'rumb')]"
+# an article's lead (standfirst, teaser, summary), which engines often leave out: it sits above the body in
+# an element of its own; the class test is on whole words of the class (not "leaderboard")
+LEAD_CANDIDATES = "//*[self::p or self::div or self::h2 or self::span][@class]"
+LEAD_CLASS = re.compile(r"(?:^|[\s_-])(?:lead|lede|intro|introduction|teaser|summary|excerpt|abstract|standfirst|chapo"
+                        r"|chapeau|deck|dek|sapo|bajada|entradilla|subheadline)(?=$|[\s_-])", re.I)
+NOT_A_LEAD = ("ancestor::li|ancestor::aside|ancestor::nav|ancestor::footer|ancestor::a|ancestor::form|.//script|.//form"
+              "|.//input|.//iframe|.//button|.//figure|.//img")
+LEAD_CHARS = (60, 800)
 BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 MIN_ARTICLE_CHARS = 400
@@ -201,6 +209,26 @@ def _caption(root) -> str | None:
     return None
 
 
+def _lead(root) -> str | None:
+    """The text of the page's first lead element: a paragraph-like element with a lead class, not in a list,
+    sidebar, navigation, footer, link or form, holding no media or widgets, mostly not link text."""
+    for element in root.xpath(LEAD_CANDIDATES):
+        if not LEAD_CLASS.search(element.get("class")) or element.xpath(NOT_A_LEAD):
+            continue
+        text = _clean_space(element.text_content())
+        linked = sum(len(_clean_space(link.text_content()) or "") for link in element.iter("a"))
+        if text and LEAD_CHARS[0] <= len(text) <= LEAD_CHARS[1] and linked <= 0.2 * len(text):
+            return text
+    return None
+
+
+def _with_lead(blocks: list[str], lead: str | None, title: str | None) -> list[str]:
+    """The lead first, when the engine left it out (its text is in no block) and it is not the headline."""
+    if lead is None or lead == title or lead in " ".join(blocks):
+        return blocks
+    return [lead, *blocks]
+
+
 def _is_breadcrumb(element) -> bool:
     return any("breadcrumb" in (element.get(attr) or "").lower() for attr in ("class", "id", "aria-label"))
 
@@ -313,13 +341,14 @@ def extract_article(
         _meta(metas, "article:modified_time", "dateModified", "og:updated_time"))
     authors = _authors(root)
     caption = _caption(root)
+    lead = _lead(root)
 
     _remove(crumbs)
     _remove(filter(_is_small, root.xpath("//figcaption")))  # scripts, styles, noscript: the engine's business
     if profile is not None:
         for selector in profile.clean.drop:
             _remove(root.cssselect(selector))
-    blocks = _blocks(ENGINES[engine](root, url), title)
+    blocks = _with_lead(_blocks(ENGINES[engine](root, url), title), lead, title)
     text = "\n".join(blocks) or None
     og_type = (_meta(metas, "og:type") or "").lower()
     is_article = bool(ld_article) or og_type == "article" or (len(text or "") >= MIN_ARTICLE_CHARS and bool(title))

@@ -183,6 +183,7 @@ class CrawlState:
     def mark_emitted(self, record: dict, run_id: str, printed: ContentPrint | None) -> None:
         """Record an emitted article — or a new revision of one — with its URLs and content print: in
         the buffer now, in the file at the next flush."""
+        idkey(record["id"])  # a malformed id fails here, for its own article, not at every later flush
         self.pending[record["id"]] = (record, printed)
         for band in printed.band_keys if printed is not None else ():
             self.pending_bands.setdefault(band, []).append(record["id"])

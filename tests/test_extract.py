@@ -115,3 +115,47 @@ def test_drop_phrase_blocks_removes_whole_blocks_only():
     blocks = ["First paragraph.", "Please SHARE this article now", "Last paragraph."]
     assert drop_phrase_blocks(blocks, ("share THIS article",)) == ["First paragraph.", "Last paragraph."]
     assert drop_phrase_blocks(blocks, ()) == blocks
+
+
+# -- the lead (standfirst) ----------------------------------------------------------------------------
+LEAD = ("Port authorities in Bandar Abbas reopened the container terminal on Tuesday after a four-day strike by "
+        "dock workers over unpaid wages.")
+STRIKE = [
+    "The strike began on Friday when about 600 workers walked off the job, leaving more than forty ships waiting "
+    "at anchor outside the harbour.",
+    "Officials said the back pay would be transferred by the end of the month and that a committee would review "
+    "contracts for seasonal staff.",
+    "Shipping agents estimated that the stoppage had delayed the delivery of about 12,000 containers, most of them "
+    "bound for inland depots.",
+    "Union representatives said they would monitor the payments closely and warned that they were ready to stop "
+    "work again if the deadline passed.",
+]
+RELATED_TEASERS = "".join(
+    f'<li><div class="teaser"><a href="/Detail/2026/2/{n}/{n}/x">Earlier: dock workers threaten strike over wages, '
+    f'part {n}</a><p class="teaser-lead">Workers at the southern ports said they had not been paid since December, '
+    f'union officials told reporters on Monday.</p></div></li>' for n in range(3))
+NEWSLETTER = ('<div class="newsletter-intro">Get the day\'s most important harbour and shipping news in your inbox '
+              'every morning.<form action="/subscribe"><input type="email" name="email"><button>Sign up</button></form></div>')
+
+
+def strike_page(lead_html: str) -> bytes:
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Port reopens after strike - Harbor News</title><meta property="og:type" content="article"></head><body>
+<header class="site-header"><nav><ul><li><a href="/">Home</a></li><li><a href="/Section/101">Economy</a></li></ul></nav></header>
+<main><div class="breadcrumb"><a href="/">Home</a> / <a href="/Section/101">Economy</a></div>
+<header class="article-header"><h1>Port reopens after strike</h1>{lead_html}<div class="byline">By Maryam Qarehgozlou</div></header>
+<div class="article-body">{"".join(f"<p>{p}</p>" for p in STRIKE)}</div>
+<div class="share-box">SHARE THIS ARTICLE <a href="https://facebook.com/sharer">Facebook</a></div>
+{NEWSLETTER}<div class="related"><h3>Related</h3><ul>{RELATED_TEASERS}</ul></div></main>
+<footer><p>Copyright 2026 Harbor News. All rights reserved.</p></footer></body></html>""".encode()
+
+
+def test_a_lead_the_engine_leaves_out_comes_first():
+    record = extract_article(strike_page(f'<p class="article-lead">{LEAD}</p>'), "http://www.harbornews.ir/Detail/2026/3/1/1/port")
+    assert record["text"].split("\n")[:5] == [LEAD, *STRIKE]
+
+
+def test_teasers_of_other_articles_and_promo_boxes_are_not_a_lead():
+    record = extract_article(strike_page(""), "http://www.harbornews.ir/Detail/2026/3/1/1/port")
+    assert record["text"].split("\n")[:4] == STRIKE
+    assert "Workers at the southern ports" not in record["text"] and "inbox" not in record["text"]
