@@ -20,6 +20,11 @@ RULES = BoilerplateRules.builtin()
     "We use cookies to improve your experience. Accept all cookies", "Click here to subscribe to our newsletter",
     "Artikel teilen", "Folgen Sie uns auf Instagram", "Lesen Sie auch:", "Foto: dpa", "Newsletter abonnieren",
     "Diese Website verwendet Cookies.", "Lire aussi", "Czytaj także", "Najczęściej czytane",
+    "Follow The Harbor Herald on Twitter and Instagram @HarborHerald and on Facebook.",
+    "This post contains references to products from our advertisers. We may receive compensation when you click.",
+    "Marco Odermatt, Ski-Star aus der Schweiz. © AFP / MARCO BERTORELLO", "Abbildung 4: klassische Schwachschicht.",
+    "Beitragsbild: Titelseite der FAZ vom 2.4.2019, Ausriss.", "Lea: Consejo Permanente aborda la confiscación",
+    "Siguenos en Telegram, Instagram, Facebook y Twitter", "Teilen mit:", "3:59 PM", "27.01.2022",
 ])
 def test_rules_name_common_boilerplate(block):
     assert RULES.is_boilerplate(block)
@@ -29,6 +34,8 @@ def test_rules_name_common_boilerplate(block):
     "Moscow says Russian forces have begun withdrawing from Kherson.",
     "The minister said he would follow up on the share price of the company next week.",
     "http://www.openpetition.de",
+    "Like most voters on Facebook, she said the price of bread mattered more to her than the debate.",
+    "Die vollständige Liste der betroffenen Häfen hat das Ministerium am Montag veröffentlicht.",
     # a long paragraph quoting a phrase is body text: phrases only mark short blocks
     "Activists urged supporters to follow us on Telegram, the group's spokesman said, as authorities blocked "
     "several messaging services in the run-up to the vote and warned platforms of heavy fines if they failed "
