@@ -27,7 +27,10 @@ def drop_phrase_blocks(blocks: list[str], phrases: Iterable[str]) -> list[str]:
 @dataclass(frozen=True)
 class BoilerplateRules:
     """Built-in rules: short blocks containing a phrase, blocks matching a pattern in full, and the short
-    blocks (link titles) following a heading that announces a link list."""
+    blocks (link titles) following a heading that announces a link list.
+
+    Matching is case-insensitive: the rules are compiled in lower case and see lower-cased blocks, which
+    Python's regex engine scans several times faster than with ``re.I``."""
 
     phrases: re.Pattern[str]
     patterns: re.Pattern[str]
@@ -42,10 +45,11 @@ class BoilerplateRules:
         tables = [table for table in data.values() if isinstance(table, dict)]
         phrases = sorted({p.lower() for table in tables for p in table.get("phrases", [])}, key=len, reverse=True)
         def alternatives(key: str) -> re.Pattern[str]:
-            return re.compile("|".join(f"(?:{p})" for table in tables for p in table.get(key, [])) or "(?!)", re.I)
+            lowered = (_lower_letters(p) for table in tables for p in table.get(key, []))
+            return re.compile("|".join(f"(?:{p})" for p in lowered) or "(?!)")
 
         return cls(
-            phrases=re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, phrases)) + r")(?!\w)", re.I),
+            phrases=re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, phrases)) + r")(?!\w)"),
             patterns=alternatives("patterns"),
             list_headings=alternatives("list_headings"),
             max_chars=int(data.get("max_chars", 220)),
@@ -58,15 +62,16 @@ class BoilerplateRules:
         return cls.from_toml(resources.files("crawler").joinpath("data/boilerplate.toml").read_text(encoding="utf-8"))
 
     def is_boilerplate(self, block: str) -> bool:
-        if self.patterns.fullmatch(block.strip()):
+        lowered = block.lower()
+        if self.patterns.fullmatch(lowered.strip()):
             return True
-        return len(block) <= self.max_chars and self.phrases.search(block) is not None
+        return len(block) <= self.max_chars and self.phrases.search(lowered) is not None
 
     def clean(self, blocks: list[str]) -> list[str]:
         kept: list[str] = []
         list_left = 0  # link-list items still expected after a list heading
         for block in blocks:
-            if self.list_headings.fullmatch(block.strip()):
+            if self.list_headings.fullmatch(block.strip().lower()):
                 list_left = self.list_items
                 continue
             if list_left and len(block) <= self.list_item_chars:
@@ -76,6 +81,11 @@ class BoilerplateRules:
             if not self.is_boilerplate(block):
                 kept.append(block)
         return kept
+
+
+def _lower_letters(pattern: str) -> str:
+    """A regex in lower case, its escapes (``\\S``, ``\\W``, ``\\D``) kept: for matching lower-cased text."""
+    return re.sub(r"(?<!\\)[^\W\d_]", lambda letter: letter.group().lower(), pattern)
 
 
 def block_key(block: str) -> str:

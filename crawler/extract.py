@@ -16,7 +16,10 @@ import charset_normalizer
 import lxml.html
 from htmldate import find_date
 from lxml import etree
-from trafilatura.metadata import examine_meta, extract_author, extract_meta_json
+from trafilatura.htmlprocessing import prune_unwanted_nodes
+from trafilatura.json_metadata import normalize_authors
+from trafilatura.metadata import examine_meta, extract_meta_json, extract_metainfo
+from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 from w3lib.encoding import html_to_unicode
 
 from .dates import agreed_date, date_from_url, to_iso
@@ -30,12 +33,13 @@ ARTICLE_TYPES = {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNews
 BREADCRUMB_CANDIDATES = "//*[contains(@class, 'rumb') or contains(@id, 'rumb') or contains(@aria-label, 'rumb')]"
 # an article's lead (standfirst, teaser, summary), which engines often leave out: it sits above the body in
 # an element of its own; the class test is on whole words of the class (not "leaderboard")
-LEAD_CANDIDATES = "//*[self::p or self::div or self::h2 or self::span][@class]"
-LEAD_CLASS = re.compile(r"(?:^|[\s_-])(?:lead|lede|intro|introduction|teaser|summary|excerpt|abstract|standfirst|chapo"
-                        r"|chapeau|deck|dek|sapo|bajada|entradilla|subheadline)(?=$|[\s_-])", re.I)
+LEAD_WORDS = ("lead", "lede", "intro", "teaser", "summary", "excerpt", "abstract", "standfirst", "chapo", "chapeau",
+              "deck", "dek", "sapo", "bajada", "entradilla", "subheadline")
+LEAD_CHARS = (60, 800)
+LEAD_TAGS = ("p", "div", "h2", "span")
+LEAD_CLASS = re.compile(r"(?:^|[\s_-])(?:introduction|" + "|".join(LEAD_WORDS) + r")(?=$|[\s_-])", re.I)
 NOT_A_LEAD = ("ancestor::li|ancestor::aside|ancestor::nav|ancestor::footer|ancestor::a|ancestor::form|.//script|.//form"
               "|.//input|.//iframe|.//button|.//figure|.//img")
-LEAD_CHARS = (60, 800)
 BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 MIN_ARTICLE_CHARS = 400
@@ -212,12 +216,14 @@ def _caption(root) -> str | None:
 def _lead(root) -> str | None:
     """The text of the page's first lead element: a paragraph-like element with a lead class, not in a list,
     sidebar, navigation, footer, link or form, holding no media or widgets, mostly not link text."""
-    for element in root.xpath(LEAD_CANDIDATES):
-        if not LEAD_CLASS.search(element.get("class")) or element.xpath(NOT_A_LEAD):
+    for element in root.iter(*LEAD_TAGS):
+        if not LEAD_CLASS.search(element.get("class") or ""):
             continue
         text = _clean_space(element.text_content())
+        if not text or not LEAD_CHARS[0] <= len(text) <= LEAD_CHARS[1] or element.xpath(NOT_A_LEAD):
+            continue
         linked = sum(len(_clean_space(link.text_content()) or "") for link in element.iter("a"))
-        if text and LEAD_CHARS[0] <= len(text) <= LEAD_CHARS[1] and linked <= 0.2 * len(text):
+        if linked <= 0.2 * len(text):
             return text
     return None
 
@@ -282,14 +288,24 @@ def _published(root, metas: dict[str, str], ld_article: dict, url: str) -> str |
     return agreed_date([from_url, guessed, markup, time], [markup, time, from_url, guessed])
 
 
-def _authors(root) -> list[str]:
-    """Authors as trafilatura finds them (meta tags, then JSON-LD, then a byline element), cleaned."""
+def _declared_authors(root) -> str | None:
+    """Authors as trafilatura finds them in meta tags, then JSON-LD ("A; B")."""
     metadata = examine_meta(root)
     if metadata.author and " " not in metadata.author:  # a lone word in a meta tag is rarely a name
         metadata.author = None
-    metadata = extract_meta_json(root, metadata)
-    found = metadata.author or extract_author(root) or ""
-    return _clean_authors(name for name in found.split(";") if not name.strip().startswith(("http://", "https://")))
+    return extract_meta_json(root, metadata).author
+
+
+def _byline_authors(root) -> str | None:
+    """Authors from a byline element, as trafilatura's ``extract_author`` finds them, but pruning the page
+    in place instead of a deep copy of it: call it last, when nothing else needs the tree."""
+    author = extract_metainfo(prune_unwanted_nodes(root, AUTHOR_DISCARD_XPATHS), AUTHOR_XPATHS, len_limit=120)
+    return normalize_authors(None, author) if author else None
+
+
+def _authors(found: str | None) -> list[str]:
+    """The author names of "A; B", cleaned (no "By", no dates, no profile URLs)."""
+    return _clean_authors(name for name in (found or "").split(";") if not name.strip().startswith(("http://", "https://")))
 
 
 def _tags(metas: dict[str, str], ld_article: dict) -> list[str]:
@@ -339,7 +355,7 @@ def extract_article(
     published = _published(root, metas, ld_article, url)
     modified = to_iso(_ld_string(ld_article, "dateModified")) or to_iso(
         _meta(metas, "article:modified_time", "dateModified", "og:updated_time"))
-    authors = _authors(root)
+    declared_authors = _declared_authors(root)
     caption = _caption(root)
     lead = _lead(root)
 
@@ -352,6 +368,7 @@ def extract_article(
     text = "\n".join(blocks) or None
     og_type = (_meta(metas, "og:type") or "").lower()
     is_article = bool(ld_article) or og_type == "article" or (len(text or "") >= MIN_ARTICLE_CHARS and bool(title))
+    authors = _authors(declared_authors or _byline_authors(root))  # prunes the tree: last
 
     return {
         "canonical_url": canonical[0].strip() if canonical and canonical[0].strip() else None,
