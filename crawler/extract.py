@@ -357,13 +357,13 @@ def extract_article(
         _meta(metas, "article:modified_time", "dateModified", "og:updated_time"))
     declared_authors = _declared_authors(root)
     caption = _caption(root)
-    lead = _lead(root)
 
     _remove(crumbs)
     _remove(filter(_is_small, root.xpath("//figcaption")))  # scripts, styles, noscript: the engine's business
     if profile is not None:
         for selector in profile.clean.drop:
             _remove(root.cssselect(selector))
+    lead = _lead(root)  # after the profile's drops: a lead the profile drops stays out
     blocks = _with_lead(_blocks(ENGINES[engine](root, url), title), lead, title)
     text = "\n".join(blocks) or None
     og_type = (_meta(metas, "og:type") or "").lower()

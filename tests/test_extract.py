@@ -150,9 +150,11 @@ def strike_page(lead_html: str) -> bytes:
 <footer><p>Copyright 2026 Harbor News. All rights reserved.</p></footer></body></html>""".encode()
 
 
-def test_a_lead_the_engine_leaves_out_comes_first():
-    record = extract_article(strike_page(f'<p class="article-lead">{LEAD}</p>'), "http://www.harbornews.ir/Detail/2026/3/1/1/port")
-    assert record["text"].split("\n")[:5] == [LEAD, *STRIKE]
+def test_a_lead_the_engine_leaves_out_comes_first_unless_the_profile_drops_it():
+    page, url = strike_page(f'<p class="article-lead">{LEAD}</p>'), "http://www.harbornews.ir/Detail/2026/3/1/1/port"
+    assert extract_article(page, url)["text"].split("\n")[:5] == [LEAD, *STRIKE]
+    dropping = dataclasses.replace(PRESSTV, clean=CleanRules(drop=(".article-lead",)))
+    assert extract_article(page, url, dropping)["text"].split("\n")[:4] == STRIKE
 
 
 def test_teasers_of_other_articles_and_promo_boxes_are_not_a_lead():
