@@ -67,7 +67,8 @@ def state_key(site: str, name: str) -> str:
 class RedisState:
     """The state of one site in Redis: hashes ``articles`` (id → run), ``hashes`` (content hash → id),
     ``bands`` (LSH band key → ids), ``texts`` (id → zlib text), ``urls`` (id → URLs, one a line),
-    ``runs`` and the string ``content_print`` (how the bands were made); a run's ``claims`` (id → worker) reserve articles between claim and ``mark_emitted``.
+    ``runs`` and the string ``content_print`` (how the bands were made); a run's ``claims`` (id → worker)
+    reserve articles between claim and ``mark_emitted``.
 
     A claim whose worker died (its heartbeat expired) is taken over by the worker that fetches the
     article again (the dead worker's lease re-queues the request).
@@ -103,10 +104,11 @@ class RedisState:
                     logger.warning("%s: rebuilding the near-duplicate index of the site's articles in Redis (content "
                                    "prints were made by %s, now %s)", self.site,
                                    current.decode() if current else "an older version", wanted)
+                entries = [(band, " ".join(ids)) for band, ids in bands.items()]
                 with self.client.pipeline() as batch:
                     batch.delete(self.key("bands"))
-                    for chunk in range(0, len(bands), 10_000):
-                        batch.hset(self.key("bands"), mapping={band: " ".join(ids) for band, ids in list(bands.items())[chunk:chunk + 10_000]})
+                    for chunk in range(0, len(entries), 10_000):
+                        batch.hset(self.key("bands"), mapping=dict(entries[chunk:chunk + 10_000]))
                     batch.set(self.key("content_print"), wanted)
                     batch.execute()
             finally:
