@@ -13,6 +13,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 
@@ -88,6 +89,7 @@ def _lower_letters(pattern: str) -> str:
     return re.sub(r"(?<!\\)[^\W\d_]", lambda letter: letter.group().lower(), pattern)
 
 
+@lru_cache(maxsize=16_384)  # a template block is keyed once per page it is seen on: to count it, then to test it
 def block_key(block: str) -> str:
     """Identity of a block for template learning: case, punctuation and spacing do not count."""
     normal = re.sub(r"\W+", " ", unicodedata.normalize("NFKC", block).casefold()).strip()

@@ -30,7 +30,7 @@ from .profiles import SiteProfile
 ARTICLE_TYPES = {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
                  "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle", "LiveBlogPosting"}
 # cheap pre-selection (no translate() on every element), then the case-insensitive test in Python
-BREADCRUMB_CANDIDATES = "//*[contains(@class, 'rumb') or contains(@id, 'rumb') or contains(@aria-label, 'rumb')]"
+BREADCRUMB_CANDIDATES = "//@class[contains(., 'rumb')]/.. | //@id[contains(., 'rumb')]/.. | //@aria-label[contains(., 'rumb')]/.."
 # an article's lead (standfirst, teaser, summary), which engines often leave out: it sits above the body in
 # an element of its own; the class test is on whole words of the class (not "leaderboard")
 LEAD_WORDS = ("lead", "lede", "intro", "teaser", "summary", "excerpt", "abstract", "standfirst", "chapo", "chapeau",
@@ -108,8 +108,7 @@ def parse_html(body: bytes, content_type: str | None = None, max_bytes: int = MA
 def _clean_space(text: str | None) -> str | None:
     if text is None:
         return None
-    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
-    return text or None
+    return " ".join(unicodedata.normalize("NFC", text).split()) or None
 
 
 def _meta_index(root) -> dict[str, str]:
@@ -205,8 +204,8 @@ def _title(root, metas: dict[str, str], ld_article: dict) -> str | None:
     return None
 
 
-def _caption(root) -> str | None:
-    for figcaption in filter(_is_small, root.xpath("//figure//figcaption|//figcaption")):
+def _caption(figcaptions) -> str | None:
+    for figcaption in filter(_is_small, figcaptions):
         text = _clean_space(figcaption.text_content())
         if text:
             return text
@@ -278,8 +277,9 @@ def _published(root, metas: dict[str, str], ld_article: dict, url: str) -> str |
     markup = to_iso(_ld_string(ld_article, "datePublished")) or to_iso(_meta(
         metas, "article:published_time", "datePublished", "pubdate", "publishdate", "DC.Date.Created", "dc.date",
         "dcterms.created", "date", "og:published_time"))
-    time = to_iso(next(iter(root.xpath("//article//time/@datetime|//time[@itemprop='datePublished']/@datetime"
-                                       "|//time[@pubdate]/@datetime")), None))
+    time = to_iso(next((element.get("datetime") for element in root.iter("time") if element.get("datetime") and (
+        element.get("itemprop") == "datePublished" or element.get("pubdate") is not None
+        or element.xpath("ancestor::article"))), None))
     from_url = date_from_url(url)
     days = [value[:10] for value in (markup, time, from_url) if value]
     # htmldate (a deep copy and a scan of the page) only when the cheap sources do not already agree
@@ -349,17 +349,18 @@ def extract_article(
     metas = _meta_index(root)
     crumbs = [crumb for crumb in root.xpath(BREADCRUMB_CANDIDATES) if _is_breadcrumb(crumb) and _is_small(crumb)]
     section = _ld_string(ld_article, "articleSection") or _meta(metas, "article:section") or _breadcrumb_section(crumbs, ld_objects)
-    canonical = root.xpath("//link[@rel='canonical']/@href")
+    canonical = root.xpath("/html/head/link[@rel='canonical']/@href") or root.xpath("//link[@rel='canonical']/@href")
     title = _title(root, metas, ld_article)
     declared_language = root.get("lang") or _meta(metas, "og:locale", "language", "content-language", "dc.language")
     published = _published(root, metas, ld_article, url)
     modified = to_iso(_ld_string(ld_article, "dateModified")) or to_iso(
         _meta(metas, "article:modified_time", "dateModified", "og:updated_time"))
     declared_authors = _declared_authors(root)
-    caption = _caption(root)
+    figcaptions = root.xpath("//figcaption")
+    caption = _caption(figcaptions)
 
     _remove(crumbs)
-    _remove(filter(_is_small, root.xpath("//figcaption")))  # scripts, styles, noscript: the engine's business
+    _remove(filter(_is_small, figcaptions))  # scripts, styles, noscript: the engine's business
     if profile is not None:
         for selector in profile.clean.drop:
             _remove(root.cssselect(selector))
