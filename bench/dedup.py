@@ -14,13 +14,13 @@ import resource
 import sys
 import tempfile
 import time
-import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler.extract import ExtractionError, content_hash, extract_article  # noqa: E402
+from crawler.dedup import pack_text  # noqa: E402
 from crawler.state import CrawlState  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "data" / "extraction-dev"
@@ -184,7 +184,7 @@ def scale_run(count: int, chunk: int = 10_000) -> dict:
             elapsed += spent
             stretch = {"articles": stretch["articles"] + len(batch), "seconds": stretch["seconds"] + spent,
                        "lookups": stretch["lookups"] + lookups}
-            text_bytes += sum(len(zlib.compress(text.encode("utf-8"), 6)) for text in batch)
+            text_bytes += sum(len(pack_text(text)) for text in batch)
             if number % max(chunk, count // 10) == 0 or number == count:
                 print(f"  {number:>9,} articles: {stretch['articles'] / stretch['seconds']:,.0f}/s over the last "
                       f"{stretch['articles']:,}, lookup {1000 * stretch['lookups'] / stretch['articles']:.3f} ms", file=sys.stderr)

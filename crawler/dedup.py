@@ -162,6 +162,20 @@ class ContentPrinter:
         return printed
 
 
+def pack_text(text: str) -> bytes:
+    """How the stores keep an article's text (to verify near-duplicate candidates): zlib, level 6."""
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def unpack_text(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8")
+
+
+def stored_band_keys(blob: bytes, hasher: MinHasher) -> list[int]:
+    """The LSH band keys of a stored text, for a store rebuilding its band index."""
+    return hasher.band_keys(hasher.signature(shingle_hashes(unpack_text(blob), hasher.shingle)))
+
+
 def content_print(text: str, content_hash: str, hasher: MinHasher) -> ContentPrint:
     shingles = shingle_hashes(text, hasher.shingle)
     return ContentPrint(content_hash, hasher.band_keys(hasher.signature(shingles)), shingles)

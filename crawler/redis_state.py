@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-import zlib
 
 import redis
 
-from .dedup import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy, shingle_hashes
+from .dedup import (ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy, pack_text, stored_band_keys,
+                    unpack_text)
 from .discovery import APPEND_UNIQUE, split_urls
 from .state import hash64
 
@@ -97,8 +97,7 @@ class RedisState:
             try:
                 bands: dict[int, list[str]] = {}
                 for article_id, blob in self.client.hscan_iter(self.key("texts")):
-                    shingles = shingle_hashes(zlib.decompress(blob).decode("utf-8"), self.hasher.shingle)
-                    for band in self.hasher.band_keys(self.hasher.signature(shingles)):
+                    for band in stored_band_keys(blob, self.hasher):
                         bands.setdefault(band, []).append(article_id.decode())
                 if bands:
                     logger.warning("%s: rebuilding the near-duplicate index of the site's articles in Redis (content "
@@ -135,7 +134,7 @@ class RedisState:
         """``find_copy``, and when there is no copy, reserve the article for this worker in the same atomic
         step: a copy claimed by a live worker counts as emitted."""
         printed = self.content_print(text, content_hash)
-        blob = zlib.compress(text.encode("utf-8"), 6) if printed is not None else None
+        blob = pack_text(text) if printed is not None else None
         return self.lookup(site, article_id, printed, blob, claim=True)
 
     def lookup(self, site, article_id, printed, blob, claim: bool) -> tuple[str, str] | None:
@@ -154,7 +153,7 @@ class RedisState:
                 return None
             candidates = reply[1:]
             texts = self.client.hmget(self.key("texts", site), candidates)
-            match = closest_copy(printed, ((c, self.shingles.get(c, lambda t=t: zlib.decompress(t).decode("utf-8")))
+            match = closest_copy(printed, ((c, self.shingles.get(c, lambda t=t: unpack_text(t)))
                                            for c, t in zip(candidates, texts) if t), self.near_duplicate)
             if match:
                 return match, "near-duplicate"
@@ -176,7 +175,7 @@ class RedisState:
         self.client.hset(self.key("meta", record["site"]), record["id"], json.dumps(meta))
         self.shingles.forget(record["id"])
         if meta[1] > 1 and record.get("text"):
-            self.client.hset(self.key("texts", record["site"]), record["id"], zlib.compress(record["text"].encode("utf-8"), 6))
+            self.client.hset(self.key("texts", record["site"]), record["id"], pack_text(record["text"]))
         self.client.hset(self.key("articles", record["site"]), record["id"], run_id)
         if self.run is not None:
             self.client.hdel(self.run.key("claims"), record["id"])

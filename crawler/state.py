@@ -8,10 +8,10 @@ import json
 import logging
 import sqlite3
 import time
-import zlib
 from pathlib import Path
 
-from .dedup import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy, shingle_hashes
+from .dedup import (ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy, pack_text, stored_band_keys,
+                    unpack_text)
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class CrawlState:
             (*printed.band_keys, site),
         ).fetchall()
         return {key.hex(): (candidate_hash, lambda candidate_id=key.hex(), blob=blob: self.shingles.get(
-                    candidate_id, lambda: zlib.decompress(blob).decode("utf-8")))
+                    candidate_id, lambda: unpack_text(blob)))
                 for key, candidate_hash, blob in rows}
 
     def pending_candidates(self, site: str, printed: ContentPrint) -> dict:
@@ -210,7 +210,7 @@ class CrawlState:
                 if num is not None and printed is not None:
                     bands += [(band, num) for band in printed.band_keys]
                     self.db.execute("INSERT OR REPLACE INTO article_texts (num, text) VALUES (?, ?)",
-                                    (num, zlib.compress(record["text"].encode("utf-8"), 6)))
+                                    (num, pack_text(record["text"])))
             self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)", sorted(bands))
             self.db.executemany("INSERT OR IGNORE INTO mirror_urls (id, url) VALUES (?, ?)", self.pending_urls)
         self.pending.clear()
@@ -256,9 +256,8 @@ class CrawlState:
                                "%s, now %s)", self.path, count, made_by or "an older version", wanted)
             self.db.execute("DELETE FROM lsh_bands")
             for num, blob in self.db.execute("SELECT num, text FROM article_texts").fetchall():
-                shingles = shingle_hashes(zlib.decompress(blob).decode("utf-8"), self.hasher.shingle)
                 self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)",
-                                    [(band, num) for band in self.hasher.band_keys(self.hasher.signature(shingles))])
+                                    [(band, num) for band in stored_band_keys(blob, self.hasher)])
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('content_print', ?)", (wanted,))
 
     def meta(self, key: str) -> str | None:
