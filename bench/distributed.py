@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,37 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
-from crawler.farm import MirrorFarm, harbor_news  # noqa: E402
+from crawler.farm import MirrorFarm, harbor_news, local_redis_server  # noqa: E402
+from crawl import parallel_capacity  # noqa: E402  (bench/crawl.py: the same measure of the machine)
 
 SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
             "LOG_LEVEL": "WARNING"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def burn(_) -> float:
-    started = time.process_time()
-    total = 0
-    for number in range(10_000_000):
-        total += number
-    return time.process_time() - started
-
-
-def cpu_parallelism() -> float:
-    """How many times more CPU-bound work two processes finish than one in the same time (2.0: two free
-    cores; about 1.0 on a machine whose two vCPUs share one core)."""
-    with multiprocessing.Pool(2) as pool:
-        started = time.perf_counter()
-        pool.map(burn, [0])
-        one = time.perf_counter() - started
-        started = time.perf_counter()
-        pool.map(burn, [0, 1])
-        two = time.perf_counter() - started
-    return round(2 * one / two, 2)
 
 
 def crawl(workers: int, articles: int, url: str, scratch: Path) -> dict:
@@ -92,24 +64,9 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     args = parser.parse_args()
     binary = shutil.which("redis-server") or sys.exit("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    with tempfile.TemporaryDirectory() as scratch:
-        server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                   "--dir", scratch], stdout=subprocess.DEVNULL)
-        try:
-            url = f"redis://127.0.0.1:{port}/0"
-            client = redis.Redis.from_url(url)
-            for _ in range(100):
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    time.sleep(0.05)
-            one, two = (crawl(workers, args.articles, url, Path(scratch)) for workers in (1, 2))
-        finally:
-            server.terminate()
-            server.wait()
-    result = {"one_worker": one, "two_workers": two, "cpu_parallelism": cpu_parallelism(),
+    with tempfile.TemporaryDirectory() as scratch, local_redis_server(binary, scratch) as url:
+        one, two = (crawl(workers, args.articles, url, Path(scratch)) for workers in (1, 2))
+    result = {"one_worker": one, "two_workers": two, "cpu_parallelism": parallel_capacity(),
               "speedup_two_vs_one": round(two["articles_per_s"] / one["articles_per_s"], 2),
               "redis_mib_per_million_articles": round(one["redis_bytes_per_article"] * 1e6 / 2**20)}
     print(json.dumps(result, indent=2))

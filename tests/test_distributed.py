@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,11 @@ import redis
 from scrapy.settings import Settings
 
 from crawler.dedup import MinHasher
-from crawler.farm import make_articles
+from crawler.farm import local_redis_server, make_articles
 from crawler.frontier import use_redis_frontier
 from crawler.health import RedisHostHealth
 from crawler.redis_state import RedisState
 from crawler.redisrun import RedisRun, site_pointer
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,24 +34,11 @@ def redis_server(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail(f"CI: {message}")
         pytest.skip(message)
-    port = free_port()
-    directory = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                               "--dir", str(directory)], stdout=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(10)
+    try:
+        with local_redis_server(binary, tmp_path_factory.mktemp("redis")) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -10,15 +9,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from crawler.farm import free_port
+
 from .conftest import ROOT
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def api(port: int, endpoint: str, data: list[tuple[str, str]] | None = None) -> dict:
