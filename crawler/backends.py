@@ -17,8 +17,8 @@ from .state import CrawlState, state_path
 @dataclass
 class Backend:
     """A site crawl's run and stores. ``run_name`` names this process's run files (``<run-id>`` alone, or
-    ``<run-id>-<worker>`` when several workers share the run). Host health and other learned, per-host
-    knowledge (such as site templates) stay with each worker, next to ``output_dir``, not here."""
+    ``<run-id>-<worker>`` when several workers share the run). The state also holds the site's learned
+    templates; host health is kept by the failover middleware (in Redis too, when the crawl is distributed)."""
 
     run_id: str
     run_name: str

@@ -89,9 +89,8 @@ class MirrorFailoverMiddleware:
     before any request is sent. Feeds and listings (asked of every host anyway) do not fail over.
     """
 
-    def __init__(self, crawler, sites: SiteIndex, health: HostHealth):
-        self.crawler = crawler
-        self.stats = crawler.stats
+    def __init__(self, stats, sites: SiteIndex, health: HostHealth):
+        self.stats = stats
         self.sites = sites
         self.health = health
 
@@ -102,7 +101,7 @@ class MirrorFailoverMiddleware:
                   "cooldown": settings.getfloat("NEWSMIRROR_CIRCUIT_COOLDOWN", 60.0)}
         url = redis_url(settings)
         health = RedisHostHealth(redis.Redis.from_url(url), **limits) if url else HostHealth(**limits)
-        return cls(crawler, SiteIndex.from_settings(settings), health)
+        return cls(crawler.stats, SiteIndex.from_settings(settings), health)
 
     def process_request(self, request):
         profile, host = self.sites.lookup(request.url)
