@@ -12,10 +12,12 @@ from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
 from . import __version__, export, frontier
 from .cleaning import TextCleaner
+from .engines import engine_from_settings
 from .extract import ExtractionError, extract_article
 from .items import Article, make_article
 from .locking import CrawlBusy, SiteLock
@@ -162,7 +164,10 @@ def cmd_scrape(args) -> int:
     sites = SiteIndex(profiles.values())
     settings = load_settings(args, args.set)
     cleaner = TextCleaner.from_settings(settings)
-    engine = settings.get("NEWSMIRROR_EXTRACT_ENGINE") or "trafilatura"
+    try:
+        engine = engine_from_settings(settings)
+    except UsageError as exc:
+        raise CliError(str(exc)) from None
     results: dict[int, dict | str] = {}
     remote: list[tuple[int, str, SiteProfile | None]] = []
     for index, target in enumerate(args.target):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 import lxml.html
+from scrapy.exceptions import UsageError
 from trafilatura import bare_extraction
 
 # trafilatura warns for every page it finds no text in; the spider logs those itself, naming the host.
@@ -30,3 +31,11 @@ def resiliparse_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
 
 
 ENGINES = {"trafilatura": trafilatura_blocks, "resiliparse": resiliparse_blocks}
+
+
+def engine_from_settings(settings) -> str:
+    """``NEWSMIRROR_EXTRACT_ENGINE`` (default trafilatura); UsageError naming the choices for any other."""
+    engine = settings.get("NEWSMIRROR_EXTRACT_ENGINE") or "trafilatura"
+    if engine not in ENGINES:
+        raise UsageError(f"NEWSMIRROR_EXTRACT_ENGINE={engine!r}: choose from {', '.join(ENGINES)}")
+    return engine

@@ -16,9 +16,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from scrapy import signals
-from scrapy.exceptions import UsageError
 
-from .engines import ENGINES
+from .engines import engine_from_settings
 from .extract import ExtractionError, extract_article
 from .profiles import SiteProfile
 
@@ -55,10 +54,7 @@ class ArticleExtractor:
     def from_crawler(cls, crawler) -> "ArticleExtractor":
         configured = crawler.settings.get("NEWSMIRROR_EXTRACT_WORKERS")
         workers = (os.cpu_count() or 1) if configured in (None, "") else int(configured)
-        engine = crawler.settings.get("NEWSMIRROR_EXTRACT_ENGINE") or "trafilatura"
-        if engine not in ENGINES:
-            raise UsageError(f"NEWSMIRROR_EXTRACT_ENGINE={engine!r}: choose from {', '.join(ENGINES)}")
-        extractor = cls(crawler, workers, engine)
+        extractor = cls(crawler, workers, engine_from_settings(crawler.settings))
         crawler.signals.connect(extractor.start, signal=signals.spider_opened)
         crawler.signals.connect(extractor.close, signal=signals.spider_closed)
         return extractor

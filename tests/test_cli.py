@@ -95,6 +95,9 @@ def test_unknown_site_and_bad_setting_exit_2(tmp_path):
     assert run_cli("scrape", "--site", "nosuchsite", "-", cwd=tmp_path, stdin=b"").returncode == 2
     bad_setting = run_cli("crawl", "presstv", "-s", "NOVALUE", cwd=tmp_path)
     assert bad_setting.returncode == 2 and b"-s expects NAME=VALUE" in bad_setting.stderr
+    bad_engine = run_cli("scrape", str(PRESSTV_PAGE), "-s", "NEWSMIRROR_EXTRACT_ENGINE=boilerpipe", cwd=tmp_path)
+    assert bad_engine.returncode == 2
+    assert b"NEWSMIRROR_EXTRACT_ENGINE='boilerpipe': choose from trafilatura, resiliparse" in bad_engine.stderr
 
 
 def test_demo_crawls_the_farm_with_one_host_down(tmp_path):

@@ -7,6 +7,7 @@ import scrapy
 from ..dates import utc_now_iso
 from ..failures import failure_reason
 from ..cleaning import TextCleaner
+from ..engines import engine_from_settings
 from ..extract import ExtractionError, extract_article
 from ..items import make_article
 from ..profiles import SiteProfile
@@ -36,7 +37,7 @@ class ScrapeSpider(scrapy.Spider):
         try:
             extracted = extract_article(
                 response.body, response.url, profile, response.headers.get("Content-Type", b"").decode("latin-1"),
-                self.settings.get("NEWSMIRROR_EXTRACT_ENGINE") or "trafilatura",
+                engine_from_settings(self.settings),
             )
         except ExtractionError as exc:
             self.results[index] = f"{response.url}: {exc}"
