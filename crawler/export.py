@@ -23,6 +23,7 @@ from .discovery import split_urls
 from .items import INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, Article
 from .profiles import SiteProfile
 from .redis_state import state_key
+from .runfile import CorruptRunFile, run_file_records
 from .urls import order_by_hosts
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -47,44 +48,14 @@ def run_files(output_dir: Path, site: str | None = None) -> list[Path]:
     return sorted(files, key=lambda path: (path.stem, path.parent.name))
 
 
-def parse_line(line: bytes) -> dict:
-    record = json.loads(line)
-    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-        raise ValueError("not an article record (no id)")
-    return record
-
-
-def file_records(path: Path, warn: Warn) -> Iterator[tuple[int, dict]]:
-    """(line number, record) of each line of one run file.
-
-    A last line that does not parse is a write torn by a kill: skipped with a warning (its article was
-    not committed to the state, so the next crawl emits it again). A bad line before it is an error.
-    """
-    with path.open("rb") as lines:
-        pending: tuple[int, bytes] | None = None
-        for number, line in enumerate(lines, 1):
-            if pending is not None:
-                yield pending[0], strict_record(path, *pending)
-            pending = (number, line) if line.strip() else None
-    if pending is None:
-        return
-    try:
-        yield pending[0], parse_line(pending[1])
-    except ValueError:
-        warn(f"{path}: ignored torn last line {pending[0]} (an interrupted write)")
-
-
-def strict_record(path: Path, number: int, line: bytes) -> dict:
-    try:
-        return parse_line(line)
-    except ValueError as exc:
-        raise ExportError(f"{path}:{number}: corrupt run file: {exc}") from None
-
-
 def run_records(files: list[Path], warn: Warn) -> Iterator[tuple[Position, dict]]:
-    for index, path in enumerate(files):
-        for number, record in file_records(path, warn):
-            yield (index, number), record
+    """Every record of the run files with its position; a corrupt line (not a torn last one) stops the export."""
+    try:
+        for index, path in enumerate(files):
+            for number, record in run_file_records(path, warn, strict=True):
+                yield (index, number), record
+    except CorruptRunFile as exc:
+        raise ExportError(str(exc)) from None
 
 
 def latest_positions(records: Iterable[tuple[Position, dict]]) -> dict[str, Position]:

@@ -4,7 +4,6 @@ every URL each was seen at, learned site templates, and the runs. One file serve
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from .dedup import (ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy, pack_text, stored_band_keys,
                     unpack_text)
+from .runfile import run_file_records
 
 logger = logging.getLogger(__name__)
 
@@ -305,7 +305,8 @@ class CrawlState:
         """Commit the articles that interrupted runs wrote to their run files but never committed.
 
         A run that was killed between writing a line and committing it would otherwise emit the article
-        again. A torn last line (the kill hit mid-write) is ignored: that article was not emitted.
+        again. A torn last line (the kill hit mid-write) is ignored: that article was not emitted. So is a
+        corrupt line before it, with a warning: its article is emitted again rather than the crawl refused.
         Returns how many articles were recovered.
         """
         interrupted = [row[0] for row in self.db.execute(
@@ -313,7 +314,8 @@ class CrawlState:
         recovered = 0
         for run_id in interrupted:
             path = site_dir / f"{run_id}.jsonl"
-            for record in read_run_file(path) if path.exists() else []:
+            records = run_file_records(path, logger.warning, strict=False) if path.exists() else ()
+            for _, record in records:
                 known = self.revision_of(record["id"])
                 if known is None or (record.get("revision") or 1) > known[1]:
                     self.mark_emitted(record, run_id, self.content_print(record.get("text"), record.get("content_hash")))
@@ -335,17 +337,3 @@ class CrawlState:
             self.db.execute("DELETE FROM site_templates WHERE site = ?", (site,))
             self.db.executemany("INSERT INTO site_templates (site, block_key, articles) VALUES (?, ?, ?)",
                                 [(site, key, n) for key, n in counts.items()])
-
-
-def read_run_file(path: Path) -> list[dict]:
-    """The records of a run file; a torn or unreadable line is skipped with a warning naming the file."""
-    records = []
-    with open(path, encoding="utf-8", errors="replace") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                logger.warning("%s: line %d is torn or not JSON (an interrupted write?); ignored", path, number)
-    return records

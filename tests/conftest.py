@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from crawler.farm import MirrorFarm, harbor_news
-from crawler.state import read_run_file
+from crawler.runfile import run_file_records
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -56,7 +56,8 @@ class FarmRun:
 
     def records(self) -> list[dict]:
         """Every record of every run file, in run order (a torn line is skipped, as every reader does)."""
-        return [record for path in self.run_files() for record in read_run_file(path)]
+        return [record for path in self.run_files()
+                for _, record in run_file_records(path, lambda torn: None, strict=True)]  # tests tear lines
 
     def run_files(self) -> list[Path]:
         return sorted((self.output / self.site.id).glob("*.jsonl"))

@@ -1,0 +1,52 @@
+"""Reading run files (``<output>/<site>/<run-id>.jsonl``, one article record a line) back: crawl recovery and export.
+
+A kill can tear a file's last line: every reader skips it with a warning (that article was never committed,
+so the next crawl emits it again). A bad line before the last is corruption, and the reader says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+
+class CorruptRunFile(ValueError):
+    """A line before a run file's last that is not an article record."""
+
+    def __init__(self, path: Path, number: int, problem: str):
+        super().__init__(f"{path}:{number}: corrupt run file: {problem}")
+
+
+def parse_record(line: bytes) -> dict:
+    """One line's article record; ValueError if it is not JSON, not UTF-8, or has no string ``id``."""
+    record = json.loads(line)
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+        raise ValueError("not an article record (no id)")
+    return record
+
+
+def run_file_records(path: Path, warn: Callable[[str], None], strict: bool) -> Iterator[tuple[int, dict]]:
+    """(line number, record) of each line of one run file, blank lines aside.
+
+    A torn last line is skipped with ``warn``; a bad line before it raises CorruptRunFile when ``strict``,
+    else is skipped with ``warn`` too.
+    """
+    with path.open("rb") as lines:
+        pending: tuple[int, bytes] | None = None
+        for number, line in enumerate(lines, 1):
+            if pending is not None:
+                try:
+                    yield pending[0], parse_record(pending[1])
+                except ValueError as exc:
+                    corrupt = CorruptRunFile(path, pending[0], str(exc))
+                    if strict:
+                        raise corrupt from None
+                    warn(f"{corrupt}; line ignored")
+            pending = (number, line) if line.strip() else None
+    if pending is None:
+        return
+    try:
+        yield pending[0], parse_record(pending[1])
+    except ValueError:
+        warn(f"{path}: ignored torn last line {pending[0]} (an interrupted write)")
