@@ -160,11 +160,14 @@ def main() -> None:
     texts = {system: {name: out.get("text") for name, out in outputs[system].items()} for system in systems}
     print(f"{len(names)} documents, {sum(len(a['with']) for a in annotations.values())} text and "
           f"{sum(len(a['without']) for a in annotations.values())} boilerplate segments\n")
-    print("| system | precision | recall | F-score | docs/s | docs/CPU-s | title | date | author |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    baseline = results.get("trafilatura")
+    print("| system | precision | recall | F-score | docs/s | docs/CPU-s | × trafilatura (CPU) | title | date | author |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for system, r in results.items():
         meta = [("-" if r[k] is None else f"{r[k]:.3f}") for k in ("title", "date", "author")]
-        print(f"| {system} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['docs_per_s']} | {r['docs_per_cpu_s']} | {' | '.join(meta)} |")
+        ratio = f"{r['docs_per_cpu_s'] / baseline['docs_per_cpu_s']:.2f}×" if baseline else "-"
+        print(f"| {system} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['docs_per_s']} | "
+              f"{r['docs_per_cpu_s']} | {ratio} | {' | '.join(meta)} |")
     if args.json:
         args.json.write_text(json.dumps({"results": results, "texts": texts}, ensure_ascii=False), encoding="utf-8")
 

@@ -31,7 +31,8 @@ def _tag_is(*tags: str) -> str:
 
 
 # trafilatura's AUTHOR_XPATHS as tests of one element, in its order: the first test a usable element passes
-# wins. Its regex alternations of literals are written as contains().
+# wins. Its regex alternations of literals are written as contains(); its ``rel='me'`` (a test for a child
+# element named "rel", which HTML does not have) is left out.
 BYLINE_TESTS = [etree.XPath(f"boolean({condition})") for condition in (
     # specific and almost specific
     f"self::author or ({_tag_is('a', 'address', 'div', 'link', 'p', 'span', 'strong')})"
