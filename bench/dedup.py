@@ -1,7 +1,8 @@
 """Dedup benchmark: recall on mirror copies and false merges on distinct articles, built from the dev set's
 pages; then fingerprint + lookup + insert throughput and state size at scale, on synthetic texts.
 
-Run: ``.venv/bin/python bench/dedup.py [--pages 990] [--scale 100000,1000000] [--threshold 0.5]``.
+Run: ``.venv/bin/python bench/dedup.py [--pages 990] [--scale 100000,1000000] [--threshold 0.5] [--mirrors 3]``.
+With ``--mirrors N`` each article of the scale run is also recorded at N Press TV-length URLs, one a host.
 """
 
 from __future__ import annotations
@@ -156,9 +157,19 @@ def synthetic_texts(count: int, seed: int = 7):
         yield "\n".join(" ".join(words[i:i + 60]) for i in range(0, len(words), 60))
 
 
-def scale_run(count: int, chunk: int = 10_000) -> dict:
+MIRROR_HOSTS = ("www.presstv.ir", "www.presstv.co.uk", "presstv.tv", "www.presstv.com")
+
+
+def mirror_urls(number: int, text: str, mirrors: int) -> list[str]:
+    """The article's URLs on ``mirrors`` hosts, as long as Press TV's (a date, an id, a slug of the title)."""
+    slug = "-".join(text.split()[:8])
+    return [f"https://{host}/Detail/2026/{1 + number % 12}/{1 + number % 28}/{700000 + number}/{slug}"
+            for host in MIRROR_HOSTS[:mirrors]]
+
+
+def scale_run(count: int, mirrors: int = 0, chunk: int = 10_000) -> dict:
     """Fingerprint + lookup + insert ``count`` articles into an SQLite state (written in batches, as a crawl
-    writes it); texts are made outside the clock."""
+    writes it), each seen at ``mirrors`` URLs; texts are made outside the clock."""
     texts = synthetic_texts(count)
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "state.sqlite3"
@@ -176,7 +187,7 @@ def scale_run(count: int, chunk: int = 10_000) -> dict:
                 state.find_copy("bench", f"{number:020x}", printed)
                 lookups += time.perf_counter() - lookup_start
                 state.mark_emitted({"id": f"{number:020x}", "site": "bench", "text": text, "content_hash": digest,
-                                    "mirror_urls": []}, "bench", printed)
+                                    "mirror_urls": mirror_urls(number, text, mirrors)}, "bench", printed)
                 number += 1
             if number == count:
                 state.flush()  # the last buffered articles are part of the work
@@ -193,10 +204,12 @@ def scale_run(count: int, chunk: int = 10_000) -> dict:
         tables = dict(state.db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
         state.close()
         size = path.stat().st_size
-    beyond_text = size - tables.get("article_texts", 0)
-    return {"articles": count, "articles_per_s": round(count / elapsed),
+    urls = tables.get("article_urls", 0)
+    beyond_text = size - tables.get("article_texts", 0) - urls
+    return {"articles": count, "mirror_urls_per_article": mirrors, "articles_per_s": round(count / elapsed),
             "articles_per_s_last_tenth": round(last_stretch["articles"] / last_stretch["seconds"]), "state_bytes": size,
-            "state_bytes_per_article_beyond_text": round(beyond_text / count),
+            "state_bytes_per_article_beyond_text_and_urls": round(beyond_text / count),
+            "state_bytes_per_url": round(urls / (count * mirrors)) if mirrors else None,
             "bytes_per_article_by_table": {name: round(b / count, 1) for name, b in tables.items() if b / count >= 1},
             "compressed_text_bytes_per_article": round(text_bytes / count),
             "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
@@ -208,13 +221,15 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=990)
     parser.add_argument("--scale", default="100000,1000000", help="comma-separated article counts ('' to skip)")
     parser.add_argument("--threshold", type=float, nargs="*", default=[0.4, 0.5, 0.6])
+    parser.add_argument("--mirrors", type=int, default=0, choices=range(len(MIRROR_HOSTS) + 1),
+                        help="URLs (hosts) each scale-run article is recorded at (default 0)")
     args = parser.parse_args()
     texts = dev_texts(args.dev_set, args.pages)
     print(f"labelled set: {len(texts)} dev-set articles", file=sys.stderr)
     for threshold in args.threshold:
         print(json.dumps({"threshold": threshold, **labelled_run(texts, threshold)}), flush=True)
     for count in filter(None, args.scale.split(",")):
-        print(json.dumps(scale_run(int(count))), flush=True)
+        print(json.dumps(scale_run(int(count), args.mirrors)), flush=True)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from .items import INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, Article
 from .profiles import SiteProfile
 from .redis_state import state_key
 from .runfile import CorruptRunFile, run_file_records
+from .state import has_table, idkey, stored_urls
 from .urls import order_by_hosts
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -76,7 +77,11 @@ def state_open(path: Path) -> sqlite3.Connection | None:
         return None
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        db.execute("SELECT 1 FROM mirror_urls LIMIT 1")
+        if has_table(db, "mirror_urls"):  # an earlier newsmirror's, not crawled since: its URLs keyed in a temp copy
+            db.create_function("idkey", 1, idkey, deterministic=True)
+            db.execute("CREATE TEMP TABLE article_urls (id BLOB NOT NULL, url TEXT NOT NULL, PRIMARY KEY (id, url)) WITHOUT ROWID")
+            db.execute("INSERT OR IGNORE INTO temp.article_urls SELECT idkey(id), url FROM main.mirror_urls")
+        db.execute("SELECT 1 FROM article_urls LIMIT 1")
     except sqlite3.Error as exc:
         raise ExportError(f"cannot read state {path}: {exc}") from None
     return db
@@ -94,12 +99,12 @@ def state_open_redis(url: str) -> redis.Redis:
 
 def state_urls(db: sqlite3.Connection | redis.Redis | None, article_id: str, site: str | None = None) -> list[str]:
     """Every URL the state recorded for an article (``CrawlState.record_urls``, ``RedisState.record_urls``
-    under the article's site), in recording order."""
+    under the article's site)."""
     if db is None:
         return []
     if isinstance(db, redis.Redis):
         return split_urls(db.hget(state_key(site, "urls"), article_id))
-    return [row[0] for row in db.execute("SELECT url FROM mirror_urls WHERE id = ? ORDER BY rowid", (article_id,))]
+    return stored_urls(db, article_id)
 
 
 # -- records (pure) --------------------------------------------------------------------------------

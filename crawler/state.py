@@ -39,11 +39,11 @@ CREATE TABLE IF NOT EXISTS article_texts (
     num INTEGER PRIMARY KEY,
     text BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS mirror_urls (
-    id TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS article_urls (  -- every URL an article was seen at: ~80 bytes a URL, in one b-tree
+    id BLOB NOT NULL,  -- idkey of the article
     url TEXT NOT NULL,
     PRIMARY KEY (id, url)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     site TEXT NOT NULL,
@@ -72,6 +72,15 @@ def state_path(settings) -> Path:
 def idkey(article_id: str) -> bytes:
     """How ``articles.id`` stores an article id (20 hex digits): 10 bytes, half the row and index space."""
     return bytes.fromhex(article_id)
+
+
+def has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def stored_urls(db: sqlite3.Connection, article_id: str) -> list[str]:
+    """Every URL the state recorded for an article, in URL order (the store's and ``export``'s one reading)."""
+    return [url for (url,) in db.execute("SELECT url FROM article_urls WHERE id = ? ORDER BY url", (idkey(article_id),))]
 
 
 def hash64(content_hash: str | None) -> int | None:
@@ -212,7 +221,8 @@ class CrawlState:
                     self.db.execute("INSERT OR REPLACE INTO article_texts (num, text) VALUES (?, ?)",
                                     (num, pack_text(record["text"])))
             self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)", sorted(bands))
-            self.db.executemany("INSERT OR IGNORE INTO mirror_urls (id, url) VALUES (?, ?)", self.pending_urls)
+            self.db.executemany("INSERT OR IGNORE INTO article_urls (id, url) VALUES (?, ?)",
+                                [(idkey(article_id), url) for article_id, url in self.pending_urls])
         self.pending.clear()
         self.pending_bands.clear()
         self.pending_urls.clear()
@@ -238,13 +248,19 @@ class CrawlState:
 
     def upgrade(self) -> None:
         """Bring a state written by an earlier newsmirror (or with other MinHash settings) up to date, once,
-        under the write lock: text ids become 10-byte keys, and LSH bands made by another content-print
-        format are rebuilt from the stored texts (lookups would otherwise miss every earlier article)."""
+        under the write lock: text ids become 10-byte keys, the URL table of text ids and rowids
+        (``mirror_urls``, ~260 bytes a URL) moves to ``article_urls``, and LSH bands made by another
+        content-print format are rebuilt from the stored texts (lookups would otherwise miss every earlier
+        article)."""
         wanted = self.hasher.describe()
-        if self.meta("content_print") == wanted:
+        if self.meta("content_print") == wanted and not has_table(self.db, "mirror_urls"):
             return
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")  # another process may be upgrading: check again under the lock
+            if has_table(self.db, "mirror_urls"):
+                self.db.create_function("idkey", 1, idkey, deterministic=True)
+                self.db.execute("INSERT OR IGNORE INTO article_urls (id, url) SELECT idkey(id), url FROM mirror_urls")
+                self.db.execute("DROP TABLE mirror_urls")
             made_by = self.meta("content_print")
             if made_by == wanted:
                 return
@@ -284,7 +300,7 @@ class CrawlState:
 
     def urls_of(self, article_id: str) -> list[str]:
         self.flush()
-        return [row[0] for row in self.db.execute("SELECT url FROM mirror_urls WHERE id = ? ORDER BY rowid", (article_id,))]
+        return stored_urls(self.db, article_id)
 
     # -- runs ----------------------------------------------------------------------------------------
     def last_run_status(self, site: str) -> str | None:

@@ -13,7 +13,8 @@ import pytest
 
 from crawler.dedup import MinHasher, jaccard, shingle_hashes
 from crawler.farm import make_articles
-from crawler.state import CrawlState, idkey
+from crawler.export import state_open, state_urls
+from crawler.state import CrawlState, has_table, idkey
 
 ARTICLES = make_articles(12, seed=11)
 
@@ -127,8 +128,8 @@ def test_buffered_articles_are_found_before_they_are_written_and_written_on_clos
     state.record_urls("a" * 20, ["http://harbornews.tv/Detail/2026/1/1/2/x"])
     state.close()
     assert reader.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
-    assert [u for (u,) in reader.execute("SELECT url FROM mirror_urls ORDER BY rowid")] == [
-        "http://www.harbornews.ir/Detail/2026/1/1/2/x", "http://harbornews.tv/Detail/2026/1/1/2/x"]
+    assert [u for (u,) in reader.execute("SELECT url FROM article_urls")] == [
+        "http://harbornews.tv/Detail/2026/1/1/2/x", "http://www.harbornews.ir/Detail/2026/1/1/2/x"]
     again = CrawlState(tmp_path / "state.sqlite3")
     assert again.find_copy("harbor", "b" * 20, again.content_print(copy, "d" * 40)) == ("a" * 20, "near-duplicate")
 
@@ -144,17 +145,25 @@ def test_buffer_is_written_after_flush_after_articles(tmp_path):
 
 
 def test_state_from_another_print_format_rebuilds_its_bands(tmp_path, caplog):
-    """Also the state of an earlier version: text ids become keys, bands are rebuilt, nothing is lost."""
+    """Also the state of an earlier version: text ids become keys, URLs move to the keyed table, bands are
+    rebuilt, nothing is lost; export reads such a state as it is, before any crawl upgraded it."""
     old = CrawlState(tmp_path / "state.sqlite3", hasher=MinHasher(seed=1))
     record = {"id": "a" * 20, "site": "harbor", "text": text_of(ARTICLES[3]), "content_hash": "c" * 40, "mirror_urls": []}
     old.mark_emitted(record, "run1", old.content_print(record["text"], record["content_hash"]))
     old.close()
     earlier = sqlite3.connect(tmp_path / "state.sqlite3")  # as versions before 10-byte id keys wrote it
     earlier.execute("UPDATE articles SET id = ?", ("a" * 20,))
+    earlier.execute("CREATE TABLE mirror_urls (id TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (id, url))")
+    urls = ["http://www.harbornews.ir/Detail/2026/1/1/2/x", "http://harbornews.tv/Detail/2026/1/1/2/x"]
+    earlier.executemany("INSERT INTO mirror_urls (id, url) VALUES (?, ?)", [("a" * 20, url) for url in urls])
     earlier.commit()
     earlier.close()
+    assert state_urls(state_open(tmp_path / "state.sqlite3"), "a" * 20) == sorted(urls)
     state = CrawlState(tmp_path / "state.sqlite3")
     assert state.is_emitted("a" * 20) and state.revision_of("a" * 20)[1] == 1
+    assert state.urls_of("a" * 20) == sorted(urls) and state.urls_of("b" * 20) == []
+    assert not has_table(state.db, "mirror_urls")
+    assert state_urls(state_open(tmp_path / "state.sqlite3"), "a" * 20) == sorted(urls)
     assert "rebuilding the near-duplicate index of 1 articles" in caplog.text
     copy = edited(text_of(ARTICLES[3]), 0.05)
     assert state.find_copy("harbor", "b" * 20, state.content_print(copy, "d" * 40)) == ("a" * 20, "near-duplicate")
@@ -179,7 +188,7 @@ def test_three_hosts_with_renamed_copies_and_tracking_give_one_record_each(farm_
     for article in run.site.articles:
         if article.id in run.site.renamed_on_mirrors and article.channel != "rss":
             record = next(r for r in records if r["title"] == article.title)
-            urls = {u for (u,) in state.execute("SELECT url FROM mirror_urls WHERE id = ?", (record["id"],))}
+            urls = {u for (u,) in state.execute("SELECT url FROM article_urls WHERE id = ?", (idkey(record["id"]),))}
             # the renamed mirror copies were fetched, recognised by content, and their URLs kept
             assert {f"http://{h}{run.site.path_on(article, h)}" for h in run.site.hosts} <= urls
     stats = result.stderr.decode()
@@ -198,7 +207,7 @@ def test_interrupted_run_neither_loses_nor_duplicates(farm_run):
         state.executemany(f"DELETE FROM {table} WHERE num = (SELECT num FROM articles WHERE id = ?)",
                           [(idkey(i),) for i in lost_commit])
     state.executemany("DELETE FROM articles WHERE id = ?", [(idkey(i),) for i in lost_commit])
-    state.executemany("DELETE FROM mirror_urls WHERE id = ?", [(i,) for i in lost_commit])
+    state.executemany("DELETE FROM article_urls WHERE id = ?", [(idkey(i),) for i in lost_commit])
     state.execute("UPDATE runs SET finished_at = NULL, status = NULL")
     state.commit()
     # and a torn last line: that article was never emitted, so it must come again

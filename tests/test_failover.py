@@ -138,13 +138,13 @@ def test_hanging_host_stays_within_the_timeout_budget(farm_factory):
 def test_all_hosts_down_leaves_state_unchanged(farm_run):
     assert farm_run.crawl().returncode == 0
     state = sqlite3.connect(farm_run.output / "state.sqlite3")
-    before = state.execute("SELECT COUNT(*) FROM articles").fetchone()[0], state.execute("SELECT COUNT(*) FROM mirror_urls").fetchone()[0]
+    before = state.execute("SELECT COUNT(*) FROM articles").fetchone()[0], state.execute("SELECT COUNT(*) FROM article_urls").fetchone()[0]
     for host in farm_run.site.hosts:
         farm_run.farm.set_fault(host, "error")
     result = farm_run.crawl("-s", "RETRY_TIMES=0")
     assert result.returncode == 1
     assert "no host of harbor reachable" in result.stderr.decode()
-    after = state.execute("SELECT COUNT(*) FROM articles").fetchone()[0], state.execute("SELECT COUNT(*) FROM mirror_urls").fetchone()[0]
+    after = state.execute("SELECT COUNT(*) FROM articles").fetchone()[0], state.execute("SELECT COUNT(*) FROM article_urls").fetchone()[0]
     assert after == before and len(farm_run.run_files()) == 1
 
 
@@ -160,7 +160,7 @@ def test_primary_recovering_between_runs_is_used_again(farm_run):
     assert {"/rss.xml", "/atom.xml", "/sitemap.xml", "/Section/101"} <= {r.path for r in farm_run.farm.requests_to(primary)}
     assert len(farm_run.run_files()) == 1 and len(first) == len(farm_run.site.articles)  # nothing emitted twice
     state = sqlite3.connect(farm_run.output / "state.sqlite3")
-    primary_urls = state.execute("SELECT COUNT(DISTINCT id) FROM mirror_urls WHERE url LIKE ?", (f"http://{primary}/%",)).fetchone()[0]
+    primary_urls = state.execute("SELECT COUNT(DISTINCT id) FROM article_urls WHERE url LIKE ?", (f"http://{primary}/%",)).fetchone()[0]
     assert primary_urls == len(farm_run.site.articles)  # the second run recorded the primary's copies
 
 
