@@ -44,8 +44,7 @@ def newsmirror_system(engine: str):
             return {}
         blocks = rules.clean((record["text"] or "").split("\n"))
         template = templates.setdefault(urlsplit(url).hostname or "", SiteTemplate())
-        template.observe(blocks)
-        return {"text": "\n".join(template.clean(blocks)), "title": record["title"],
+        return {"text": "\n".join(template.learn_and_clean(blocks)), "title": record["title"],
                 "date": record["published"], "authors": record["authors"]}
 
     return run

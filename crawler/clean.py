@@ -13,7 +13,6 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 
 
@@ -89,7 +88,6 @@ def _lower_letters(pattern: str) -> str:
     return re.sub(r"(?<!\\)[^\W\d_]", lambda letter: letter.group().lower(), pattern)
 
 
-@lru_cache(maxsize=16_384)  # a template block is keyed once per page it is seen on: to count it, then to test it
 def block_key(block: str) -> str:
     """Identity of a block for template learning: case, punctuation and spacing do not count."""
     normal = re.sub(r"\W+", " ", unicodedata.normalize("NFKC", block).casefold()).strip()
@@ -109,12 +107,14 @@ class SiteTemplate:
         self.counts: dict[str, int] = dict(counts or {})
         self.threshold, self.max_chars, self.max_keys = max(2, threshold), max_chars, max_keys
 
-    def observe(self, blocks: list[str]) -> None:
-        """Count one article's blocks (each distinct block once)."""
-        for key in {block_key(b) for b in blocks if len(b) <= self.max_chars}:
+    def learn_and_clean(self, blocks: list[str]) -> list[str]:
+        """Count one article's blocks (each distinct block once), then drop those that are template now."""
+        keys = [block_key(b) if len(b) <= self.max_chars else None for b in blocks]
+        for key in set(keys) - {None}:
             self.counts[key] = self.counts.pop(key, 0) + 1  # re-insert: most recently seen last
         if len(self.counts) > self.max_keys:
             self._prune()
+        return [block for block, key in zip(blocks, keys) if key is None or self.counts.get(key, 0) < self.threshold]
 
     def _prune(self) -> None:
         target = int(self.max_keys * 0.9)
@@ -128,4 +128,5 @@ class SiteTemplate:
         return len(block) <= self.max_chars and self.counts.get(block_key(block), 0) >= self.threshold
 
     def clean(self, blocks: list[str]) -> list[str]:
+        """Drop the blocks that are template, learning nothing (a scraped page teaches nothing)."""
         return [block for block in blocks if not self.is_template(block)]

@@ -94,8 +94,7 @@ class TemplateCleaner(BlockCleaningPipeline):
         spider.store.save_template_counts(spider.profile.id, self.template.counts)
 
     def clean(self, blocks):
-        self.template.observe(blocks)
-        return self.template.clean(blocks)
+        return self.template.learn_and_clean(blocks)
 
 
 class TextCleaner:

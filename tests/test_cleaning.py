@@ -63,8 +63,7 @@ def test_template_learns_an_unnamed_block_and_keeps_a_shared_quote(tmp_path):
         assert any(HOUSE_BLURB.search(b) for b in blocks)  # no rule names it
         if number in (3, 7):
             blocks.insert(2, quote)
-        template.observe(blocks)
-        cleaned = template.clean(blocks)
+        cleaned = template.learn_and_clean(blocks)
         kept_blurb.append(any(HOUSE_BLURB.search(b) for b in cleaned))
         assert cleaned == [b for b in blocks if not (HOUSE_BLURB.search(b) and number >= 5)]
         if number in (3, 7):
@@ -83,9 +82,9 @@ def test_template_learns_an_unnamed_block_and_keeps_a_shared_quote(tmp_path):
 def test_template_is_bounded_and_forgets_single_sightings_first():
     template = SiteTemplate(threshold=3, max_keys=100)
     for _ in range(3):
-        template.observe(["Subscribe to the Harbor Hour podcast."])
+        template.learn_and_clean(["Subscribe to the Harbor Hour podcast."])
     for n in range(500):
-        template.observe([f"Paragraph number {n} of a story about the port."])
+        template.learn_and_clean([f"Paragraph number {n} of a story about the port."])
     assert len(template.counts) <= 100
     assert template.counts[block_key("Subscribe to the Harbor Hour podcast.")] == 3
     assert template.is_template("subscribe to the harbor hour podcast")
