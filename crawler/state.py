@@ -35,11 +35,6 @@ CREATE TABLE IF NOT EXISTS lsh_bands (
     num INTEGER NOT NULL,
     PRIMARY KEY (band, num)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS lsh_recent (  -- the bands of recent articles, merged into lsh_bands in bulk
-    band INTEGER NOT NULL,
-    num INTEGER NOT NULL,
-    PRIMARY KEY (band, num)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS article_texts (
     num INTEGER PRIMARY KEY,
     text BLOB NOT NULL
@@ -106,7 +101,7 @@ class CrawlState:
     """
 
     def __init__(self, path: str | Path, hasher: MinHasher | None = None, near_duplicate: float = 0.5,
-                 flush_after: int = 8192, flush_interval: float = 2.0, merge_bands_after: int = 1 << 20):
+                 flush_after: int = 8192, flush_interval: float = 2.0):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
@@ -118,8 +113,6 @@ class CrawlState:
         self.shingles = ShingleCache(self.hasher.shingle)
         self.printer = ContentPrinter(self.hasher)
         self.flush_after, self.flush_interval = flush_after, flush_interval
-        self.merge_bands_after = merge_bands_after
-        self.recent_bands = self.db.execute("SELECT COUNT(*) FROM lsh_recent").fetchone()[0]  # an estimate, later
         self.pending: dict[str, tuple[dict, ContentPrint | None]] = {}  # id → (record, print), not yet written
         self.pending_bands: dict[int, list[str]] = {}
         self.pending_urls: list[tuple[str, str]] = []
@@ -159,10 +152,9 @@ class CrawlState:
         rows = self.db.execute(
             # CROSS JOIN keeps SQLite from scanning a site's articles: probe the band index first. An
             # identical text shares all its bands, so the exact layer needs no index of its own.
-            f"SELECT DISTINCT a.id, a.hash64, t.text FROM (SELECT num FROM lsh_bands WHERE band IN ({marks}) UNION ALL "
-            f"SELECT num FROM lsh_recent WHERE band IN ({marks})) b CROSS JOIN articles a CROSS JOIN article_texts t "
-            f"WHERE a.num = b.num AND t.num = a.num AND a.site = ?",
-            (*printed.band_keys, *printed.band_keys, site),
+            f"SELECT DISTINCT a.id, a.hash64, t.text FROM lsh_bands b CROSS JOIN articles a CROSS JOIN article_texts t "
+            f"WHERE b.band IN ({marks}) AND a.num = b.num AND t.num = a.num AND a.site = ?",
+            (*printed.band_keys, site),
         ).fetchall()
         return {key.hex(): (candidate_hash, lambda candidate_id=key.hex(), blob=blob: self.shingles.get(
                     candidate_id, lambda: unpack_text(blob)))
@@ -215,12 +207,8 @@ class CrawlState:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered articles and URLs in one transaction.
-
-        Band entries go to ``lsh_recent``, a small table whose pages stay cached, and move to ``lsh_bands``
-        in bulk once it holds ``merge_bands_after`` entries: band keys are random, so each flush written
-        straight into a large ``lsh_bands`` would rewrite most of its pages (at a million articles, most of
-        the time a flush took). Both go in key order: neighbours share pages."""
+        """Write the buffered articles and URLs in one transaction (band entries in key order: neighbours
+        share index pages, so fewer pages are rewritten)."""
         if not self.pending and not self.pending_urls:
             return
         with self.db:
@@ -232,25 +220,13 @@ class CrawlState:
                     bands += [(band, num) for band in printed.band_keys]
                     self.db.execute("INSERT OR REPLACE INTO article_texts (num, text) VALUES (?, ?)",
                                     (num, pack_text(record["text"])))
-            self.db.executemany("INSERT OR IGNORE INTO lsh_recent (band, num) VALUES (?, ?)", sorted(bands))
+            self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)", sorted(bands))
             self.db.executemany("INSERT OR IGNORE INTO article_urls (id, url) VALUES (?, ?)",
                                 [(idkey(article_id), url) for article_id, url in self.pending_urls])
-            self.recent_bands += len(bands)
-            if self.recent_bands >= self.merge_bands_after:
-                self.merge_recent_bands()
         self.pending.clear()
         self.pending_bands.clear()
         self.pending_urls.clear()
         self.buffered_since = None
-
-    def merge_recent_bands(self) -> None:
-        """Move ``lsh_recent`` into ``lsh_bands`` (inside the caller's transaction), if it is really that full:
-        other processes writing the same state merge too."""
-        self.recent_bands = self.db.execute("SELECT COUNT(*) FROM lsh_recent").fetchone()[0]
-        if self.recent_bands >= self.merge_bands_after:
-            self.db.execute("INSERT OR IGNORE INTO lsh_bands (band, num) SELECT band, num FROM lsh_recent")
-            self.db.execute("DELETE FROM lsh_recent")
-            self.recent_bands = 0
 
     def write_article(self, record: dict) -> int | None:
         """Insert an article's row, or update it for a new revision: its ``num``, or None when it is known."""
@@ -295,7 +271,6 @@ class CrawlState:
                 logger.warning("%s: rebuilding the near-duplicate index of %d articles (content prints were made by "
                                "%s, now %s)", self.path, count, made_by or "an older version", wanted)
             self.db.execute("DELETE FROM lsh_bands")
-            self.db.execute("DELETE FROM lsh_recent")
             for num, blob in self.db.execute("SELECT num, text FROM article_texts").fetchall():
                 self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)",
                                     [(band, num) for band in stored_band_keys(blob, self.hasher)])

@@ -144,28 +144,6 @@ def test_buffer_is_written_after_flush_after_articles(tmp_path):
     assert reader.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 3
 
 
-def test_recent_bands_merge_in_bulk_and_copies_are_found_on_both_sides_of_a_merge(tmp_path):
-    # 16 bands an article: a merge after every third article's flush, so articles sit in both tables
-    state = CrawlState(tmp_path / "state.sqlite3", flush_after=1, flush_interval=3600, merge_bands_after=48)
-    tables = {}
-    for number, article in enumerate(ARTICLES[:7]):
-        record = {"id": f"{number:020x}", "site": "harbor", "text": text_of(article), "content_hash": f"{number:040x}",
-                  "mirror_urls": []}
-        state.mark_emitted(record, "run1", state.content_print(record["text"], record["content_hash"]))
-        tables[number] = [state.db.execute(f"SELECT COUNT(DISTINCT num) FROM {table}").fetchone()[0]
-                          for table in ("lsh_bands", "lsh_recent")]
-    assert tables[1] == [0, 2] and tables[2] == [3, 0] and tables[6] == [6, 1]
-    for number in range(7):  # merged (0-5) and recent (6) articles alike
-        copy = edited(text_of(ARTICLES[number]), 0.05)
-        assert state.find_copy("harbor", "f" * 20, state.content_print(copy, f"e{number:039x}")) == (
-            f"{number:020x}", "near-duplicate")
-    state.close()
-    again = CrawlState(tmp_path / "state.sqlite3", merge_bands_after=48)
-    assert again.recent_bands == 16  # counted again on opening
-    assert again.find_copy("harbor", "f" * 20, again.content_print(edited(text_of(ARTICLES[6]), 0.05), "e" * 40)) == (
-        f"{6:020x}", "near-duplicate")
-
-
 def test_state_from_another_print_format_rebuilds_its_bands(tmp_path, caplog):
     """Also the state of an earlier version: text ids become keys, URLs move to the keyed table, bands are
     rebuilt, nothing is lost; export reads such a state as it is, before any crawl upgraded it."""
@@ -225,7 +203,7 @@ def test_interrupted_run_neither_loses_nor_duplicates(farm_run):
     state = sqlite3.connect(farm_run.output / "state.sqlite3")
     # as if killed after writing the last 5 lines but before committing them, and before finishing
     lost_commit = [r["id"] for r in records[-5:]]
-    for table in ("lsh_bands", "lsh_recent", "article_texts"):
+    for table in ("lsh_bands", "article_texts"):
         state.executemany(f"DELETE FROM {table} WHERE num = (SELECT num FROM articles WHERE id = ?)",
                           [(idkey(i),) for i in lost_commit])
     state.executemany("DELETE FROM articles WHERE id = ?", [(idkey(i),) for i in lost_commit])
