@@ -101,7 +101,7 @@ class CrawlState:
     """
 
     def __init__(self, path: str | Path, hasher: MinHasher | None = None, near_duplicate: float = 0.5,
-                 flush_after: int = 8192, flush_interval: float = 2.0):
+                 flush_after: int = 8192, flush_interval: float = 10.0):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
