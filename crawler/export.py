@@ -24,7 +24,7 @@ from .items import INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, Article
 from .profiles import SiteProfile
 from .redis_state import state_key
 from .runfile import CorruptRunFile, run_file_records
-from .state import has_table, idkey, stored_urls
+from .state import ARTICLE_URLS_COLUMNS, copy_legacy_urls, has_table, stored_urls
 from .urls import order_by_hosts
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -78,9 +78,8 @@ def state_open(path: Path) -> sqlite3.Connection | None:
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         if has_table(db, "mirror_urls"):  # an earlier newsmirror's, not crawled since: its URLs keyed in a temp copy
-            db.create_function("idkey", 1, idkey, deterministic=True)
-            db.execute("CREATE TEMP TABLE article_urls (id BLOB NOT NULL, url TEXT NOT NULL, PRIMARY KEY (id, url)) WITHOUT ROWID")
-            db.execute("INSERT OR IGNORE INTO temp.article_urls SELECT idkey(id), url FROM main.mirror_urls")
+            db.execute(f"CREATE TEMP TABLE article_urls {ARTICLE_URLS_COLUMNS}")
+            copy_legacy_urls(db, "temp.article_urls")
         db.execute("SELECT 1 FROM article_urls LIMIT 1")
     except sqlite3.Error as exc:
         raise ExportError(f"cannot read state {path}: {exc}") from None

@@ -15,7 +15,9 @@ from .runfile import run_file_records
 
 logger = logging.getLogger(__name__)
 
-SCHEMA = """
+# every URL an article was seen at, keyed by its idkey in one B-tree: the URL + ~30 bytes
+ARTICLE_URLS_COLUMNS = "(id BLOB NOT NULL, url TEXT NOT NULL, PRIMARY KEY (id, url)) WITHOUT ROWID"
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS articles (
     num INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: bands and texts refer to it
     id BLOB NOT NULL UNIQUE,  -- the 20 hex digits of the article id as 10 bytes (idkey)
@@ -39,11 +41,7 @@ CREATE TABLE IF NOT EXISTS article_texts (
     num INTEGER PRIMARY KEY,
     text BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS article_urls (  -- every URL an article was seen at: ~80 bytes a URL, in one b-tree
-    id BLOB NOT NULL,  -- idkey of the article
-    url TEXT NOT NULL,
-    PRIMARY KEY (id, url)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS article_urls {ARTICLE_URLS_COLUMNS};
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     site TEXT NOT NULL,
@@ -76,6 +74,13 @@ def idkey(article_id: str) -> bytes:
 
 def has_table(db: sqlite3.Connection, name: str) -> bool:
     return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def copy_legacy_urls(db: sqlite3.Connection, target: str) -> None:
+    """Copy the URL table of earlier newsmirrors (``mirror_urls``: text ids, a rowid table and its index,
+    ~260 bytes a URL) into ``target``, a table of ``ARTICLE_URLS_COLUMNS``."""
+    db.create_function("idkey", 1, idkey, deterministic=True)
+    db.execute(f"INSERT OR IGNORE INTO {target} (id, url) SELECT idkey(id), url FROM main.mirror_urls")
 
 
 def stored_urls(db: sqlite3.Connection, article_id: str) -> list[str]:
@@ -248,18 +253,16 @@ class CrawlState:
 
     def upgrade(self) -> None:
         """Bring a state written by an earlier newsmirror (or with other MinHash settings) up to date, once,
-        under the write lock: text ids become 10-byte keys, the URL table of text ids and rowids
-        (``mirror_urls``, ~260 bytes a URL) moves to ``article_urls``, and LSH bands made by another
-        content-print format are rebuilt from the stored texts (lookups would otherwise miss every earlier
-        article)."""
+        under the write lock: text ids become 10-byte keys, the old URL table (``mirror_urls``) moves to
+        ``article_urls``, and LSH bands made by another content-print format are rebuilt from the stored
+        texts (lookups would otherwise miss every earlier article)."""
         wanted = self.hasher.describe()
         if self.meta("content_print") == wanted and not has_table(self.db, "mirror_urls"):
             return
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")  # another process may be upgrading: check again under the lock
             if has_table(self.db, "mirror_urls"):
-                self.db.create_function("idkey", 1, idkey, deterministic=True)
-                self.db.execute("INSERT OR IGNORE INTO article_urls (id, url) SELECT idkey(id), url FROM mirror_urls")
+                copy_legacy_urls(self.db, "main.article_urls")
                 self.db.execute("DROP TABLE mirror_urls")
             made_by = self.meta("content_print")
             if made_by == wanted:
