@@ -118,6 +118,7 @@ def main() -> None:
     site.section_page_size = 50
     site.article_pages = {article.id: page for article, page in zip(site.articles, corpus)}
     page_ms = extraction_ms(site)
+    smaller_pool = max(1, (os.cpu_count() or 1) - 1)  # cores − 1 workers, beside the default of one a core
     with MirrorFarm([site]) as farm, tempfile.TemporaryDirectory() as scratch:
         profile = Path(scratch) / "sites.toml"
         profile.write_text(site.profile_toml())
@@ -131,8 +132,7 @@ def main() -> None:
 
         in_process_seconds, in_process_records = newsmirror("in-process", "-s", "NEWSMIRROR_EXTRACT_WORKERS=0")
         farm.requests.clear()
-        cores = os.cpu_count() or 1
-        smaller_pool_seconds, smaller_pool_records = newsmirror("pool-smaller", "-s", f"NEWSMIRROR_EXTRACT_WORKERS={max(1, cores - 1)}")
+        smaller_pool_seconds, smaller_pool_records = newsmirror("pool-smaller", "-s", f"NEWSMIRROR_EXTRACT_WORKERS={smaller_pool}")
         farm.requests.clear()
         newsmirror_seconds, records = newsmirror("pool")  # the default pool size
         assert records == in_process_records == smaller_pool_records, (records, in_process_records, smaller_pool_records)
@@ -152,8 +152,8 @@ def main() -> None:
         "parallel_capacity_of_2_processes": parallel_capacity(),
         "newsmirror_in_process_seconds": round(in_process_seconds, 2),
         "newsmirror_in_process_articles_per_s": round(records / in_process_seconds, 1),
-        f"newsmirror_{max(1, cores - 1)}_workers_seconds": round(smaller_pool_seconds, 2),
-        f"newsmirror_{max(1, cores - 1)}_workers_articles_per_s": round(records / smaller_pool_seconds, 1),
+        f"newsmirror_{smaller_pool}_workers_seconds": round(smaller_pool_seconds, 2),
+        f"newsmirror_{smaller_pool}_workers_articles_per_s": round(records / smaller_pool_seconds, 1),
         "newsmirror_seconds": round(newsmirror_seconds, 2),
         "newsmirror_articles_per_s": round(records / newsmirror_seconds, 1),
         "bare_scrapy_seconds": round(bare_seconds, 2),
@@ -161,7 +161,7 @@ def main() -> None:
         "bare_scrapy_articles_per_s": round(records / bare_seconds, 1),
     }
     result["ratio_pool_vs_in_process"] = round(in_process_seconds / newsmirror_seconds, 3)
-    result[f"ratio_{max(1, cores - 1)}_workers_vs_in_process"] = round(in_process_seconds / smaller_pool_seconds, 3)
+    result[f"ratio_{smaller_pool}_workers_vs_in_process"] = round(in_process_seconds / smaller_pool_seconds, 3)
     result["ratio_newsmirror_vs_bare"] = round(result["newsmirror_articles_per_s"] / result["bare_scrapy_articles_per_s"], 3)
     print(json.dumps(result, indent=2))
     print(f"newsmirror {result['newsmirror_articles_per_s']} articles/s with the extraction pool vs "

@@ -21,7 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler.extract import ExtractionError, content_hash, extract_article  # noqa: E402
-from crawler.dedup import pack_text  # noqa: E402
 from crawler.state import CrawlState  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "data" / "extraction-dev"
@@ -174,7 +173,7 @@ def scale_run(count: int, mirrors: int = 0, chunk: int = 10_000) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "state.sqlite3"
         state = CrawlState(path)
-        elapsed, text_bytes, number = 0.0, 0, 0
+        elapsed, number = 0.0, 0
         stretch = {"articles": 0, "seconds": 0.0, "lookups": 0.0}  # since the last progress line
         last_stretch = stretch
         while number < count:
@@ -195,13 +194,13 @@ def scale_run(count: int, mirrors: int = 0, chunk: int = 10_000) -> dict:
             elapsed += spent
             stretch = {"articles": stretch["articles"] + len(batch), "seconds": stretch["seconds"] + spent,
                        "lookups": stretch["lookups"] + lookups}
-            text_bytes += sum(len(pack_text(text)) for text in batch)
             if number % max(chunk, count // 10) == 0 or number == count:
                 print(f"  {number:>9,} articles: {stretch['articles'] / stretch['seconds']:,.0f}/s over the last "
                       f"{stretch['articles']:,}, lookup {1000 * stretch['lookups'] / stretch['articles']:.3f} ms", file=sys.stderr)
                 last_stretch, stretch = stretch, {"articles": 0, "seconds": 0.0, "lookups": 0.0}
         state.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         tables = dict(state.db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
+        text_bytes = state.db.execute("SELECT SUM(length(text)) FROM article_texts").fetchone()[0]  # as stored
         state.close()
         size = path.stat().st_size
     urls = tables.get("article_urls", 0)
