@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import statistics
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,8 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.extract import ExtractionError, extract_article  # noqa: E402
-from crawler.farm import MirrorFarm, harbor_news  # noqa: E402
+from crawler.extract.article import ExtractionError, extract_article  # noqa: E402
+from crawler.farm.proxy import MirrorFarm
+from crawler.farm.sites import harbor_news  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "data" / "extraction-dev"
 

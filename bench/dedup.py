@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.extract import ExtractionError, content_hash, extract_article  # noqa: E402
-from crawler.state import CrawlState  # noqa: E402
+from crawler.extract.article import ExtractionError, content_hash, extract_article  # noqa: E402
+from crawler.state.sqlite import CrawlState  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "data" / "extraction-dev"
 BOILERPLATE = [

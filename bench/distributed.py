@@ -23,9 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
-
-from crawler.farm import MirrorFarm, harbor_news, local_redis_server  # noqa: E402
 from crawl import parallel_capacity  # noqa: E402  (bench/crawl.py: the same measure of the machine)
+
+from crawler.farm.proxy import MirrorFarm
+from crawler.farm.sites import harbor_news, local_redis_server  # noqa: E402
 
 SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
             "LOG_LEVEL": "WARNING"}

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.clean import BoilerplateRules, SiteTemplate  # noqa: E402
-from crawler.extract import ExtractionError, extract_article  # noqa: E402
+from crawler.clean.layers import BoilerplateRules, SiteTemplate  # noqa: E402
+from crawler.extract.article import ExtractionError, extract_article  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "extraction-dev"
 WARM_UP = 10

@@ -15,15 +15,17 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
-from . import __version__, export, frontier
-from .cleaning import TextCleaner
-from .engines import engine_from_settings
-from .extract import ExtractionError, extract_article
-from .items import Article, make_article
-from .locking import CrawlBusy, SiteLock
-from .profiles import ProfileError, SiteProfile, load_profiles
-from .state import state_path
-from .urls import SiteIndex
+from crawler import __version__
+from crawler.clean.pipelines import TextCleaner
+from crawler.distributed import frontier
+from crawler.extract.article import ExtractionError, extract_article
+from crawler.extract.engines import engine_from_settings
+from crawler.output import export
+from crawler.output.record import Article, make_article
+from crawler.sites.profiles import ProfileError, SiteProfile, load_profiles
+from crawler.sites.urls import SiteIndex
+from crawler.state.locking import CrawlBusy, SiteLock
+from crawler.state.sqlite import state_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try again later"
 
@@ -111,7 +113,7 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
 
 
 def crawl_sites(sites: list[str], settings: Settings, profiles: dict[str, SiteProfile]) -> int:
-    from .spiders.news import NewsSpider
+    from crawler.spiders.news import NewsSpider
 
     process = CrawlerProcess(settings)
     crawlers = []
@@ -184,7 +186,7 @@ def cmd_scrape(args) -> int:
         except ExtractionError as exc:
             results[index] = error_record(target, f"{target}: {exc}")
     if remote:
-        from .spiders.scrape import ScrapeSpider
+        from crawler.spiders.scrape import ScrapeSpider
 
         if not args.verbose:
             settings.set("LOG_LEVEL", "ERROR", "cmdline")
@@ -212,7 +214,7 @@ def print_record(record: dict) -> bool:
 
 def scrape_warc(path: str, profiles: dict[str, SiteProfile], forced: SiteProfile | None, cleaner: TextCleaner) -> bool:
     """Prints the record of every article page in a WARC; True when the WARC could not be read to its end."""
-    from .warc import WarcError, warc_articles
+    from crawler.output.warc import WarcError, warc_articles
 
     count = 0
     try:
@@ -306,7 +308,8 @@ def cmd_sites(args) -> int:
 
 # -- demo --------------------------------------------------------------------------------------
 def cmd_demo(args) -> int:
-    from .farm import MirrorFarm, harbor_news
+    from crawler.farm.proxy import MirrorFarm
+    from crawler.farm.sites import harbor_news
 
     site = harbor_news(articles=40, hosts=3)
     down = site.hosts[-1]

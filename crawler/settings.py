@@ -9,25 +9,25 @@ ROBOTSTXT_OBEY = True
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
-REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.MirrorAwareRequestFingerprinter"
+REQUEST_FINGERPRINTER_CLASS = "crawler.fetch.fingerprint.MirrorAwareRequestFingerprinter"
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.SiteDownloadSlotMiddleware": 45,  # before offsite (50) and robots.txt (100)
-    "crawler.middlewares.MirrorFailoverMiddleware": 540,  # sees responses after retries (550) and redirects (600)
-    "crawler.middlewares.OffsiteRedirectMiddleware": 650,  # sees a redirect before RedirectMiddleware (600)
-    "crawler.middlewares.HostStatsMiddleware": 950,
+    "crawler.fetch.slots.SiteDownloadSlotMiddleware": 45,  # before offsite (50) and robots.txt (100)
+    "crawler.fetch.failover.MirrorFailoverMiddleware": 540,  # sees responses after retries (550) and redirects (600)
+    "crawler.fetch.offsite.OffsiteRedirectMiddleware": 650,  # sees a redirect before RedirectMiddleware (600)
+    "crawler.fetch.hoststats.HostStatsMiddleware": 950,
     # WarcRecorder (off unless NEWSMIRROR_WARC) sits next to the downloader: it sees what came over the wire.
-    "crawler.warc.WarcRecorder": 960,
+    "crawler.output.warc.WarcRecorder": 960,
 }
-EXTENSIONS = {"crawler.extensions.OneLineDownloadErrors": 0, "crawler.extensions.CrawlProgress": 0}
+EXTENSIONS = {"crawler.reporting.logs.OneLineDownloadErrors": 0, "crawler.reporting.progress.CrawlProgress": 0}
 LOGSTATS_INTERVAL = 0  # CrawlProgress reports progress instead
-LOG_FORMATTER = "crawler.extensions.DroppedItemsInOneLine"
+LOG_FORMATTER = "crawler.reporting.logs.DroppedItemsInOneLine"
 ITEM_PIPELINES = {
-    "crawler.cleaning.ProfileTextCleaner": 50,
-    "crawler.cleaning.BoilerplateRuleCleaner": 60,
-    "crawler.pipelines.DuplicateArticleFilter": 100,
-    "crawler.cleaning.TemplateCleaner": 200,
-    "crawler.pipelines.RunFileWriter": 800,
-    "crawler.pipelines.StateCommitter": 900,
+    "crawler.clean.pipelines.ProfileTextCleaner": 50,
+    "crawler.clean.pipelines.BoilerplateRuleCleaner": 60,
+    "crawler.state.pipelines.DuplicateArticleFilter": 100,
+    "crawler.clean.pipelines.TemplateCleaner": 200,
+    "crawler.state.pipelines.RunFileWriter": 800,
+    "crawler.state.pipelines.StateCommitter": 900,
 }
 
 # Politeness and limits sized for news sites.
@@ -56,7 +56,7 @@ NEWSMIRROR_JOBDIR = True  # `newsmirror crawl`: JOBDIR <output>/<site>/.jobdir, 
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles
 NEWSMIRROR_EXTRACT_WORKERS = None  # extraction processes; None = one per core, 0 = in-process
 NEWSMIRROR_EXTRACT_ENGINE = "trafilatura"  # main-text engine: trafilatura, or resiliparse (bench extra)
-NEWSMIRROR_BOILERPLATE_RULES = None  # TOML rule table replacing the built-in crawler/data/boilerplate.toml
+NEWSMIRROR_BOILERPLATE_RULES = None  # TOML rule table replacing the built-in crawler/clean/boilerplate.toml
 NEWSMIRROR_TEMPLATE_THRESHOLD = 5  # a block seen in this many distinct articles of a site is its template
 NEWSMIRROR_TEMPLATE_MAX_CHARS = 400  # longer blocks are never learned as template
 NEWSMIRROR_TEMPLATE_MAX_BLOCKS = 50000  # block counts kept per site (memory and state bound)

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from crawler.farm import MirrorFarm, harbor_news
-from crawler.runfile import run_file_records
+from crawler.farm.proxy import MirrorFarm
+from crawler.farm.sites import harbor_news
+from crawler.state.runfile import run_file_records
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SCHEMA = json.loads((resources.files("crawler") / "schema" / "article.schema.json").read_text())
+SCHEMA = json.loads((resources.files("crawler.output") / "schema" / "article.schema.json").read_text())
 
 
 class FarmRun:

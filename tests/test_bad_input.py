@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from crawler.extract import ExtractionError, extract_article
-from crawler.farm import harbor_news
+from crawler.extract.article import ExtractionError, extract_article
+from crawler.farm.sites import harbor_news
 
 SITE = harbor_news(articles=3)
 ARTICLE = SITE.articles[1]

@@ -3,8 +3,8 @@
 import pytest
 from trafilatura.metadata import extract_author
 
-from crawler.byline import byline_authors
-from crawler.extract import parse_html
+from crawler.extract.article import parse_html
+from crawler.extract.byline import byline_authors
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Port strike ends after nine days | Harbor News</title></head>

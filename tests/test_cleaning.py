@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from crawler.clean import BoilerplateRules, SiteTemplate, block_key
-from crawler.extract import extract_article
-from crawler.farm import harbor_news
-from crawler.state import CrawlState
+from crawler.clean.layers import BoilerplateRules, SiteTemplate, block_key
+from crawler.extract.article import extract_article
+from crawler.farm.sites import harbor_news
+from crawler.state.sqlite import CrawlState
 
 RULES = BoilerplateRules.builtin()
 

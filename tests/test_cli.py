@@ -5,7 +5,7 @@ import json
 import jsonschema
 import pytest
 
-from crawler.items import RECORD_FIELDS, SCHEMA_VERSION
+from crawler.output.record import RECORD_FIELDS, SCHEMA_VERSION
 
 from .conftest import FIXTURES, SCHEMA, run_cli
 

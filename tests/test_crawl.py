@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 
-from crawler.items import RECORD_FIELDS
+from crawler.output.record import RECORD_FIELDS
 
 from .conftest import ROOT, SCHEMA
 

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from crawler.dedup import MinHasher, jaccard, shingle_hashes
-from crawler.farm import make_articles
-from crawler.export import state_open, state_urls
-from crawler.state import CrawlState, has_table, idkey
+from crawler.dedup.minhash import MinHasher, jaccard, shingle_hashes
+from crawler.farm.sites import make_articles
+from crawler.output.export import state_open, state_urls
+from crawler.state.sqlite import CrawlState, has_table, idkey
 
 ARTICLES = make_articles(12, seed=11)
 
@@ -96,7 +96,7 @@ def test_band_keys_are_stable_across_processes():
     text = text_of(ARTICLES[0])
     hasher = MinHasher()
     keys = hasher.band_keys(hasher.signature(shingle_hashes(text)))
-    script = ("import sys, json; from crawler.dedup import MinHasher, shingle_hashes; h = MinHasher(); "
+    script = ("import sys, json; from crawler.dedup.minhash import MinHasher, shingle_hashes; h = MinHasher(); "
               "print(json.dumps(h.band_keys(h.signature(shingle_hashes(sys.stdin.read())))))")
     other = subprocess.run([sys.executable, "-c", script], input=text, capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": "12345"})

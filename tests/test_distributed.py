@@ -14,15 +14,15 @@ import zlib
 
 import pytest
 import redis
-
 from scrapy.settings import Settings
 
-from crawler.dedup import MinHasher
-from crawler.farm import local_redis_server, make_articles
-from crawler.frontier import use_redis_frontier
-from crawler.health import RedisHostHealth
-from crawler.redis_state import RedisState
-from crawler.redisrun import RedisRun, site_pointer
+from crawler.dedup.minhash import MinHasher
+from crawler.distributed.frontier import use_redis_frontier
+from crawler.distributed.run import RedisRun, site_pointer
+from crawler.farm.redis_server import local_redis_server
+from crawler.farm.sites import make_articles
+from crawler.fetch.health import RedisHostHealth
+from crawler.state.redis_store import RedisState
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +68,8 @@ def test_redis_is_chosen_by_setting_or_environment_and_keeps_the_queue_for_other
     assert configured().get("SCHEDULER") == Settings().get("SCHEDULER")  # one process: Scrapy's own
     monkeypatch.setenv("NEWSMIRROR_REDIS", "redis://from-env:6379/1")
     settings = configured()
-    assert settings.get("SCHEDULER") == "crawler.frontier.LeasedScheduler" and settings.getbool("SCHEDULER_PERSIST")
-    assert settings.get("DUPEFILTER_CLASS") == "crawler.frontier.MirrorAwareDupeFilter"
+    assert settings.get("SCHEDULER") == "crawler.distributed.frontier.LeasedScheduler" and settings.getbool("SCHEDULER_PERSIST")
+    assert settings.get("DUPEFILTER_CLASS") == "crawler.distributed.frontier.MirrorAwareDupeFilter"
     assert settings.get("REDIS_URL") == "redis://from-env:6379/1"
     assert configured(NEWSMIRROR_REDIS="redis://from-setting:6379/0").get("REDIS_URL") == "redis://from-setting:6379/0"
 

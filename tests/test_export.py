@@ -13,9 +13,15 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 
-from crawler.export import atomic_file
-from crawler.farm import MirrorFarm, harbor_news, make_articles
-from crawler.items import INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, SCHEMA_VERSION
+from crawler.farm.proxy import MirrorFarm
+from crawler.farm.sites import harbor_news, make_articles
+from crawler.output.export import atomic_file
+from crawler.output.record import (
+    INTEGER_FIELDS,
+    LIST_FIELDS,
+    RECORD_FIELDS,
+    SCHEMA_VERSION,
+)
 
 from .conftest import SCHEMA, FarmRun, run_cli
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from crawler.clean import drop_phrase_blocks
-from crawler.cleaning import TextCleaner
-from crawler.extract import ExtractionError, content_hash, extract_article
-from crawler.farm import harbor_news
-from crawler.profiles import CleanRules, load_profiles, parse_profile
+from crawler.clean.layers import drop_phrase_blocks
+from crawler.clean.pipelines import TextCleaner
+from crawler.extract.article import ExtractionError, content_hash, extract_article
+from crawler.farm.sites import harbor_news
+from crawler.sites.profiles import CleanRules, load_profiles, parse_profile
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "examples" / "presstv-article-as-scraped.txt"

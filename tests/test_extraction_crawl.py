@@ -4,7 +4,7 @@ whose article bodies carry boilerplate (share bar, mirror notice, promos, most-r
 import re
 import sqlite3
 
-from crawler.clean import block_key
+from crawler.clean.layers import block_key
 
 BOILERPLATE = re.compile(r"Share on|alternate addresses|www\.harbornews|Roku|Google Play|subscribe|Most Read", re.I)
 HOUSE_BLURB = "Harbor News has reported from the harbours of the region since 1998, funded by its readers."

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.blocks import detect_block
-from crawler.farm import SEIZURE_NOTICE
-from crawler.health import HostHealth
-from crawler.middlewares import response_failure
+from crawler.farm.proxy import SEIZURE_NOTICE
+from crawler.fetch.blockpages import detect_block
+from crawler.fetch.failover import response_failure
+from crawler.fetch.health import HostHealth
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from crawler.farm import harbor_news
-from crawler.listings import ListingError, is_xml_listing, parse_xml_listing
+from crawler.farm.sites import harbor_news
+from crawler.fetch.listings import ListingError, is_xml_listing, parse_xml_listing
 
 SITE = harbor_news(articles=25, broken=True)
 PRIMARY, MIRROR = SITE.hosts[0], SITE.hosts[1]

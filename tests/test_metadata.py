@@ -2,10 +2,10 @@
 
 import json
 
-from crawler.dates import agreed_date
-from crawler.extract import extract_article
-from crawler.farm import harbor_news
-from crawler.language import detect_language
+from crawler.extract.article import extract_article
+from crawler.extract.dates import agreed_date
+from crawler.extract.language import detect_language
+from crawler.farm.sites import harbor_news
 
 SITE = harbor_news(articles=3)
 ARTICLE = SITE.articles[1]

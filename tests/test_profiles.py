@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.profiles import ProfileError, load_profiles, parse_profiles_file
+from crawler.sites.profiles import ProfileError, load_profiles, parse_profiles_file
 
 from .conftest import run_cli
 

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from crawler.farm import make_articles
-from crawler.runfile import CorruptRunFile, run_file_records
-from crawler.state import CrawlState
+from crawler.farm.sites import make_articles
+from crawler.state.runfile import CorruptRunFile, run_file_records
+from crawler.state.sqlite import CrawlState
 
 ARTICLES = make_articles(3, seed=5)
 
@@ -53,7 +53,7 @@ def test_recovery_of_an_interrupted_run_skips_a_corrupt_line_and_keeps_the_other
     site_dir.mkdir()
     path = site_dir / "20261126T000000Z.jsonl"
     write(path, [json.dumps(record(0)) + "\n", '{"id": "0000000000000000000' + "\n", json.dumps(record(2)) + "\n"])
-    with caplog.at_level(logging.WARNING, logger="crawler.state"):
+    with caplog.at_level(logging.WARNING, logger="crawler.state.sqlite"):
         assert state.recover_interrupted_runs("harbor", site_dir) == 2
     assert f"{path}:2: corrupt run file" in caplog.text
     assert state.revision_of(record(0)["id"]) is not None and state.revision_of(record(2)["id"]) is not None

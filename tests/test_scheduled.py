@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawler.extensions import progress_line
-from crawler.farm import make_articles
+from crawler.farm.sites import make_articles
+from crawler.reporting.progress import progress_line
 
 
 def article_requests(run):
@@ -96,7 +96,7 @@ def test_stats_file_and_progress(farm_run):
     stats = json.loads(stats_file.read_text())
     assert stats["finish_reason"] == "finished" and stats["newsmirror/articles/new"] == len(farm_run.site.articles)
     assert stats_file.name.removesuffix(".stats.json") == farm_run.run_files()[0].stem
-    assert b"[crawler.extensions] INFO: harbor: " in result.stderr and b"pages/s" in result.stderr
+    assert b"[crawler.reporting.progress] INFO: harbor: " in result.stderr and b"pages/s" in result.stderr
     line = progress_line("harbor", {"response_received_count": 30, "newsmirror/articles/new": 12,
                                     "newsmirror/failed/h/HTTP 503": 2, "newsmirror/failovers": 1}, 75)
     assert line == "harbor: 30 pages, 12 new, 0 duplicate, 2 failed, 1 failovers, 0.4 pages/s, 1:15"

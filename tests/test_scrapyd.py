@@ -9,7 +9,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from crawler.farm import free_port
+from crawler.farm.redis_server import free_port
 
 from .conftest import ROOT
 

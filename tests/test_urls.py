@@ -2,10 +2,16 @@
 
 from scrapy import Request
 
-from crawler.fingerprint import PER_HOST, MirrorAwareRequestFingerprinter
-from crawler.profiles import parse_profile
+from crawler.fetch.fingerprint import PER_HOST, MirrorAwareRequestFingerprinter
+from crawler.sites.profiles import parse_profile
+from crawler.sites.urls import (
+    SiteIndex,
+    mirror_key,
+    order_by_hosts,
+    site_host,
+    strip_tracking,
+)
 from crawler.spiders.news import is_pagination
-from crawler.urls import SiteIndex, mirror_key, order_by_hosts, site_host, strip_tracking
 
 PROFILE = parse_profile("test.toml", "harbor", {
     "hosts": ["www.harbornews.ir", "www.harbornews.co.uk", "www.harbornews.tv"], "article": r"^/Detail/",

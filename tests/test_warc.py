@@ -11,7 +11,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warc import WarcRecorder
+from crawler.output.warc import WarcRecorder
 
 from .conftest import SCHEMA, run_cli
 

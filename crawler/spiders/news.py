@@ -13,20 +13,20 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, UsageError
 from scrapy.http import TextResponse
 
-from ..backends import open_backend
-from ..dates import utc_now_iso
-from ..fingerprint import PER_HOST
-from ..failures import failure_reason
-from ..extract import ExtractionError
-from ..items import make_article, with_listing_dates
-from ..listings import ListingError, is_xml_listing, parse_xml_listing
-from ..pool import ArticleExtractor
-from ..profiles import SiteProfile, profiles_from_settings
-from ..discovery import Discoveries
-from ..frontier import redis_url, use_redis_frontier
-from ..locking import CrawlBusy, SiteLock
-from ..state import state_path
-from ..urls import article_id, mirror_key, site_host, strip_tracking
+from crawler.distributed.frontier import redis_url, use_redis_frontier
+from crawler.extract.article import ExtractionError
+from crawler.extract.dates import utc_now_iso
+from crawler.extract.pool import ArticleExtractor
+from crawler.fetch.failures import failure_reason
+from crawler.fetch.fingerprint import PER_HOST
+from crawler.fetch.found import Discoveries
+from crawler.fetch.listings import ListingError, is_xml_listing, parse_xml_listing
+from crawler.output.record import make_article, with_listing_dates
+from crawler.sites.profiles import SiteProfile, profiles_from_settings
+from crawler.sites.urls import article_id, mirror_key, site_host, strip_tracking
+from crawler.state.backends import open_backend
+from crawler.state.locking import CrawlBusy, SiteLock
+from crawler.state.sqlite import state_path
 
 LISTING_PRIORITY = 100
 ARTICLE_PRIORITY = 0

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import scrapy
 
-from ..dates import utc_now_iso
-from ..failures import failure_reason
-from ..cleaning import TextCleaner
-from ..engines import engine_from_settings
-from ..extract import ExtractionError, extract_article
-from ..items import make_article
-from ..profiles import SiteProfile
+from crawler.clean.pipelines import TextCleaner
+from crawler.extract.article import ExtractionError, extract_article
+from crawler.extract.dates import utc_now_iso
+from crawler.extract.engines import engine_from_settings
+from crawler.fetch.failures import failure_reason
+from crawler.output.record import make_article
+from crawler.sites.profiles import SiteProfile
 
 
 class ScrapeSpider(scrapy.Spider):

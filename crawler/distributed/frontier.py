@@ -1,0 +1,187 @@
+"""The shared frontier of a distributed crawl: scrapy-redis's Scheduler with leased pops and mirror-aware
+request fingerprints, switched on by ``NEWSMIRROR_REDIS`` (or ``crawl --redis URL``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+
+from scrapy import signals
+from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.utils.request import request_from_dict
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet.task import LoopingCall
+
+logger = logging.getLogger(__name__)
+
+LEASE = "newsmirror_lease"
+WAKE = "newsmirror_wake"
+
+
+def redis_url(settings) -> str | None:
+    """The Redis URL of a distributed crawl: setting ``NEWSMIRROR_REDIS``, else the environment variable."""
+    return settings.get("NEWSMIRROR_REDIS") or os.environ.get("NEWSMIRROR_REDIS") or None
+
+
+def use_redis_frontier(settings) -> None:
+    """Point the scheduler and duplicate filter at Redis when a Redis URL is configured.
+
+    ``SCHEDULER_PERSIST``: a worker that finishes must not delete the queue other workers still use;
+    the last worker deletes the run's keys itself (``RedisRun.leave``).
+    """
+    url = redis_url(settings)
+    if not url:
+        return
+    settings.set("NEWSMIRROR_REDIS", url, "cmdline")
+    settings.set("REDIS_URL", url, "cmdline")
+    settings.set("SCHEDULER", "crawler.distributed.frontier.LeasedScheduler", "cmdline")
+    settings.set("SCHEDULER_QUEUE_CLASS", "crawler.distributed.frontier.LeasedQueue", "cmdline")
+    settings.set("DUPEFILTER_CLASS", "crawler.distributed.frontier.MirrorAwareDupeFilter", "cmdline")
+    settings.set("SCHEDULER_PERSIST", True, "cmdline")
+
+
+class MirrorAwareDupeFilter(RFPDupeFilter):
+    """scrapy-redis's duplicate filter keyed by the crawler's REQUEST_FINGERPRINTER_CLASS (the stock one
+    hashes the canonical URL, so two mirrors of an article would be two requests), in the run's namespace."""
+
+    def __init__(self, server, key, debug=False, fingerprinter=None):
+        super().__init__(server, key, debug)
+        self.fingerprinter = fingerprinter
+
+    @classmethod
+    def from_spider(cls, spider):
+        return cls(spider.redis_run.client, spider.redis_run.key("dupefilter"),
+                   spider.settings.getbool("DUPEFILTER_DEBUG"), spider.crawler.request_fingerprinter)
+
+    def request_fingerprint(self, request) -> str:
+        return self.fingerprinter.fingerprint(request).hex()
+
+
+class LeasedQueue(PriorityQueue):
+    """scrapy-redis's priority queue whose pop leases the request to this worker (``RedisRun.pop``) and
+    whose push of a request that came back (failover, retry, redirect) ends the lease it carried."""
+
+    def __init__(self, server, spider, key, serializer=None):
+        super().__init__(server, spider, key, serializer)
+        self.run = spider.redis_run
+
+    def push(self, request) -> None:
+        lease = request.meta.get(LEASE)
+        if lease:
+            request = request.replace(meta={k: v for k, v in request.meta.items() if k != LEASE})
+        self.run.push(-request.priority, self._encode_request(request), lease)
+
+    def pop(self, timeout=0):
+        popped = self.run.pop()
+        if popped is None:
+            return None
+        lease, data = popped
+        request = request_from_dict(self.serializer.loads(data), spider=self.spider)
+        request.meta[LEASE] = lease
+        return request
+
+
+class LeasedScheduler(Scheduler):
+    """The Redis scheduler in the run's namespace, keeping this worker alive and its leases current.
+
+    Every ``lease/3`` seconds it renews the heartbeat and re-queues the leases of dead workers; twice a
+    second it releases the leases of requests this worker has finished with (no longer downloading or
+    being processed: seen so twice in a row, or once when the worker is idle). Leases die with the worker, not with time, so a
+    slow page is never fetched twice while its worker lives.
+
+    An idle engine looks at its scheduler only every 5 seconds; so that a worker waiting for the others
+    starts on work they queue at once, it polls the queue twice a second while it has nothing in hand
+    and hands what it pops to the engine (``engine.crawl``, which wakes it).
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        scheduler = super().from_crawler(crawler)
+        scheduler.crawler = crawler
+        scheduler.stats = None  # scrapy-redis counts with a deprecated argument; counted here instead
+        return scheduler
+
+    def open(self, spider):
+        self.run = spider.redis_run
+        self.queue_key = self.run.key("requests")
+        self.leased: dict[str, object] = {}
+        self.finished_once: set[str] = set()
+        self.woken: list = []
+        with warnings.catch_warnings():  # scrapy-redis 0.9.1 logs "Resuming crawl" with the deprecated Spider.log
+            warnings.simplefilter("ignore", ScrapyDeprecationWarning)
+            super().open(spider)
+        self.keeper = LoopingCall(self.keep)
+        self.keeper.start(max(self.run.lease_seconds / 3, 0.2), now=True)
+        self.waker = LoopingCall(self.wake)
+        self.waker.start(0.5, now=False)
+        self.crawler.signals.connect(self.on_idle, signal=signals.spider_idle)
+
+    def enqueue_request(self, request):
+        if request.meta.pop(WAKE, False):
+            self.woken.append(request)
+            return True
+        self.crawler.stats.inc_value("scheduler/enqueued/redis")
+        return super().enqueue_request(request)
+
+    def next_request(self):
+        request = self.woken.pop() if self.woken else super().next_request()
+        if request is not None:
+            self.crawler.stats.inc_value("scheduler/dequeued/redis")
+            self.leased[request.meta[LEASE]] = request
+        return request
+
+    def has_pending_requests(self) -> bool:
+        return bool(self.woken) or super().has_pending_requests()
+
+    def wake(self) -> None:
+        self.release_finished()
+        if self.woken or self.in_progress():
+            return
+        request = self.queue.pop()
+        if request is not None:
+            request.meta[WAKE] = True
+            self.crawler.engine.crawl(request)
+
+    def in_progress(self) -> set:
+        """Requests downloading, or downloaded and waiting for or in the spider and pipelines."""
+        engine, slot = self.crawler.engine, self.crawler.engine.scraper.slot
+        waiting = [request for _, request, _ in slot.queue] if slot else []
+        return {*engine.downloader.active, *(slot.active if slot else ()), *waiting}
+
+    def release_finished(self, idle: bool = False) -> None:
+        busy = self.in_progress()
+        done = {lease for lease, request in self.leased.items() if request not in busy}
+        ripe = done if idle else done & self.finished_once
+        self.finished_once = done - ripe
+        self.run.release(ripe)
+        for lease in ripe:
+            del self.leased[lease]
+
+    def keep(self) -> None:
+        try:
+            self.run.heartbeat()
+            moved = self.run.requeue_expired()
+            if moved:
+                logger.warning("re-queued %d requests leased by workers that stopped answering", moved)
+        except Exception:  # a Redis hiccup must not stop the heartbeat loop for good
+            logger.exception("lease keeping failed; retrying")
+
+    def on_idle(self) -> None:
+        self.release_finished(idle=True)
+
+    def close(self, reason):
+        for loop in (self.keeper, self.waker):
+            if loop.running:
+                loop.stop()
+        for request in self.woken:  # popped but never started: back to the queue, ending its lease
+            self.queue.push(request)
+        if reason == "finished":
+            self.release_finished(idle=True)
+        else:  # cut short: what it held goes back to the queue for the others
+            self.run.requeue_expired(self.run.worker)
+        if self.run.leave(finished=reason == "finished"):
+            logger.info("last worker of run %s: run finished, its keys deleted", self.run.run_id)
+        super().close(reason)

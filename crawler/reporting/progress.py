@@ -1,0 +1,86 @@
+"""A crawl a person can watch: a live status line on a terminal, periodic progress in logs, a stats file per run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+from scrapy import signals
+from twisted.internet import task
+
+logger = logging.getLogger(__name__)
+
+
+def progress_line(site: str, stats: dict, elapsed: float) -> str:
+    """One line on a running crawl: pages, articles new/duplicate/failed, failovers, rate, elapsed time."""
+    pages = stats.get("response_received_count", 0)
+    failed = sum(v for k, v in stats.items() if k.startswith("newsmirror/failed/"))
+    minutes, seconds = divmod(int(elapsed), 60)
+    return (f"{site}: {pages} pages, {stats.get('newsmirror/articles/new', 0)} new, "
+            f"{stats.get('newsmirror/articles/duplicate', 0)} duplicate, {failed} failed, "
+            f"{stats.get('newsmirror/failovers', 0)} failovers, {pages / elapsed if elapsed else 0:.1f} pages/s, "
+            f"{minutes}:{seconds:02d}")
+
+
+class CrawlProgress:
+    """A live status line on a terminal (every second), a progress log line otherwise (every
+    NEWSMIRROR_PROGRESS_INTERVAL seconds), and ``<output>/<site>/<run-id>.stats.json`` at the end."""
+
+    def __init__(self, crawler, interval: float, live: bool):
+        self.crawler = crawler
+        self.interval = interval
+        self.live = live
+        self.started = None
+        self.task = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        live = crawler.settings.getbool("NEWSMIRROR_LIVE_STATUS", sys.stderr.isatty())
+        extension = cls(crawler, crawler.settings.getfloat("NEWSMIRROR_PROGRESS_INTERVAL", 60.0), live)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self) -> None:
+        self.started = time.monotonic()
+        self.task = task.LoopingCall(self.report)
+        self.task.start(1.0 if self.live else self.interval, now=False)
+        if self.live:  # a log line first clears the status line; the next tick redraws it
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(self.clear_status_line)
+
+    @staticmethod
+    def clear_status_line(record: logging.LogRecord) -> bool:
+        sys.stderr.write("\r\x1b[K")
+        return True
+
+    def report(self) -> None:
+        line = progress_line(self.crawler.spider.name if not hasattr(self.crawler.spider, "profile")
+                             else self.crawler.spider.profile.id, self.crawler.stats.get_stats(),
+                             time.monotonic() - self.started)
+        if self.live:
+            sys.stderr.write(f"\r\x1b[K{line}")
+            sys.stderr.flush()
+        else:
+            logger.info(line)
+
+    def spider_closed(self, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        if self.live:
+            sys.stderr.write("\r\x1b[K")
+            for handler in logging.getLogger().handlers:
+                handler.removeFilter(self.clear_status_line)
+        spider = self.crawler.spider
+        if not hasattr(spider, "run_id"):
+            return
+        path = spider.output_dir / spider.profile.id / f"{spider.run_name}.stats.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason, "run_id": spider.run_id,
+                 "site": spider.profile.id}
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True), encoding="utf-8")
+        temporary.replace(path)
+        self.crawler.stats.set_value("newsmirror/stats_file", str(path))

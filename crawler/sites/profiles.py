@@ -1,0 +1,180 @@
+"""Site profiles: TOML tables describing a site's hosts, start pages, article rule and clean rules.
+
+Built-in profiles ship in ``crawler/sites/*.toml``; user files add or override them.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+from cssselect import GenericTranslator, SelectorError
+
+HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+PROFILE_KEYS = {"name", "hosts", "scheme", "start", "article", "clean"}
+CLEAN_KEYS = {"drop", "drop_text"}
+
+
+class ProfileError(ValueError):
+    """A site profile that cannot be used; the message names file, site and key."""
+
+    def __init__(self, file: str, site: str | None, key: str | None, problem: str):
+        self.file, self.site, self.key, self.problem = file, site, key, problem
+        where = file
+        if site is not None:
+            where += f": site [{site}]"
+        if key is not None:
+            where += f", key '{key}'"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class CleanRules:
+    drop: tuple[str, ...] = ()
+    drop_text: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    id: str
+    name: str
+    hosts: tuple[str, ...]
+    scheme: str = "https"
+    start: tuple[str, ...] = ("/",)
+    article: re.Pattern[str] | None = None
+    clean: CleanRules = field(default_factory=CleanRules)
+    source: str = "<built-in>"
+
+    @property
+    def primary(self) -> str:
+        return self.hosts[0]
+
+    def start_urls(self, hosts: Iterable[str] | None = None) -> list[str]:
+        """Every start entry, paths expanded on each of ``hosts`` (all hosts by default)."""
+        hosts = tuple(self.hosts if hosts is None else hosts)
+        urls: list[str] = []
+        for entry in self.start:
+            if entry.startswith("/"):
+                urls.extend(f"{self.scheme}://{host}{entry}" for host in hosts)
+            else:
+                urls.append(entry)
+        return urls
+
+    def is_article_path(self, path_and_query: str) -> bool | None:
+        """True/False by the profile's article rule; None when the profile has no rule."""
+        if self.article is None:
+            return None
+        return bool(self.article.search(path_and_query))
+
+
+def is_host_name(value: str) -> bool:
+    labels = value.split(".")
+    return len(labels) >= 2 and all(HOST_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
+
+
+def _expect_list_of_str(file: str, site: str, key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProfileError(file, site, key, f"expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _parse_clean(file: str, site: str, table: Any) -> CleanRules:
+    if not isinstance(table, dict):
+        raise ProfileError(file, site, "clean", f"expected a table, got {table!r}")
+    unknown = sorted(set(table) - CLEAN_KEYS)
+    if unknown:
+        raise ProfileError(file, site, f"clean.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(CLEAN_KEYS))})")
+    drop = _expect_list_of_str(file, site, "clean.drop", table.get("drop", []))
+    for selector in drop:
+        try:
+            GenericTranslator().css_to_xpath(selector)
+        except SelectorError as exc:
+            raise ProfileError(file, site, "clean.drop", f"invalid CSS selector {selector!r}: {exc}") from None
+    drop_text = _expect_list_of_str(file, site, "clean.drop_text", table.get("drop_text", []))
+    if any(not text.strip() for text in drop_text):
+        raise ProfileError(file, site, "clean.drop_text", "empty phrase would drop every block")
+    return CleanRules(drop=drop, drop_text=drop_text)
+
+
+def parse_profile(file: str, site: str, table: Any) -> SiteProfile:
+    """Validate one site's TOML table into a SiteProfile, or raise ProfileError."""
+    if not SITE_ID.match(site):
+        raise ProfileError(file, site, None, "site id must be lower-case letters, digits, '-' or '_'")
+    if not isinstance(table, dict):
+        raise ProfileError(file, site, None, f"expected a table, got {table!r}")
+    unknown = sorted(set(table) - PROFILE_KEYS)
+    if unknown:
+        raise ProfileError(file, site, unknown[0], f"unknown key (allowed: {', '.join(sorted(PROFILE_KEYS))})")
+    if "hosts" not in table:
+        raise ProfileError(file, site, "hosts", "missing (a list of host names, primary first)")
+    hosts = _expect_list_of_str(file, site, "hosts", table["hosts"])
+    if not hosts:
+        raise ProfileError(file, site, "hosts", "empty: a site needs at least one host")
+    for host in hosts:
+        if not is_host_name(host):
+            raise ProfileError(file, site, "hosts", f"{host!r} is not a host name (no scheme, port or path)")
+    if len(set(hosts)) != len(hosts):
+        raise ProfileError(file, site, "hosts", "lists a host twice")
+    name = table.get("name", site)
+    if not isinstance(name, str) or not name.strip():
+        raise ProfileError(file, site, "name", f"expected a non-empty string, got {name!r}")
+    scheme = table.get("scheme", "https")
+    if scheme not in ("http", "https"):
+        raise ProfileError(file, site, "scheme", f"expected \"http\" or \"https\", got {scheme!r}")
+    start = _expect_list_of_str(file, site, "start", table.get("start", ["/"]))
+    if not start:
+        raise ProfileError(file, site, "start", "empty: give at least one feed, sitemap or page")
+    for entry in start:
+        if not (entry.startswith("/") or re.match(r"^https?://[^/]+", entry)):
+            raise ProfileError(file, site, "start", f"{entry!r} is neither a path starting with '/' nor an http(s) URL")
+    article = None
+    if "article" in table:
+        if not isinstance(table["article"], str):
+            raise ProfileError(file, site, "article", f"expected a regular expression string, got {table['article']!r}")
+        try:
+            article = re.compile(table["article"])
+        except re.error as exc:
+            raise ProfileError(file, site, "article", f"invalid regular expression: {exc}") from None
+    clean = _parse_clean(file, site, table.get("clean", {}))
+    return SiteProfile(
+        id=site, name=name, hosts=hosts, scheme=scheme, start=start, article=article, clean=clean, source=file
+    )
+
+
+def parse_profiles_file(path) -> dict[str, SiteProfile]:
+    """Read one TOML file of profiles (a path, or a package resource); every problem raises ProfileError
+    naming the file."""
+    file = str(path)
+    try:
+        data = tomllib.loads((path if hasattr(path, "read_text") else Path(path)).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProfileError(file, None, None, f"cannot read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProfileError(file, None, None, f"not valid TOML: {exc}") from None
+    if not data:
+        raise ProfileError(file, None, None, "defines no site")
+    return {site: parse_profile(file, site, table) for site, table in data.items()}
+
+
+def builtin_profile_files() -> list:
+    """The package's own profile files, as resources (they may live in a zip, e.g. a Scrapyd egg)."""
+    folder = resources.files(__package__)
+    return sorted((entry for entry in folder.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name)
+
+
+def load_profiles(extra_files: Iterable[str | Path] = ()) -> dict[str, SiteProfile]:
+    """Built-in profiles, then each extra file's profiles (which override same-id ones)."""
+    profiles: dict[str, SiteProfile] = {}
+    for path in [*builtin_profile_files(), *extra_files]:
+        profiles.update(parse_profiles_file(path))
+    return profiles
+
+
+def profiles_from_settings(settings) -> dict[str, SiteProfile]:
+    """The profiles a crawl uses: built-ins plus the files in NEWSMIRROR_SITES_FILES."""
+    return load_profiles(settings.getlist("NEWSMIRROR_SITES_FILES"))

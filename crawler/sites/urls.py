@@ -1,0 +1,112 @@
+"""URL identity: tracking-parameter removal, site host matching and the mirror-aware request key."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tldextract import TLDExtract
+
+from crawler.sites.profiles import SiteProfile, profiles_from_settings
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+        "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "ref_url", "cmpid", "ocid", "spm",
+        "at_medium", "at_campaign", "__twitter_impression", "_hsenc", "_hsmi", "mkt_tok",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_")
+
+# Offline only: the bundled public suffix list, never a download (it can hang without network).
+_TLD_EXTRACT = TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def strip_tracking(url: str) -> str:
+    """The URL without tracking parameters and fragment; other parameters keep their order."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
+
+
+@lru_cache(maxsize=4096)
+def registered_domain(host: str) -> str:
+    """``presstv.co.uk`` for ``www.presstv.co.uk``; the host itself when it has no known suffix."""
+    return _TLD_EXTRACT(host).top_domain_under_public_suffix or host
+
+
+def site_host(host: str | None, profile: SiteProfile) -> str | None:
+    """The profile host that ``host`` stands for: itself, or a ``www.`` host reached by its bare domain."""
+    if not host:
+        return None
+    host = host.lower().rstrip(".")
+    if host in profile.hosts:
+        return host
+    www = f"www.{host}"
+    if www in profile.hosts and registered_domain(www) == host:
+        return www
+    return None
+
+
+def path_and_query(url: str) -> str:
+    """Path plus sorted query without tracking parameters: the part of a URL that all mirrors share."""
+    parts = urlsplit(url)
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k))
+    encoded = urlencode(query)
+    return (parts.path or "/") + (f"?{encoded}" if encoded else "")
+
+
+class SiteIndex:
+    """Finds the site (profile and canonical host) a URL belongs to, among a set of profiles."""
+
+    def __init__(self, profiles):
+        self.profiles = list(profiles)
+        self._hosts: dict[str | None, tuple[SiteProfile | None, str | None]] = {}
+
+    @classmethod
+    def from_settings(cls, settings) -> "SiteIndex":
+        """The sites a crawl knows: built-in profiles and NEWSMIRROR_SITES_FILES."""
+        return cls(profiles_from_settings(settings).values())
+
+    def lookup(self, url: str) -> tuple[SiteProfile | None, str | None]:
+        host = urlsplit(url).hostname
+        if host not in self._hosts:
+            self._hosts[host] = next(
+                ((p, h) for p in self.profiles if (h := site_host(host, p)) is not None), (None, None)
+            )
+        return self._hosts[host]
+
+
+def mirror_key(url: str, profile: SiteProfile) -> str | None:
+    """``site:/path?query`` for a URL on any of the site's hosts (any scheme), else None."""
+    if site_host(urlsplit(url).hostname, profile) is None:
+        return None
+    return f"{profile.id}:{path_and_query(url)}"
+
+
+def on_host(url: str, host: str, profile: SiteProfile) -> str:
+    """The same path and query (tracking removed) on another host of the site."""
+    return f"{profile.scheme}://{host}{path_and_query(url)}"
+
+
+def article_id(key: str) -> str:
+    """Stable article id from a mirror key: the same on every host and in every run."""
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+
+
+def order_by_hosts(urls, profile: SiteProfile) -> list[str]:
+    """URLs in profile host order (primary first), then any others, without repeats."""
+    rank = {host: i for i, host in enumerate(profile.hosts)}
+    unique = list(dict.fromkeys(urls))
+
+    def position(url: str) -> tuple[int, int]:
+        host = site_host(urlsplit(url).hostname, profile)
+        return (rank.get(host, len(rank)), unique.index(url))
+
+    return sorted(unique, key=position)

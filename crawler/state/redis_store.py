@@ -1,0 +1,242 @@
+"""Crawl state in Redis, shared by the workers of a distributed crawl: ``CrawlState``'s interface, with an
+atomic claim so that two workers never both emit one article (the same id, text or a near-identical text)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import redis
+
+from crawler.dedup.minhash import (
+    ContentPrint,
+    ContentPrinter,
+    MinHasher,
+    ShingleCache,
+    closest_copy,
+    pack_text,
+    stored_band_keys,
+    unpack_text,
+)
+from crawler.fetch.found import APPEND_UNIQUE, split_urls
+from crawler.state.sqlite import hash64
+
+logger = logging.getLogger(__name__)
+
+# KEYS: articles, hashes, bands, texts, claims, workers. ARGV: id, hash64 or '', compressed text or '', worker,
+# '1' to claim, n, then n candidate ids already verified as different, then the band keys.
+# Replies {'id', id} or {'text', id}: a copy of an emitted (or claimed by a live worker) article;
+# {'check', ids...}: candidates sharing a band, to verify before calling again; {'claimed'} or {'new'}.
+CLAIM = """
+local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local id, worker = ARGV[1], ARGV[4]
+if redis.call('HEXISTS', KEYS[1], id) == 1 then return {'id', id} end
+local owner = redis.call('HGET', KEYS[5], id)
+if owner and owner ~= worker then
+  local expiry = redis.call('ZSCORE', KEYS[6], owner)
+  if expiry and tonumber(expiry) > now then return {'id', id} end
+end
+if ARGV[2] ~= '' then
+  local other = redis.call('HGET', KEYS[2], ARGV[2])
+  if other and other ~= id then return {'text', other} end
+end
+local n = tonumber(ARGV[6])
+local seen = {[id] = true}
+for i = 7, 6 + n do seen[ARGV[i]] = true end
+local new = {'check'}
+for i = 7 + n, #ARGV do
+  local ids = redis.call('HGET', KEYS[3], ARGV[i])
+  if ids then for other in string.gmatch(ids, '%S+') do
+    if not seen[other] then seen[other] = true new[#new + 1] = other end
+  end end
+end
+if #new > 1 then return new end
+if ARGV[5] ~= '1' then return {'new'} end
+redis.call('HSET', KEYS[5], id, worker)
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[2], ARGV[2], id) end
+for i = 7 + n, #ARGV do
+  local ids = redis.call('HGET', KEYS[3], ARGV[i])
+  if not ids then redis.call('HSET', KEYS[3], ARGV[i], id)
+  elseif string.find(' ' .. ids .. ' ', ' ' .. id .. ' ', 1, true) == nil then
+    redis.call('HSET', KEYS[3], ARGV[i], ids .. ' ' .. id)
+  end
+end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[4], id, ARGV[3]) end
+return {'claimed'}
+"""
+
+
+def state_key(site: str, name: str) -> str:
+    """A site's state key (kept across runs): ``newsmirror:<site>:<name>``."""
+    return f"newsmirror:{site}:{name}"
+
+
+class RedisState:
+    """The state of one site in Redis: hashes ``articles`` (id → run), ``hashes`` (content hash → id),
+    ``bands`` (LSH band key → ids), ``texts`` (id → zlib text), ``urls`` (id → URLs, one a line),
+    ``runs`` and the string ``content_print`` (how the bands were made); a run's ``claims`` (id → worker)
+    reserve articles between claim and ``mark_emitted``.
+
+    A claim whose worker died (its heartbeat expired) is taken over by the worker that fetches the
+    article again (the dead worker's lease re-queues the request).
+    """
+
+    def __init__(self, client: redis.Redis, site: str, run=None, hasher: MinHasher | None = None,
+                 near_duplicate: float = 0.5):
+        self.client, self.site, self.run = client, site, run
+        self.hasher = hasher or MinHasher()
+        self.near_duplicate = near_duplicate
+        self.shingles = ShingleCache(self.hasher.shingle)
+        self.printer = ContentPrinter(self.hasher)
+        self.template_base: dict[str, dict[str, int]] = {}
+        self.claim_script = client.register_script(CLAIM)
+        self.append = client.register_script(APPEND_UNIQUE)
+        self.ensure_band_format()
+
+    def ensure_band_format(self) -> None:
+        """``CrawlState.upgrade`` of the bands for Redis: one worker rebuilds the site's ``bands`` from its
+        ``texts`` (holding the ``rebuilding`` key), the others wait for the new ``content_print``."""
+        wanted = self.hasher.describe()
+        while (current := self.client.get(self.key("content_print"))) != wanted.encode():
+            if not self.client.set(self.key("rebuilding"), "1", nx=True, ex=600):
+                time.sleep(0.2)
+                continue
+            try:
+                bands: dict[int, list[str]] = {}
+                for article_id, blob in self.client.hscan_iter(self.key("texts")):
+                    for band in stored_band_keys(blob, self.hasher):
+                        bands.setdefault(band, []).append(article_id.decode())
+                if bands:
+                    logger.warning("%s: rebuilding the near-duplicate index of the site's articles in Redis (content "
+                                   "prints were made by %s, now %s)", self.site,
+                                   current.decode() if current else "an older version", wanted)
+                entries = [(band, " ".join(ids)) for band, ids in bands.items()]
+                with self.client.pipeline() as batch:
+                    batch.delete(self.key("bands"))
+                    for chunk in range(0, len(entries), 10_000):
+                        batch.hset(self.key("bands"), mapping=dict(entries[chunk:chunk + 10_000]))
+                    batch.set(self.key("content_print"), wanted)
+                    batch.execute()
+            finally:
+                self.client.delete(self.key("rebuilding"))
+
+    def key(self, name: str, site: str | None = None) -> str:
+        return state_key(site or self.site, name)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- identity ------------------------------------------------------------------------------------
+    def is_emitted(self, article_id: str) -> bool:
+        return bool(self.client.hexists(self.key("articles"), article_id))
+
+    def content_print(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
+        return self.printer(text, content_hash)
+
+    def find_copy(self, site: str, article_id: str, printed: ContentPrint | None) -> tuple[str, str] | None:
+        """(id of the emitted article this one is a copy of, which identity layer matched), or None."""
+        return self.lookup(site, article_id, printed, None, claim=False)
+
+    def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> tuple[str, str] | None:
+        """``find_copy``, and when there is no copy, reserve the article for this worker in the same atomic
+        step: a copy claimed by a live worker counts as emitted."""
+        printed = self.content_print(text, content_hash)
+        blob = pack_text(text) if printed is not None else None
+        return self.lookup(site, article_id, printed, blob, claim=True)
+
+    def lookup(self, site, article_id, printed, blob, claim: bool) -> tuple[str, str] | None:
+        keys = [self.key(name, site) for name in ("articles", "hashes", "bands", "texts")]
+        keys += [self.run.key("claims"), self.run.key("workers")] if self.run else ["-", "-"]
+        prints = [str(hash64(printed.content_hash)), blob or ""] if printed is not None else ["", ""]
+        bands = [str(band) for band in printed.band_keys] if printed is not None else []
+        checked: list[str] = []
+        while True:
+            reply = [part.decode() if isinstance(part, bytes) else part for part in self.claim_script(
+                keys=keys, args=[article_id, *prints, self.run.worker if self.run else "", "1" if claim else "0",
+                                 len(checked), *checked, *bands])]
+            if reply[0] in ("id", "text"):
+                return reply[1], reply[0]
+            if reply[0] != "check":
+                return None
+            candidates = reply[1:]
+            texts = self.client.hmget(self.key("texts", site), candidates)
+            match = closest_copy(printed, ((c, self.shingles.get(c, lambda t=t: unpack_text(t)))
+                                           for c, t in zip(candidates, texts) if t), self.near_duplicate)
+            if match:
+                return match, "near-duplicate"
+            checked += candidates
+
+    def record_urls(self, article_id: str, urls) -> None:
+        for url in urls:
+            self.append(keys=[self.key("urls")], args=[article_id, url])
+
+    def revision_of(self, article_id: str) -> tuple[int | None, int, str | None, str | None] | None:
+        """(hash64 of its text, revision, published, modified) of an emitted article, or None."""
+        value = self.client.hget(self.key("meta"), article_id)
+        return tuple(json.loads(value)) if value else None
+
+    def mark_emitted(self, record: dict, run_id: str, printed: ContentPrint | None) -> None:
+        """Commit an emitted article (or a new revision): its claim becomes an emitted id (the claim stored
+        its prints; a revision replaces the stored text)."""
+        meta = [hash64(record.get("content_hash")), record.get("revision") or 1, record.get("published"), record.get("modified")]
+        self.client.hset(self.key("meta", record["site"]), record["id"], json.dumps(meta))
+        self.shingles.forget(record["id"])
+        if meta[1] > 1 and record.get("text"):
+            self.client.hset(self.key("texts", record["site"]), record["id"], pack_text(record["text"]))
+        self.client.hset(self.key("articles", record["site"]), record["id"], run_id)
+        if self.run is not None:
+            self.client.hdel(self.run.key("claims"), record["id"])
+        self.record_urls(record["id"], record["mirror_urls"])
+
+    def urls_of(self, article_id: str) -> list[str]:
+        return split_urls(self.client.hget(self.key("urls"), article_id))
+
+    # -- runs ----------------------------------------------------------------------------------------
+    def start_run(self, run_id: str, site: str, when: str) -> None:
+        self.client.hsetnx(self.key("runs", site), run_id, json.dumps({"started_at": when}))
+
+    def finish_run(self, run_id: str, when: str | None, status: str) -> None:
+        """Every worker records its finish; the last one to finish has the last word."""
+        runs = self.key("runs")
+        record = json.loads(self.client.hget(runs, run_id) or "{}")
+        self.client.hset(runs, run_id, json.dumps({**record, "finished_at": when, "status": status}))
+
+    def last_run_status(self, site: str) -> None:
+        """Distributed runs resume through Redis, not JOBDIR: there is no paused local job to resume."""
+        return None
+
+    def published_since(self, site: str, day: str) -> list:
+        """Not indexed in Redis: in distributed mode, articles are re-checked when feeds list them with a
+        newer date, not from the state (see the README)."""
+        return []
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        value = self.client.hget(self.key("validators"), url)
+        return tuple(json.loads(value)) if value else (None, None)
+
+    def save_validators(self, validators: dict[str, tuple[str | None, str | None]]) -> None:
+        if validators:
+            self.client.hset(self.key("validators"), mapping={url: json.dumps(v) for url, v in validators.items()})
+
+    def template_counts(self, site: str) -> dict[str, int]:
+        """The site's learned template counts as every worker and run left them (hash ``templates``)."""
+        counts = {key.decode(): int(n) for key, n in self.client.hgetall(self.key("templates", site)).items()}
+        self.template_base[site] = dict(counts)
+        return counts
+
+    def save_template_counts(self, site: str, counts: dict[str, int]) -> None:
+        """Add what this worker counted since it loaded the counts: workers see distinct articles, so their
+        counts add up (two workers saving at once lose nothing)."""
+        base = self.template_base.get(site, {})
+        with self.client.pipeline(transaction=False) as batch:
+            for key, n in counts.items():
+                if n > base.get(key, 0):
+                    batch.hincrby(self.key("templates", site), key, n - base.get(key, 0))
+            batch.execute()
+        self.template_base[site] = dict(counts)
+
+    def recover_interrupted_runs(self, site: str, site_dir) -> int:
+        """Nothing to recover: an interrupted distributed run resumes (the next worker joins it, its
+        frontier, claims and the leases of dead workers are in Redis)."""
+        return 0

@@ -1,0 +1,366 @@
+"""Crawl state in SQLite: emitted articles, their content prints (exact hash, MinHash bands, text),
+every URL each was seen at, learned site templates, and the runs. One file serves every site
+(``output/state.sqlite3``)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from pathlib import Path
+
+from crawler.dedup.minhash import (
+    ContentPrint,
+    ContentPrinter,
+    MinHasher,
+    ShingleCache,
+    closest_copy,
+    pack_text,
+    stored_band_keys,
+    unpack_text,
+)
+from crawler.state.runfile import run_file_records
+
+logger = logging.getLogger(__name__)
+
+# every URL an article was seen at, keyed by its idkey in one B-tree: the URL + ~30 bytes
+ARTICLE_URLS_COLUMNS = "(id BLOB NOT NULL, url TEXT NOT NULL, PRIMARY KEY (id, url)) WITHOUT ROWID"
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS articles (
+    num INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: bands and texts refer to it
+    id BLOB NOT NULL UNIQUE,  -- the 20 hex digits of the article id as 10 bytes (idkey)
+    site TEXT NOT NULL,
+    hash64 INTEGER,
+    revision INTEGER NOT NULL DEFAULT 1,
+    published TEXT,
+    modified TEXT
+);
+CREATE TABLE IF NOT EXISTS listing_validators (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT
+);
+CREATE TABLE IF NOT EXISTS lsh_bands (
+    band INTEGER NOT NULL,
+    num INTEGER NOT NULL,
+    PRIMARY KEY (band, num)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS article_texts (
+    num INTEGER PRIMARY KEY,
+    text BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS article_urls {ARTICLE_URLS_COLUMNS};
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS site_templates (
+    site TEXT NOT NULL,
+    block_key TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    PRIMARY KEY (site, block_key)
+);
+"""
+
+
+def state_path(settings) -> Path:
+    """The SQLite state file a crawl, scrape or export uses: NEWSMIRROR_STATE, else <output>/state.sqlite3."""
+    return Path(settings.get("NEWSMIRROR_STATE") or Path(settings.get("NEWSMIRROR_OUTPUT") or "output") / "state.sqlite3")
+
+
+def idkey(article_id: str) -> bytes:
+    """How ``articles.id`` stores an article id (20 hex digits): 10 bytes, half the row and index space."""
+    return bytes.fromhex(article_id)
+
+
+def has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def copy_legacy_urls(db: sqlite3.Connection, target: str) -> None:
+    """Copy the URL table of earlier newsmirrors (``mirror_urls``: text ids, a rowid table and its index,
+    ~260 bytes a URL) into ``target``, a table of ``ARTICLE_URLS_COLUMNS``."""
+    db.create_function("idkey", 1, idkey, deterministic=True)
+    db.execute(f"INSERT OR IGNORE INTO {target} (id, url) SELECT idkey(id), url FROM main.mirror_urls")
+
+
+def stored_urls(db: sqlite3.Connection, article_id: str) -> list[str]:
+    """Every URL the state recorded for an article, in URL order (the store's and ``export``'s one reading)."""
+    return [url for (url,) in db.execute("SELECT url FROM article_urls WHERE id = ? ORDER BY url", (idkey(article_id),))]
+
+
+def hash64(content_hash: str | None) -> int | None:
+    """The first 64 bits of a hex content hash as a signed SQLite integer."""
+    if not content_hash:
+        return None
+    value = int(content_hash[:16], 16)
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+class CrawlState:
+    """SQLite state store shared by every site and run.
+
+    Emitted articles and the URLs seen for them are buffered and written in one short transaction at
+    least every ``flush_interval`` seconds or ``flush_after`` articles, and when the run ends; lookups
+    see the buffer. A kill loses at most the buffer, which the next run recovers from the run file: each
+    article's line is written before the article reaches the store (``recover_interrupted_runs``).
+    """
+
+    def __init__(self, path: str | Path, hasher: MinHasher | None = None, near_duplicate: float = 0.5,
+                 flush_after: int = 8192, flush_interval: float = 10.0):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self.hasher = hasher or MinHasher()
+        self.near_duplicate = near_duplicate
+        self.shingles = ShingleCache(self.hasher.shingle)
+        self.printer = ContentPrinter(self.hasher)
+        self.flush_after, self.flush_interval = flush_after, flush_interval
+        self.pending: dict[str, tuple[dict, ContentPrint | None]] = {}  # id → (record, print), not yet written
+        self.pending_bands: dict[int, list[str]] = {}
+        self.pending_urls: list[tuple[str, str]] = []
+        self.buffered_since: float | None = None
+        self.upgrade()
+
+    def close(self) -> None:
+        self.flush()
+        self.db.close()
+
+    # -- identity ------------------------------------------------------------------------------------
+    def is_emitted(self, article_id: str) -> bool:
+        return article_id in self.pending or self.db.execute(
+            "SELECT 1 FROM articles WHERE id = ?", (idkey(article_id),)).fetchone() is not None
+
+    def content_print(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
+        return self.printer(text, content_hash)
+
+    def find_copy(self, site: str, article_id: str, printed: ContentPrint | None) -> tuple[str, str] | None:
+        """(id of the emitted article this one is a copy of, which identity layer matched), or None."""
+        if self.is_emitted(article_id):
+            return article_id, "id"
+        if printed is None:
+            return None
+        candidates = self.stored_candidates(site, printed) | self.pending_candidates(site, printed)
+        exact = hash64(printed.content_hash)
+        for candidate_id, (candidate_hash, _) in candidates.items():
+            if candidate_hash == exact:
+                return candidate_id, "text"
+        best = closest_copy(printed, ((candidate_id, shingles()) for candidate_id, (_, shingles) in candidates.items()),
+                            self.near_duplicate)
+        return (best, "near-duplicate") if best else None
+
+    def stored_candidates(self, site: str, printed: ContentPrint) -> dict:
+        """{id: (hash64, shingles loader)} of the site's written articles sharing an LSH band with the print."""
+        marks = ",".join("?" * len(printed.band_keys))
+        rows = self.db.execute(
+            # CROSS JOIN keeps SQLite from scanning a site's articles: probe the band index first. An
+            # identical text shares all its bands, so the exact layer needs no index of its own.
+            f"SELECT DISTINCT a.id, a.hash64, t.text FROM lsh_bands b CROSS JOIN articles a CROSS JOIN article_texts t "
+            f"WHERE b.band IN ({marks}) AND a.num = b.num AND t.num = a.num AND a.site = ?",
+            (*printed.band_keys, site),
+        ).fetchall()
+        return {key.hex(): (candidate_hash, lambda candidate_id=key.hex(), blob=blob: self.shingles.get(
+                    candidate_id, lambda: unpack_text(blob)))
+                for key, candidate_hash, blob in rows}
+
+    def pending_candidates(self, site: str, printed: ContentPrint) -> dict:
+        """The same for buffered articles (a buffered revision replaces its written version)."""
+        found = {}
+        for band in printed.band_keys:
+            for candidate_id in self.pending_bands.get(band, ()):
+                record, candidate_print = self.pending[candidate_id]
+                if record["site"] == site and candidate_print is not None:
+                    found[candidate_id] = (hash64(record["content_hash"]), lambda shingles=candidate_print.shingles: shingles)
+        return found
+
+    def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> tuple[str, str] | None:
+        """``find_copy`` before emitting; one process emits, so there is nothing to reserve until
+        ``mark_emitted`` (``RedisState.claim`` reserves the article against the other workers)."""
+        return self.find_copy(site, article_id, self.content_print(text, content_hash))
+
+    def record_urls(self, article_id: str, urls) -> None:
+        """Remember URLs an emitted article was seen at (buffered like the articles)."""
+        self.pending_urls.extend((article_id, url) for url in urls)
+        self.flush_when_due()
+
+    def revision_of(self, article_id: str) -> tuple[int | None, int, str | None, str | None] | None:
+        """(hash64 of its text, revision, published, modified) of an emitted article, or None."""
+        if article_id in self.pending:
+            record = self.pending[article_id][0]
+            return hash64(record["content_hash"]), record.get("revision") or 1, record.get("published"), record.get("modified")
+        return self.db.execute(
+            "SELECT hash64, revision, published, modified FROM articles WHERE id = ?", (idkey(article_id),)
+        ).fetchone()
+
+    def mark_emitted(self, record: dict, run_id: str, printed: ContentPrint | None) -> None:
+        """Record an emitted article — or a new revision of one — with its URLs and content print: in
+        the buffer now, in the file at the next flush."""
+        idkey(record["id"])  # a malformed id fails here, for its own article, not at every later flush
+        self.pending[record["id"]] = (record, printed)
+        for band in printed.band_keys if printed is not None else ():
+            self.pending_bands.setdefault(band, []).append(record["id"])
+        self.shingles.forget(record["id"])
+        self.record_urls(record["id"], record["mirror_urls"])
+
+    def flush_when_due(self) -> None:
+        now = time.monotonic()
+        if self.buffered_since is None:
+            self.buffered_since = now
+        if len(self.pending) >= self.flush_after or now - self.buffered_since >= self.flush_interval:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered articles and URLs in one transaction (band entries in key order: neighbours
+        share index pages, so fewer pages are rewritten)."""
+        if not self.pending and not self.pending_urls:
+            return
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            bands = []
+            for _, (record, printed) in sorted(self.pending.items()):  # in id order, like the id index
+                num = self.write_article(record)
+                if num is not None and printed is not None:
+                    bands += [(band, num) for band in printed.band_keys]
+                    self.db.execute("INSERT OR REPLACE INTO article_texts (num, text) VALUES (?, ?)",
+                                    (num, pack_text(record["text"])))
+            self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)", sorted(bands))
+            self.db.executemany("INSERT OR IGNORE INTO article_urls (id, url) VALUES (?, ?)",
+                                [(idkey(article_id), url) for article_id, url in self.pending_urls])
+        self.pending.clear()
+        self.pending_bands.clear()
+        self.pending_urls.clear()
+        self.buffered_since = None
+
+    def write_article(self, record: dict) -> int | None:
+        """Insert an article's row, or update it for a new revision: its ``num``, or None when it is known."""
+        revision = record.get("revision") or 1
+        inserted = self.db.execute(
+            "INSERT OR IGNORE INTO articles (id, site, hash64, revision, published, modified) VALUES (?, ?, ?, ?, ?, ?)",
+            (idkey(record["id"]), record["site"], hash64(record["content_hash"]), revision, record.get("published"),
+             record.get("modified")))
+        if inserted.rowcount:
+            return inserted.lastrowid
+        row = self.db.execute("SELECT num FROM articles WHERE id = ?", (idkey(record["id"]),)).fetchone()
+        if revision > 1:
+            self.db.execute(
+                "UPDATE articles SET hash64 = ?, revision = ?, published = ?, modified = ? WHERE num = ?",
+                (hash64(record["content_hash"]), revision, record.get("published"), record.get("modified"), row[0]),
+            )
+            return row[0]
+        return None
+
+    def upgrade(self) -> None:
+        """Bring a state written by an earlier newsmirror (or with other MinHash settings) up to date, once,
+        under the write lock: text ids become 10-byte keys, the old URL table (``mirror_urls``) moves to
+        ``article_urls``, and LSH bands made by another content-print format are rebuilt from the stored
+        texts (lookups would otherwise miss every earlier article)."""
+        wanted = self.hasher.describe()
+        if self.meta("content_print") == wanted and not has_table(self.db, "mirror_urls"):
+            return
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")  # another process may be upgrading: check again under the lock
+            if has_table(self.db, "mirror_urls"):
+                copy_legacy_urls(self.db, "main.article_urls")
+                self.db.execute("DROP TABLE mirror_urls")
+            made_by = self.meta("content_print")
+            if made_by == wanted:
+                return
+            text_ids = self.db.execute("SELECT num, id FROM articles WHERE typeof(id) = 'text'").fetchall()
+            self.db.executemany("UPDATE articles SET id = ? WHERE num = ?", [(idkey(i), num) for num, i in text_ids])
+            count = self.db.execute("SELECT COUNT(*) FROM article_texts").fetchone()[0]
+            if count:
+                logger.warning("%s: rebuilding the near-duplicate index of %d articles (content prints were made by "
+                               "%s, now %s)", self.path, count, made_by or "an older version", wanted)
+            self.db.execute("DELETE FROM lsh_bands")
+            for num, blob in self.db.execute("SELECT num, text FROM article_texts").fetchall():
+                self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)",
+                                    [(band, num) for band in stored_band_keys(blob, self.hasher)])
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('content_print', ?)", (wanted,))
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def published_since(self, site: str, day: str) -> list[tuple[str, str, list[str]]]:
+        """(id, published, URLs) of the site's articles published on or after ``day`` (YYYY-MM-DD, by the
+        date as written; callers compare exact times)."""
+        self.flush()
+        rows = self.db.execute("SELECT id, published FROM articles WHERE site = ? AND published >= ?", (site, day))
+        return [(key.hex(), published, self.urls_of(key.hex())) for key, published in rows.fetchall()]
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) a feed or sitemap answered with when it was last read in full."""
+        row = self.db.execute("SELECT etag, last_modified FROM listing_validators WHERE url = ?", (url,)).fetchone()
+        return row or (None, None)
+
+    def save_validators(self, validators: dict[str, tuple[str | None, str | None]]) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO listing_validators (url, etag, last_modified) VALUES (?, ?, ?)",
+                                [(url, etag, modified) for url, (etag, modified) in validators.items()])
+
+    def urls_of(self, article_id: str) -> list[str]:
+        self.flush()
+        return stored_urls(self.db, article_id)
+
+    # -- runs ----------------------------------------------------------------------------------------
+    def last_run_status(self, site: str) -> str | None:
+        """How the site's latest run ended ('finished', 'shutdown' when paused, ...), None if it never
+        ended (killed) or there was none."""
+        row = self.db.execute("SELECT status FROM runs WHERE site = ? ORDER BY started_at DESC LIMIT 1", (site,)).fetchone()
+        return row[0] if row else None
+
+    def start_run(self, run_id: str, site: str, when: str) -> None:
+        self.db.execute("INSERT INTO runs (run_id, site, started_at) VALUES (?, ?, ?)", (run_id, site, when))
+
+    def finish_run(self, run_id: str, when: str, status: str) -> None:
+        """Mark a run ended, after writing everything it emitted (a finished run is never recovered)."""
+        self.flush()
+        self.db.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (when, status, run_id))
+
+    def recover_interrupted_runs(self, site: str, site_dir: Path) -> int:
+        """Commit the articles that interrupted runs wrote to their run files but never committed.
+
+        A run that was killed between writing a line and committing it would otherwise emit the article
+        again. A torn last line (the kill hit mid-write) is ignored: that article was not emitted. So is a
+        corrupt line before it, with a warning: its article is emitted again rather than the crawl refused.
+        Returns how many articles were recovered.
+        """
+        interrupted = [row[0] for row in self.db.execute(
+            "SELECT run_id FROM runs WHERE site = ? AND finished_at IS NULL", (site,))]
+        recovered = 0
+        for run_id in interrupted:
+            path = site_dir / f"{run_id}.jsonl"
+            records = run_file_records(path, logger.warning, strict=False) if path.exists() else ()
+            for _, record in records:
+                known = self.revision_of(record["id"])
+                if known is None or (record.get("revision") or 1) > known[1]:
+                    self.mark_emitted(record, run_id, self.content_print(record.get("text"), record.get("content_hash")))
+                    recovered += 1
+            self.finish_run(run_id, None, "interrupted")
+        if interrupted:  # read every feed in full once more: nothing an interrupted run saw may hide behind a 304
+            self.db.execute("DELETE FROM listing_validators")
+        return recovered
+
+    def template_counts(self, site: str) -> dict[str, int]:
+        """A site's template block keys and the number of distinct articles each was seen in, oldest first."""
+        rows = self.db.execute("SELECT block_key, articles FROM site_templates WHERE site = ? ORDER BY rowid", (site,))
+        return dict(rows.fetchall())
+
+    def save_template_counts(self, site: str, counts: dict[str, int]) -> None:
+        """Replace a site's template counts (already bounded by the caller) in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM site_templates WHERE site = ?", (site,))
+            self.db.executemany("INSERT INTO site_templates (site, block_key, articles) VALUES (?, ?, ?)",
+                                [(site, key, n) for key, n in counts.items()])
