@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler.extract.article import ExtractionError, extract_article  # noqa: E402
-from crawler.farm.proxy import MirrorFarm
+from crawler.farm.proxy import MirrorFarm  # noqa: E402
 from crawler.farm.sites import harbor_news  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "data" / "extraction-dev"

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 import redis  # noqa: E402
 from crawl import parallel_capacity  # noqa: E402  (bench/crawl.py: the same measure of the machine)
 
-from crawler.farm.proxy import MirrorFarm
+from crawler.farm.proxy import MirrorFarm  # noqa: E402
 from crawler.farm.sites import harbor_news, local_redis_server  # noqa: E402
 
 SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAIN": "16",

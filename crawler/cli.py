@@ -22,6 +22,7 @@ from crawler.extract.article import ExtractionError, extract_article
 from crawler.extract.engines import engine_from_settings
 from crawler.output import export
 from crawler.output.record import Article, make_article
+from crawler.reporting.logs import hide_scrapy_info
 from crawler.sites.profiles import ProfileError, SiteProfile, load_profiles
 from crawler.sites.urls import SiteIndex
 from crawler.state.locking import CrawlBusy, SiteLock
@@ -46,6 +47,8 @@ def load_settings(args, overrides: list[str] = ()) -> Settings:
         settings.set("NEWSMIRROR_REDIS", args.redis, "cmdline")
     if getattr(args, "quiet", False):
         settings.set("LOG_LEVEL", "WARNING", "cmdline")
+    if hasattr(args, "verbose"):
+        settings.set("NEWSMIRROR_SCRAPY_INFO", args.verbose, "cmdline")
     if getattr(args, "record_warc", False):
         settings.set("NEWSMIRROR_WARC", True, "cmdline")
     for override in overrides:
@@ -115,7 +118,12 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
 def crawl_sites(sites: list[str], settings: Settings, profiles: dict[str, SiteProfile]) -> int:
     from crawler.spiders.news import NewsSpider
 
+    quiet_scrapy = not settings.getbool("NEWSMIRROR_SCRAPY_INFO")
+    if quiet_scrapy:
+        hide_scrapy_info()
     process = CrawlerProcess(settings)
+    if quiet_scrapy:
+        hide_scrapy_info()
     crawlers = []
     for site in dict.fromkeys(sites):
         spider_class = NewsSpider
@@ -363,6 +371,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                          help="pass a Scrapy or newsmirror setting (repeatable), e.g. -s DOWNLOAD_DELAY=1")
 
+    def add_verbosity(sub):
+        quiet_or_verbose = sub.add_mutually_exclusive_group()
+        quiet_or_verbose.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+        quiet_or_verbose.add_argument("-v", "--verbose", action="store_true",
+                                      help="also log Scrapy's own messages: start-up, settings and the full stats at the "
+                                      "end (those are always in OUTPUT/<site>/<run-id>.stats.json)")
+
     crawl = add("crawl", cmd_crawl, "crawl sites incrementally",
                 "Run one incremental crawl of each SITE on all its hosts and write only articles that no earlier "
                 "run emitted to OUTPUT/<site>/<run-id>.jsonl.")
@@ -373,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--redis", metavar="URL",
                        help="redis://HOST:PORT/DB: share the frontier and state with every worker crawling the same "
                        "site on this Redis (also NEWSMIRROR_REDIS); each worker writes OUTPUT/<site>/<run-id>-<worker>.jsonl")
-    crawl.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    add_verbosity(crawl)
     crawl.add_argument("--warc", dest="record_warc", action="store_true",
                        help="also archive every response downloaded, with its request, to OUTPUT/<site>/<run-id>.warc.gz "
                        "(same as -s NEWSMIRROR_WARC=True); `newsmirror scrape --warc FILE` re-extracts it offline")
@@ -423,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
                "Start the bundled mirror farm on 127.0.0.1 (a three-host news site, one host refusing connections), "
                "crawl it through the farm's proxy and write real output: the whole product, offline.")
     demo.add_argument("--output", metavar="DIR", default="output/demo", help="output directory (default: output/demo)")
-    demo.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    add_verbosity(demo)
     add_scrapy_settings(demo)
     return parser
 

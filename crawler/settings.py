@@ -7,6 +7,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 USER_AGENT = "newsmirror/0.1 (news archive crawler)"
 ROBOTSTXT_OBEY = True
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's HTTP endpoint that runs code: on only when asked (-s REMOTE_CONTROL_ENABLED=True)
 LOG_LEVEL = "INFO"
 
 REQUEST_FINGERPRINTER_CLASS = "crawler.fetch.fingerprint.MirrorAwareRequestFingerprinter"
@@ -51,6 +52,7 @@ NEWSMIRROR_CIRCUIT_COOLDOWN = 60.0  # seconds a host with an open circuit is ski
 NEWSMIRROR_NEAR_DUPLICATE = 0.5  # Jaccard similarity of word 3-shingles above which two texts are one article
 NEWSMIRROR_WARC = False  # archive every response to <output>/<site>/<run-id>.warc.gz (crawl --warc)
 NEWSMIRROR_UPDATE_WINDOW = 48  # hours: younger articles are fetched again each run (a changed text is a new revision)
+NEWSMIRROR_SCRAPY_INFO = True  # Scrapy's own INFO log (banner, components, stats dump); `newsmirror crawl` shows it with -v
 NEWSMIRROR_PROGRESS_INTERVAL = 60  # seconds between progress log lines (when stderr is not a terminal)
 NEWSMIRROR_JOBDIR = True  # `newsmirror crawl`: JOBDIR <output>/<site>/.jobdir, so a paused (Ctrl-C) run resumes
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles

@@ -111,3 +111,18 @@ def test_demo_crawls_the_farm_with_one_host_down(tmp_path):
     assert sorted(r["id"] for r in dataset) == sorted(r["id"] for r in records)
     assert "www.harbornews.tv: connection closed without a response" in log
     assert "2/3 hosts answered (down: www.harbornews.tv (connection closed without a response))" in log and (tmp_path / "demo" / "state.sqlite3").exists()
+
+
+def test_demo_prints_a_few_lines_and_verbose_adds_scrapys_log(tmp_path):
+    default = run_cli("demo", "--output", str(tmp_path / "demo"), cwd=tmp_path, timeout=180)
+    lines = default.stderr.decode().splitlines()
+    assert default.returncode == 0 and len(lines) < 15, lines
+    assert any(line.startswith("harbor: 40 new articles") for line in lines)
+    assert not any("Dumping Scrapy stats" in line or "Scrapy 2." in line for line in lines)
+    stats_file = next((tmp_path / "demo" / "harbor").glob("*.stats.json"))  # the full stats stay on disk
+    assert "downloader/request_count" in stats_file.read_text()
+    verbose = run_cli("demo", "--output", str(tmp_path / "again"), "-v", cwd=tmp_path, timeout=180)
+    log = verbose.stderr.decode()
+    assert verbose.returncode == 0 and "Dumping Scrapy stats" in log and "Enabled extensions" in log
+    # Scrapy's RemoteControl (an HTTP endpoint that runs code) stays off unless a user turns it on
+    assert "RemoteControl" not in log and "Remote control" not in log

@@ -16,12 +16,7 @@ import pytest
 from crawler.farm.proxy import MirrorFarm
 from crawler.farm.sites import harbor_news, make_articles
 from crawler.output.export import atomic_file
-from crawler.output.record import (
-    INTEGER_FIELDS,
-    LIST_FIELDS,
-    RECORD_FIELDS,
-    SCHEMA_VERSION,
-)
+from crawler.output.record import INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, SCHEMA_VERSION
 
 from .conftest import SCHEMA, FarmRun, run_cli
 

@@ -16,7 +16,7 @@ def stat(stderr: bytes, name: str) -> int:
 
 
 def test_pool_extracts_in_other_processes_and_in_process_fallback_gives_same_records(farm_run):
-    pooled = farm_run.crawl()
+    pooled = farm_run.crawl("-v")  # -v: the stats dump in the log
     assert pooled.returncode == 0, pooled.stderr.decode()[-3000:]
     pooled_records = farm_run.records()
     assert len(pooled_records) == len(farm_run.site.articles)
@@ -24,7 +24,7 @@ def test_pool_extracts_in_other_processes_and_in_process_fallback_gives_same_rec
     assert stat(pooled.stderr, "newsmirror/extract/in_process") == 0
 
     farm_run.output = farm_run.workdir / "in-process"
-    single = farm_run.crawl("-s", "NEWSMIRROR_EXTRACT_WORKERS=0")
+    single = farm_run.crawl("-v", "-s", "NEWSMIRROR_EXTRACT_WORKERS=0")
     assert single.returncode == 0, single.stderr.decode()[-3000:]
     assert stat(single.stderr, "newsmirror/extract/in_process") == len(pooled_records)
     assert stat(single.stderr, "newsmirror/extract/in_worker") == 0

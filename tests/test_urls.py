@@ -4,13 +4,7 @@ from scrapy import Request
 
 from crawler.fetch.fingerprint import PER_HOST, MirrorAwareRequestFingerprinter
 from crawler.sites.profiles import parse_profile
-from crawler.sites.urls import (
-    SiteIndex,
-    mirror_key,
-    order_by_hosts,
-    site_host,
-    strip_tracking,
-)
+from crawler.sites.urls import SiteIndex, mirror_key, order_by_hosts, site_host, strip_tracking
 from crawler.spiders.news import is_pagination
 
 PROFILE = parse_profile("test.toml", "harbor", {

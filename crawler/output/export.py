@@ -26,12 +26,7 @@ from crawler.sites.profiles import SiteProfile
 from crawler.sites.urls import order_by_hosts
 from crawler.state.redis_store import state_key
 from crawler.state.runfile import CorruptRunFile, run_file_records
-from crawler.state.sqlite import (
-    ARTICLE_URLS_COLUMNS,
-    copy_legacy_urls,
-    has_table,
-    stored_urls,
-)
+from crawler.state.sqlite import ARTICLE_URLS_COLUMNS, copy_legacy_urls, has_table, stored_urls
 
 FORMATS = ("jsonl", "csv", "parquet")
 PARQUET_MISSING = "Parquet output needs pyarrow: pip install 'newsmirror[parquet]'"

@@ -59,3 +59,20 @@ class OneLineDownloadErrors(logging.Filter):
     def spider_closed(self) -> None:
         for logger in self.loggers:
             logger.removeFilter(self)
+
+
+def warnings_and_up(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
+def hide_scrapy_info() -> None:
+    """Scrapy's own records below WARNING (start-up banner, enabled components, settings, the stats dump)
+    are not shown; newsmirror's progress and summary lines are, and so are the dropped-article lines
+    (DroppedItemsInOneLine's, which Scrapy's scraper logs). The stats stay in the run's stats file.
+    Call it before and after starting a CrawlerProcess: starting resets the "scrapy" logger's level, not
+    the filter on the logger of its banner."""
+    banner = logging.getLogger("scrapy.utils.log")
+    if warnings_and_up not in banner.filters:
+        banner.addFilter(warnings_and_up)
+    logging.getLogger("scrapy").setLevel(logging.WARNING)
+    logging.getLogger("scrapy.core.scraper").setLevel(logging.INFO)

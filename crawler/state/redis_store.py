@@ -9,16 +9,7 @@ import time
 
 import redis
 
-from crawler.dedup.minhash import (
-    ContentPrint,
-    ContentPrinter,
-    MinHasher,
-    ShingleCache,
-    closest_copy,
-    pack_text,
-    stored_band_keys,
-    unpack_text,
-)
+from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy, pack_text, stored_band_keys, unpack_text
 from crawler.fetch.found import APPEND_UNIQUE, split_urls
 from crawler.state.sqlite import hash64
 

@@ -9,16 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from crawler.dedup.minhash import (
-    ContentPrint,
-    ContentPrinter,
-    MinHasher,
-    ShingleCache,
-    closest_copy,
-    pack_text,
-    stored_band_keys,
-    unpack_text,
-)
+from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy, pack_text, stored_band_keys, unpack_text
 from crawler.state.runfile import run_file_records
 
 logger = logging.getLogger(__name__)
