@@ -114,6 +114,9 @@ class FarmSite:
     renamed_on_mirrors: frozenset[int] = frozenset()  # article ids that mirrors serve under another slug
     inline_boilerplate: bool = False  # put share bar, mirror notice, promos and most-read inside the body
     article_pages: dict[int, bytes] = field(default_factory=dict)  # real pages served for these article ids
+    documents: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # more paths: (content type, body)
+    extra_starts: tuple[str, ...] = ()  # more start paths for the profile (feeds and sitemaps in ``documents``)
+    robots_sitemaps: tuple[str, ...] = ()  # Sitemap: lines of every host's robots.txt
     _pages: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     @property
@@ -121,7 +124,7 @@ class FarmSite:
         paths = ["/rss.xml", "/atom.xml", "/sitemap.xml", "/Section/101"]
         if self.broken:
             paths += ["/feeds/malformed.xml", "/feeds/bomb.xml", "/sitemap-broken.xml.gz", "/feeds/truncated.xml"]
-        return paths
+        return paths + list(self.extra_starts)
 
     def profile_toml(self) -> str:
         """The site profile newsmirror uses for this farm site (plain http through the proxy)."""
@@ -155,7 +158,10 @@ class FarmSite:
         """(status, content type, body) for a path on one of the site's hosts."""
         path = urlsplit(path_qs).path
         if path == "/robots.txt":
-            return 200, "text/plain", b"User-agent: *\nDisallow: /Search\n"
+            sitemaps = "".join(f"Sitemap: {url}\n" for url in self.robots_sitemaps)
+            return 200, "text/plain", f"User-agent: *\nDisallow: /Search\n{sitemaps}".encode()
+        if path in self.documents:
+            return 200, *self.documents[path]
         if path == "/rss.xml":
             return 200, "application/rss+xml", self.rss(host)
         if path == "/atom.xml":
@@ -187,7 +193,7 @@ class FarmSite:
 
     def broken_page(self, path: str) -> tuple[int, str, bytes] | None:
         if path == "/feeds/malformed.xml":
-            return 200, "application/rss+xml", b'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title><item><link>http://x/Detail/2026/1/1/1/a</link></item><item><link>'
+            return 200, "application/rss+xml", b'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title><item><link>http://x/Detail/2026/1/1/1/a'
         if path == "/feeds/bomb.xml":
             entities = '<!ENTITY lol "lol">' + "".join(
                 f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10)

@@ -16,7 +16,7 @@ from cssselect import GenericTranslator, SelectorError
 
 HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-PROFILE_KEYS = {"name", "hosts", "scheme", "start", "article", "clean"}
+PROFILE_KEYS = {"name", "hosts", "scheme", "start", "article", "clean", "robots_sitemaps"}
 CLEAN_KEYS = {"drop", "drop_text"}
 
 
@@ -48,6 +48,7 @@ class SiteProfile:
     start: tuple[str, ...] = ("/",)
     article: re.Pattern[str] | None = None
     clean: CleanRules = field(default_factory=CleanRules)
+    robots_sitemaps: bool = True  # the Sitemap: lines of every host's robots.txt join the start URLs
     source: str = "<built-in>"
 
     @property
@@ -141,8 +142,12 @@ def parse_profile(file: str, site: str, table: Any) -> SiteProfile:
         except re.error as exc:
             raise ProfileError(file, site, "article", f"invalid regular expression: {exc}") from None
     clean = _parse_clean(file, site, table.get("clean", {}))
+    robots_sitemaps = table.get("robots_sitemaps", True)
+    if not isinstance(robots_sitemaps, bool):
+        raise ProfileError(file, site, "robots_sitemaps", f"expected true or false, got {robots_sitemaps!r}")
     return SiteProfile(
-        id=site, name=name, hosts=hosts, scheme=scheme, start=start, article=article, clean=clean, source=file
+        id=site, name=name, hosts=hosts, scheme=scheme, start=start, article=article, clean=clean,
+        robots_sitemaps=robots_sitemaps, source=file,
     )
 
 

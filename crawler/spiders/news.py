@@ -20,7 +20,7 @@ from crawler.extract.pool import ArticleExtractor
 from crawler.fetch.failures import failure_reason
 from crawler.fetch.fingerprint import PER_HOST
 from crawler.fetch.found import Discoveries
-from crawler.fetch.listings import ListingError, is_xml_listing, parse_xml_listing
+from crawler.fetch.listings import ListingError, is_xml_listing, parse_xml_listing, robots_sitemaps
 from crawler.output.record import make_article, with_listing_dates
 from crawler.sites.profiles import SiteProfile, profiles_from_settings
 from crawler.sites.urls import article_id, mirror_key, site_host, strip_tracking
@@ -82,6 +82,7 @@ class NewsSpider(scrapy.Spider):
         spider.bind(crawler.settings, profiles[spider.site])
         spider.extractor = ArticleExtractor.from_crawler(crawler)
         crawler.signals.connect(spider.fetch_pending_articles, signal=signals.spider_idle)
+        crawler.signals.connect(spider.read_robots_sitemaps, signal=signals.response_received)
         return spider
 
     def bind(self, settings, profile: SiteProfile) -> None:
@@ -107,6 +108,8 @@ class NewsSpider(scrapy.Spider):
         if recovered:
             self.logger.warning("recovered %d articles written by an interrupted run", recovered)
         self.candidate_hops = settings.getint("NEWSMIRROR_CANDIDATE_HOPS", 1)
+        self.fetches_robots = not settings.getbool("ROBOTSTXT_OBEY")  # else RobotsTxtMiddleware fetches robots.txt
+        self.robots_read: set[str] = set()  # hosts whose robots.txt sitemaps were queued
         self.max_listing_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
         self.store.start_run(self.run_id, profile.id, utc_now_iso())
 
@@ -142,6 +145,10 @@ class NewsSpider(scrapy.Spider):
             found.listing_dates = saved.setdefault("listing_dates", found.listing_dates)
             found.pending = saved.setdefault("pending", found.pending)
         self.recheck_recent_articles()
+        if self.profile.robots_sitemaps and self.fetches_robots:
+            for host in self.profile.hosts:
+                yield scrapy.Request(f"{self.profile.scheme}://{host}/robots.txt", callback=self.parse_robots,
+                                     errback=self.on_failure, priority=LISTING_PRIORITY, meta={PER_HOST: True})
         for url in self.profile.start_urls():
             if self.profile.is_article_path(urlsplit(url).path):
                 self.note_article(url)
@@ -245,6 +252,27 @@ class NewsSpider(scrapy.Spider):
             self.article_failures += 1
         self.crawler.stats.inc_value(f"newsmirror/failed/{host}/{reason}")
 
+    def read_robots_sitemaps(self, response, request) -> None:
+        """response_received: a host's robots.txt (fetched by Scrapy's RobotsTxtMiddleware, or by start()
+        when robots.txt is not obeyed): its Sitemap: lines join the start URLs, read on that host with the
+        same per-host identity as start paths; off-site sitemaps are counted and left out."""
+        host = site_host(urlsplit(request.url).hostname, self.profile)
+        if (not self.profile.robots_sitemaps or host is None or host in self.robots_read
+                or urlsplit(request.url).path != "/robots.txt" or response.status != 200):
+            return
+        self.robots_read.add(host)
+        for url in robots_sitemaps(response.body.decode("utf-8", "replace"), response.url):
+            clean = self.on_site(url)
+            if clean is None:
+                self.crawler.stats.inc_value("newsmirror/links/offsite")
+                continue
+            self.crawler.stats.inc_value("newsmirror/listings/from_robots")
+            self.crawler.engine.crawl(self.listing_request(clean))
+
+    def parse_robots(self, response):
+        """The robots.txt start() asked for: read on response_received, like the middleware's."""
+        return []
+
     # -- callbacks ------------------------------------------------------------------------------
     def parse_listing(self, response):
         host = urlsplit(response.url).hostname
@@ -262,6 +290,12 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("newsmirror/listings/malformed")
                 return
             self.crawler.stats.inc_value(f"newsmirror/listings/{listing.kind}")
+            if listing.recovered or listing.skipped:
+                self.logger.warning("%s: %s%s: %d entries read, %d malformed entries skipped", host,
+                                    "recovered malformed XML of " if listing.recovered else "", response.url,
+                                    len(listing.entries) + len(listing.sitemaps), listing.skipped)
+                self.crawler.stats.inc_value("newsmirror/listings/recovered", int(listing.recovered))
+                self.crawler.stats.inc_value("newsmirror/listings/bad_entries", listing.skipped)
             for child in listing.sitemaps:
                 clean = self.on_site(child)
                 if clean is not None:
