@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
 from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
+from typing import BinaryIO
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import UsageError
@@ -18,7 +20,7 @@ from scrapy.settings import Settings
 from crawler import __version__
 from crawler.clean.pipelines import TextCleaner
 from crawler.distributed import frontier
-from crawler.extract.article import ExtractionError, extract_article
+from crawler.extract.article import MAX_PAGE_BYTES, ExtractionError, extract_article
 from crawler.extract.engines import engine_from_settings
 from crawler.output import export
 from crawler.output.record import Article, make_article
@@ -29,6 +31,7 @@ from crawler.state.locking import CrawlBusy, SiteLock
 from crawler.state.sqlite import state_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try again later"
+URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://|^(file|data|javascript|mailto|about):", re.I)  # ftp://x, file:/etc/x
 
 
 class CliError(Exception):
@@ -154,6 +157,15 @@ def error_record(target: str, message: str, site: str | None = None) -> dict:
     return {**Article(id=None, site=site, url=None, source=target).record(), "error": message}
 
 
+def read_capped(source: Path | BinaryIO) -> bytes:
+    """A page from a file or stream, at most one byte beyond what extraction reads: a larger page is read
+    no further (the record says ``truncated``), so ``scrape - < /dev/zero`` costs 4 MiB, not all memory."""
+    if isinstance(source, Path):
+        with source.open("rb") as stream:
+            return stream.read(MAX_PAGE_BYTES + 1)
+    return source.read(MAX_PAGE_BYTES + 1)
+
+
 def scrape_local(target: str, body: bytes, profile: SiteProfile | None, sites: SiteIndex,
                  cleaner: TextCleaner, engine: str) -> dict:
     """Record of a local file or stdin: URL and site come from the page's canonical link, if any."""
@@ -181,11 +193,16 @@ def cmd_scrape(args) -> int:
     results: dict[int, dict | str] = {}
     remote: list[tuple[int, str, SiteProfile | None]] = []
     for index, target in enumerate(args.target):
-        if target.startswith(("http://", "https://")):
+        match = URL_SCHEME.match(target)
+        scheme = (match[1] or match[2]).lower() if match else None
+        if scheme in ("http", "https"):
             remote.append((index, target, forced or sites.lookup(target)[0]))
             continue
+        if scheme and not Path(target).exists():  # a local file may have a colon in its name
+            results[index] = error_record(target, f"unsupported scheme {scheme!r} in {target} (only http and https)")
+            continue
         try:
-            body = sys.stdin.buffer.read() if target == "-" else Path(target).read_bytes()
+            body = read_capped(sys.stdin.buffer if target == "-" else Path(target))
         except OSError as exc:
             results[index] = error_record(target, f"cannot read {target}: {exc.strerror or exc}")
             continue

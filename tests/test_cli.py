@@ -1,6 +1,8 @@
 """The newsmirror CLI: help, scrape of files/stdin/URLs in order, and every error path's exit status."""
 
 import json
+import subprocess
+import sys
 
 import jsonschema
 import pytest
@@ -126,3 +128,35 @@ def test_demo_prints_a_few_lines_and_verbose_adds_scrapys_log(tmp_path):
     assert verbose.returncode == 0 and "Dumping Scrapy stats" in log and "Enabled extensions" in log
     # Scrapy's RemoteControl (an HTTP endpoint that runs code) stays off unless a user turns it on
     assert "RemoteControl" not in log and "Remote control" not in log
+
+
+def test_scrape_of_an_endless_stdin_reads_only_the_page_cap(tmp_path):
+    with open("/dev/zero", "rb") as zero:  # before: 2 GB of memory after 5 s, and on until killed
+        result = subprocess.run([sys.executable, "-m", "crawler.cli", "scrape", "-"], stdin=zero, cwd=tmp_path,
+                                capture_output=True, timeout=60)
+    record = json.loads(result.stdout)
+    assert result.returncode == 1 and record["source"] == "-" and "binary content" in record["error"]
+
+
+def test_a_page_over_the_cap_says_its_text_is_truncated(tmp_path):
+    page = PRESSTV_PAGE.read_bytes()
+    head, tail = page.split(b"</body>", 1)
+    comments = b"".join(b'<div class="comment"><p>Reader comment %d: ' % n + b"x" * 2000 + b"</p></div>"
+                        for n in range(15_000))  # 30 MB of comment thread after the article
+    huge = tmp_path / "huge.html"
+    huge.write_bytes(head + comments + b"</body>" + tail)
+    result = run_cli("scrape", str(huge), str(PRESSTV_PAGE), cwd=tmp_path, timeout=180)
+    cut, whole = (json.loads(line) for line in result.stdout.splitlines())
+    assert result.returncode == 0 and huge.stat().st_size > 30_000_000
+    assert cut["truncated"] is True and whole["truncated"] is False
+    assert cut["title"] == whole["title"] and whole["text"].split("\n")[0] in cut["text"]
+    jsonschema.validate(cut, SCHEMA)
+
+
+def test_unsupported_schemes_are_refused_by_name(tmp_path):
+    result = run_cli("scrape", "ftp://www.presstv.ir/Detail/2019/1/23/586614/x", "file:///etc/passwd", cwd=tmp_path)
+    errors = [json.loads(line)["error"] for line in result.stdout.splitlines()]
+    assert result.returncode == 1
+    assert errors == ["unsupported scheme 'ftp' in ftp://www.presstv.ir/Detail/2019/1/23/586614/x (only http and https)",
+                      "unsupported scheme 'file' in file:///etc/passwd (only http and https)"]
+    assert b"root:" not in result.stdout

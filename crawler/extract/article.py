@@ -383,4 +383,5 @@ def extract_article(
         "image_caption": caption,
         "content_hash": content_hash(text),
         "is_article": is_article,
+        "truncated": len(body) > MAX_PAGE_BYTES,  # parse_html read only the first MAX_PAGE_BYTES
     }

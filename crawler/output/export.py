@@ -21,7 +21,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 import redis
 
 from crawler.fetch.found import split_urls
-from crawler.output.record import INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, Article
+from crawler.output.record import BOOLEAN_FIELDS, INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, Article
 from crawler.sites.profiles import SiteProfile
 from crawler.sites.urls import order_by_hosts
 from crawler.state.redis_store import state_key
@@ -194,7 +194,8 @@ class CsvWriter:
 
     def write(self, record: dict) -> None:
         self.rows.writerow({
-            name: json.dumps(value, ensure_ascii=False) if name in LIST_FIELDS else ("" if value is None else value)
+            name: json.dumps(value, ensure_ascii=False) if name in LIST_FIELDS or name in BOOLEAN_FIELDS and value is not None
+            else ("" if value is None else value)
             for name, value in record.items()
         })
 
@@ -214,7 +215,7 @@ def pyarrow_modules():
 
 
 class ParquetWriter:
-    """Apache Parquet (pyarrow): string columns, list fields as lists of strings, integers as int64, row groups of
+    """Apache Parquet (pyarrow): string columns, list fields as lists of strings, integers as int64, flags as booleans, row groups of
     ``batch``."""
 
     def __init__(self, stream: BinaryIO, batch: int = 1000):
@@ -226,6 +227,8 @@ class ParquetWriter:
     def column_type(self, name: str):
         if name in LIST_FIELDS:
             return self.pa.list_(self.pa.string())
+        if name in BOOLEAN_FIELDS:
+            return self.pa.bool_()
         return self.pa.int64() if name in INTEGER_FIELDS else self.pa.string()
 
     def write(self, record: dict) -> None:

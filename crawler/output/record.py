@@ -11,7 +11,7 @@ from crawler.sites.urls import article_id, mirror_key, order_by_hosts, strip_tra
 
 # Version of the record schema (crawler/output/schema/article.schema.json); README "Article record" says what
 # a minor (additive) and a major (breaking) change may do.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 @dataclass
@@ -35,6 +35,8 @@ class Article:
     fetched_at: str | None = None
     source: str | None = None
     revision: int = 1
+    archived_at: str | None = None  # since 1.2: the snapshot's time when the page came from a web archive
+    truncated: bool | None = None  # since 1.2: the page was larger than extraction reads, its text is cut
     schema_version: str = SCHEMA_VERSION
 
     def record(self) -> dict[str, Any]:
@@ -44,6 +46,7 @@ class Article:
 RECORD_FIELDS = tuple(f.name for f in fields(Article))
 LIST_FIELDS = tuple(f.name for f in fields(Article) if f.default_factory is list)
 INTEGER_FIELDS = tuple(f.name for f in fields(Article) if f.type in ("int", int))
+BOOLEAN_FIELDS = tuple(f.name for f in fields(Article) if f.type in ("bool | None", bool))
 
 
 def with_listing_dates(extracted: dict[str, Any], published: str | None, modified: str | None) -> dict[str, Any]:
