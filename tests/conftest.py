@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -89,3 +90,39 @@ def run_cli(*args: str, cwd: Path, stdin: bytes | None = None, env: dict | None 
     base = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
     return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=cwd, env={**base, **(env or {})},
                           capture_output=True, timeout=timeout, input=stdin)
+
+
+def process_tree(pid: int) -> set[int]:
+    """``pid`` and every process descended from it, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = set(), [pid]
+    while todo:
+        tree.add(current := todo.pop())
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def running(pids: set[int]) -> set[int]:
+    """The processes of ``pids`` that still run (a zombie waiting to be reaped does not)."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def assert_none_survive(pids: set[int], within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while running(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(pids), [Path(f"/proc/{pid}/cmdline").read_bytes()[:120] for pid in running(pids)]

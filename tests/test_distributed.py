@@ -24,6 +24,8 @@ from crawler.farm.sites import make_articles
 from crawler.fetch.health import RedisHostHealth
 from crawler.state.redis_store import RedisState
 
+from .conftest import assert_none_survive, process_tree
+
 
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory):
@@ -275,8 +277,10 @@ def test_a_worker_that_joins_takes_work_and_one_killed_mid_crawl_loses_nothing(f
     wait_for(lambda: emitted_by(farm_run, "victim") >= 10, "the first worker emits articles")
     survivor = start_worker(farm_run, redis_url, "survivor", *settings)  # joins the running crawl
     wait_for(lambda: emitted_by(farm_run, "survivor") >= 5, "the worker that joined emits articles")
+    victim_processes = process_tree(victim.pid)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
+    assert_none_survive(victim_processes)  # its extraction pool went with it
     assert "re-queued" in finish(survivor)  # the victim's leased requests went back to the queue
     outputs = per_worker_records(farm_run)
     assert len(outputs["victim"]) < 200

@@ -12,6 +12,8 @@ import pytest
 from crawler.farm.sites import make_articles
 from crawler.reporting.progress import progress_line
 
+from .conftest import assert_none_survive, process_tree
+
 
 def article_requests(run):
     return [r for r in run.farm.requests if r.path.startswith("/Detail/")]
@@ -68,11 +70,26 @@ def test_sigkill_at_any_point_loses_nothing_and_emits_nothing_twice(farm_factory
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and worker.poll() is None and run.lines_written() < kill_after:
         time.sleep(0.005)
+    crawl_processes = process_tree(worker.pid)  # the crawl, its extraction pool and resource tracker
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
+    assert_none_survive(crawl_processes)
     assert run.crawl().returncode == 0
     ids = [r["id"] for r in run.records()]
     assert len(ids) == len(set(ids)) == len(run.site.articles)
+
+
+def test_kill_9_leaves_no_extraction_worker_behind(farm_factory):
+    run = farm_factory(articles=30)
+    crawl = run.start_crawl("-s", "DOWNLOAD_DELAY=0.2", "-s", "NEWSMIRROR_EXTRACT_WORKERS=2")
+    deadline = time.monotonic() + 60
+    while len(process_tree(crawl.pid)) < 4 and time.monotonic() < deadline:  # crawl + 2 workers + tracker
+        time.sleep(0.05)
+    crawl_processes = process_tree(crawl.pid)
+    assert len(crawl_processes) >= 4
+    os.kill(crawl.pid, signal.SIGKILL)
+    crawl.wait()
+    assert_none_survive(crawl_processes, within=5.0)
 
 
 def test_a_second_crawl_on_the_same_state_exits_75_and_leaves_it_intact(farm_run):
@@ -88,6 +105,21 @@ def test_a_second_crawl_on_the_same_state_exits_75_and_leaves_it_intact(farm_run
     ids = [r["id"] for r in farm_run.records()]
     assert len(ids) == len(set(ids)) == len(farm_run.site.articles)
     assert farm_run.crawl().returncode == 0  # the lock went with the first crawl
+
+
+def test_the_lock_holds_for_the_same_state_reached_through_a_symlink(farm_run):
+    first = farm_run.start_crawl("-s", "DOWNLOAD_DELAY=0.1")
+    lock = farm_run.output / "state.sqlite3.harbor.lock"
+    deadline = time.monotonic() + 30
+    while not (lock.exists() and lock.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    alias = farm_run.workdir / "alias"
+    alias.symlink_to(farm_run.output, target_is_directory=True)
+    second = farm_run.crawl("--state", str(alias / "state.sqlite3"))
+    assert second.returncode == 75 and f"another crawl holds {lock.resolve()}".encode() in second.stderr
+    assert first.wait(timeout=120) == 0
+    ids = [r["id"] for r in farm_run.records()]
+    assert len(ids) == len(set(ids)) == len(farm_run.site.articles)
 
 
 def test_stats_file_and_progress(farm_run):

@@ -8,9 +8,13 @@ function, same result).
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -23,10 +27,33 @@ from crawler.sites.profiles import SiteProfile
 
 logger = logging.getLogger(__name__)
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
+PARENT_WATCH_SECONDS = 1.0
+
 
 WARM_UP_PAGE = (b"<html lang='en'><head><title>Warm-up</title></head><body><article><h1>Warm-up</h1>"
                 + b"<p>The port authority said on Tuesday that the harbour would reopen to container traffic.</p>" * 4
                 + b"</article></body></html>")
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Pool initializer: a worker dies with the crawl that started it, whatever killed the crawl (kill -9,
+    the OOM killer, a scheduler's timeout), instead of living on as an orphan. Linux delivers SIGKILL when
+    the parent dies (PR_SET_PDEATHSIG); a watch on the parent's pid covers other systems and the moment
+    before the signal was armed."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (AttributeError, OSError):  # not Linux: the watch alone
+        pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def warm_up(engine: str) -> int:
@@ -68,7 +95,8 @@ class ArticleExtractor:
     def _pool(self) -> ProcessPoolExecutor:
         if self.executor is None:
             # spawn, not fork: forking a process that runs the reactor and its threads is unsafe.
-            self.executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=exit_with_parent, initargs=(os.getpid(),))
         return self.executor
 
     async def extract(self, body: bytes, url: str, profile: SiteProfile | None, content_type: str | None) -> dict:

@@ -13,10 +13,11 @@ class CrawlBusy(RuntimeError):
 
 
 class SiteLock:
-    """``<state>.<site>.lock``, held (flock) for the whole crawl and released by the OS if the process dies."""
+    """``<state>.<site>.lock`` beside the state's real file (symlinks resolved, so two paths to one state
+    take one lock), held (flock) for the whole crawl and released by the OS if the process dies."""
 
     def __init__(self, state_path: str | Path, site: str):
-        self.path = Path(f"{state_path}.{site}.lock")
+        self.path = Path(f"{Path(state_path).resolve()}.{site}.lock")
         self.handle = None
 
     def acquire(self) -> "SiteLock":
