@@ -72,13 +72,20 @@ def profiles_or_exit(args) -> dict[str, SiteProfile]:
 # -- crawl -------------------------------------------------------------------------------------
 def crawl_outcome(crawler, profile: SiteProfile, elapsed: float) -> tuple[bool, str]:
     """(succeeded, one-line summary) of one finished site crawl, from its stats."""
-    stats = crawler.stats.get_stats()
+    return site_outcome(crawler.stats.get_stats(), profile, elapsed)
+
+
+def site_outcome(stats: dict, profile: SiteProfile, elapsed: float) -> tuple[bool, str]:
+    """(succeeded, one-line summary) of one site's run from what the run did: it failed when its crawl
+    ended early, or when its hosts were asked and none answered. A run that asked nothing (a resumed run
+    whose work was already done, a worker that found none left) did not fail."""
     reason = stats.get("finish_reason", "not started")
     answered = [h for h in profile.hosts if stats.get(f"newsmirror/host/{h}/ok")]
     failures = sum(v for k, v in stats.items() if k.startswith("newsmirror/failed/"))
     new = stats.get("newsmirror/articles/new", 0)
     down = [f"{h} ({next(k.rsplit('/', 1)[1] for k in stats if k.startswith(f'newsmirror/host/{h}/failed/'))})"
             for h in profile.hosts if h not in answered and any(k.startswith(f"newsmirror/host/{h}/failed/") for k in stats)]
+    skipped = [h for h in profile.hosts if h not in answered and stats.get(f"newsmirror/host/{h}/skipped")]
     summary = (
         f"{profile.id}: {new} new articles, {stats.get('newsmirror/articles/known', 0)} already known, "
         f"{stats.get('newsmirror/pages/skipped', 0)} pages skipped, {failures} failed requests, "
@@ -88,8 +95,10 @@ def crawl_outcome(crawler, profile: SiteProfile, elapsed: float) -> tuple[bool, 
     )
     if reason != "finished":
         return False, f"{summary} [FAILED: crawl ended with {reason}]"
-    if not answered and (down or not frontier.redis_url(crawler.settings)):  # a worker may find nothing left to do
+    if not answered and (down or skipped):
         return False, f"{summary} [FAILED: no host of {profile.id} reachable: {', '.join(profile.hosts)}]"
+    if not answered:
+        return True, f"{summary} (nothing left to fetch)"
     return True, summary
 
 

@@ -160,3 +160,20 @@ def test_unsupported_schemes_are_refused_by_name(tmp_path):
     assert errors == ["unsupported scheme 'ftp' in ftp://www.presstv.ir/Detail/2019/1/23/586614/x (only http and https)",
                       "unsupported scheme 'file' in file:///etc/passwd (only http and https)"]
     assert b"root:" not in result.stdout
+
+
+def test_site_outcome_fails_only_when_hosts_were_asked_and_none_answered():
+    from crawler.cli import site_outcome
+    from crawler.sites.profiles import parse_profile
+
+    profile = parse_profile("t.toml", "realnews", {"hosts": ["www.realnews.ir", "www.realnews.co.uk"]})
+    resumed = {"finish_reason": "finished"}  # a resumed run whose work was done: nothing asked
+    ok, summary = site_outcome(resumed, profile, 1.0)
+    assert ok and "0/2 hosts answered" in summary and "nothing left to fetch" in summary
+    down = {"finish_reason": "finished", "newsmirror/host/www.realnews.ir/failed/HTTP 503": 3,
+            "newsmirror/host/www.realnews.co.uk/failed/connection refused": 3}
+    ok, summary = site_outcome(down, profile, 1.0)
+    assert not ok and "FAILED: no host of realnews reachable" in summary and "HTTP 503" in summary
+    one_up = {**down, "newsmirror/host/www.realnews.co.uk/ok": 4, "newsmirror/articles/new": 2}
+    assert site_outcome(one_up, profile, 1.0)[0]
+    assert not site_outcome({**one_up, "finish_reason": "shutdown"}, profile, 1.0)[0]

@@ -21,7 +21,9 @@ from crawler.distributed.frontier import use_redis_frontier
 from crawler.distributed.run import RedisRun, site_pointer
 from crawler.farm.redis_server import local_redis_server
 from crawler.farm.sites import make_articles
+from crawler.fetch.found import Discoveries, RedisDiscoveries
 from crawler.fetch.health import RedisHostHealth
+from crawler.sites.profiles import parse_profile
 from crawler.state.redis_store import RedisState
 
 from .conftest import assert_none_survive, process_tree
@@ -287,3 +289,27 @@ def test_a_worker_that_joins_takes_work_and_one_killed_mid_crawl_loses_nothing(f
     ids = collections.Counter(record["id"] for records in outputs.values() for record in records)
     assert len(ids) == 200 and max(ids.values()) == 1
     assert redis.Redis.from_url(redis_url).keys("newsmirror:harbor:2*") == []
+
+
+def test_listing_dates_merge_across_workers_and_known_articles_are_settled_once(redis_url):
+    profile = parse_profile("t.toml", "harbor", {"hosts": ["www.harbornews.ir", "www.harbornews.co.uk"]})
+    client = redis.Redis.from_url(redis_url)
+    workers = [RedisDiscoveries(RedisRun.join(client, "harbor", "run1", name, 30.0)) for name in ("a", "b")]
+    local = Discoveries()
+    url = "http://www.harbornews.ir/Detail/2026/3/9/770125/x"
+    listings = [("2026-03-09T11:50:00+03:30", None), (None, None), (None, "2026-12-03T08:00:00+00:00"),
+                (None, "2026-12-01"), (None, "2026-12-03T10:00:00+03:30")]  # 10:00+03:30 is 06:30 UTC: older
+    for number, (published, modified) in enumerate(listings):
+        workers[number % 2].note("k1", url, published, modified)
+        local.note("k1", url, published, modified)
+    expected = ("2026-03-09T11:50:00+03:30", "2026-12-03T08:00:00+00:00")
+    assert workers[0].dates("k1") == workers[1].dates("k1") == local.dates("k1") == expected
+    for discoveries in (workers[0], local):
+        discoveries.add_known("k1")
+        discoveries.add_known("k2")
+        decided = []
+        wave = discoveries.take_wave(profile, lambda key, dates: decided.append((key, dates)) or key == "k1")
+        assert sorted(decided) == [("k1", expected), ("k2", (None, None))]
+        assert [key for key, _ in wave] == ["k1"]
+        discoveries.taken(wave)
+        assert discoveries.take_wave(profile, lambda key, dates: pytest.fail("settled twice")) == []

@@ -4,15 +4,17 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawler.farm.sites import make_articles
+from crawler.farm.proxy import MirrorFarm
+from crawler.farm.sites import FarmSite, harbor_news, make_articles
 from crawler.reporting.progress import progress_line
 
-from .conftest import assert_none_survive, process_tree
+from .conftest import FarmRun, assert_none_survive, process_tree
 
 
 def article_requests(run):
@@ -37,8 +39,11 @@ def test_unchanged_feeds_answer_not_modified_on_the_next_run(farm_run):
     assert farm_run.crawl().returncode == 0
     farm_run.farm.requests.clear()
     assert farm_run.crawl().returncode == 0
-    feeds = [r for r in farm_run.farm.requests if r.path in ("/rss.xml", "/atom.xml", "/sitemap.xml")]
-    assert feeds and all(r.status == 304 for r in feeds)
+    feeds = [r for r in farm_run.farm.requests if r.path in ("/rss.xml", "/atom.xml", "/sitemap-news.xml",
+                                                             "/sitemap-articles.xml.gz")]
+    assert len(feeds) == 12 and all(r.status == 304 for r in feeds)
+    # a sitemap index is read every run (an unchanged index may list changed sitemaps), its sitemaps conditionally
+    assert {r.status for r in farm_run.farm.requests if r.path == "/sitemap.xml"} == {200}
     assert article_requests(farm_run) == []
 
 
@@ -61,6 +66,26 @@ def test_text_changed_inside_the_update_window_is_a_new_revision(farm_run):
     export = farm_run.cli("export", "--output", str(farm_run.output))
     latest = [json.loads(line) for line in export.stdout.splitlines() if json.loads(line)["id"] == first["id"]]
     assert [r["revision"] for r in latest] == [2]
+
+
+def test_corrections_are_fetched_again_whatever_the_listing_order(farm_factory):
+    run = farm_factory(articles=25)
+    run.site.sections_list_all = True  # every article is also linked, without a date, from the section pages
+    corrected = run.site.articles[:10]
+    for article in corrected:
+        article.channel = "sitemap"
+    assert run.crawl().returncode == 0
+    assert len(run.records()) == 25
+    for article in corrected:  # corrected now: the sitemaps give a <lastmod> of now
+        article.paragraphs.append(f"Correction: an earlier version of report {article.id} misstated the tonnage.")
+        article.modified = datetime.now(timezone.utc).replace(microsecond=0)
+    run.site._pages.clear()
+    second = run.crawl()
+    assert second.returncode == 0, second.stderr.decode()[-2000:]
+    revisions = [r for r in run.records() if r["revision"] == 2]
+    assert sorted(r["title"] for r in revisions) == sorted(a.title for a in corrected)  # 10 of 10, nothing else
+    assert all(r["text"].endswith("misstated the tonnage.") for r in revisions)
+    assert len(run.records()) == 35
 
 
 @pytest.mark.parametrize("kill_after", [1, 7, 18])
@@ -164,3 +189,33 @@ def test_paused_run_resumes_from_its_jobdir_without_fetching_twice(farm_factory)
     assert not (job_dir / "requests.seen").exists() or (job_dir / "requests.seen").stat().st_size > 0
     farm_run_after = run.crawl()  # the finished run's job dir is discarded: a fresh frontier, nothing new
     assert farm_run_after.returncode == 0 and b"resuming" not in farm_run_after.stderr
+
+
+def test_a_run_resumed_after_sigterm_does_not_report_a_finished_site_as_down(tmp_path):
+    harbor = harbor_news(articles=40)
+    quick = FarmSite("realnews", "Real News", ["www.realnews.ir", "www.realnews.co.uk"],
+                     make_articles(5, seed=3, first_id=880100))
+    farm = MirrorFarm([harbor, quick]).start()
+    try:
+        run = FarmRun(farm, harbor, tmp_path)
+        run.profile.write_text(harbor.profile_toml() + "\n" + quick.profile_toml())
+        args = ["crawl", "harbor", "realnews", "--sites", str(run.profile), "--output", str(run.output),
+                "-s", "AUTOTHROTTLE_ENABLED=False"]
+        first = subprocess.Popen([sys.executable, "-m", "crawler.cli", *args, "-s", "DOWNLOAD_DELAY=0.15"],
+                                 cwd=tmp_path, env=run.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not list((run.output / "realnews").glob("*.stats.json")) and time.monotonic() < deadline:
+            time.sleep(0.05)  # realnews is done and closed; harbor is still crawling
+        assert first.poll() is None, "harbor finished too soon for the test"
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=60)
+        second = run.cli(*args)
+        log = second.stderr.decode()
+        assert second.returncode == 0, log[-2000:]
+        assert "FAILED" not in log and "realnews: 0 new articles" in log
+        records = [record for site in ("harbor", "realnews") for path in sorted((run.output / site).glob("*.jsonl"))
+                   for record in map(json.loads, path.read_text().splitlines())]
+        ids = [r["id"] for r in records]
+        assert len(ids) == len(set(ids)) == 45
+    finally:
+        farm.stop()

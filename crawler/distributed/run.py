@@ -81,7 +81,7 @@ for i = 6, #KEYS do redis.call('DEL', KEYS[i]) end
 return 1
 """
 
-RUN_KEYS = ("requests", "dupefilter", "inflight", "workers", "found", "dates", "pending", "claims", "wave")
+RUN_KEYS = ("requests", "dupefilter", "inflight", "workers", "found", "dates", "pending", "known", "claims", "wave")
 
 
 def worker_name(configured: str | None) -> str:

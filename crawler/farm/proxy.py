@@ -104,6 +104,7 @@ class MirrorFarm:
                 if etag and self.headers.get("If-None-Match") == etag:  # feeds and sitemaps answer conditionally
                     entry.status = 304
                     return self._send(304, content_type, b"", etag)
+                entry.status = status
                 self._send(status, content_type, body, etag)
 
             def _send(self, status: int, content_type: str, body: bytes, etag: str | None = None) -> None:

@@ -45,6 +45,7 @@ class FarmArticle:
     author: str
     paragraphs: list[str]
     channel: str
+    modified: datetime | None = None  # a correction's time: the sitemap's <lastmod> and Atom's <updated>
 
     @property
     def path(self) -> str:
@@ -117,6 +118,7 @@ class FarmSite:
     documents: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # more paths: (content type, body)
     extra_starts: tuple[str, ...] = ()  # more start paths for the profile (feeds and sitemaps in ``documents``)
     robots_sitemaps: tuple[str, ...] = ()  # Sitemap: lines of every host's robots.txt
+    sections_list_all: bool = False  # section pages link every article (without dates), not only their own
     _pages: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     @property
@@ -297,7 +299,7 @@ class FarmSite:
     <div class="most-read-inline"><h3>Most Read</h3><ul>{most_read}</ul></div>"""
 
     def section_page(self, number: int, host: str) -> bytes | None:
-        listed = self.by_channel("section")
+        listed = self.articles if self.sections_list_all else self.by_channel("section")
         size = self.section_page_size
         pages = max(1, -(-len(listed) // size))
         if not 1 <= number <= pages:
@@ -335,7 +337,7 @@ class FarmSite:
     def atom(self, host: str) -> bytes:
         entries = "".join(
             f'<entry><title>{escape(a.title)}</title><link rel="alternate" href="{self.path_on(a, host)}"/><id>tag:{a.id}</id>'
-            f"<published>{a.published.isoformat()}</published><updated>{a.published.isoformat()}</updated></entry>"
+            f"<published>{a.published.isoformat()}</published><updated>{(a.modified or a.published).isoformat()}</updated></entry>"
             for a in self.by_channel("atom")
         )
         return (
@@ -360,7 +362,7 @@ class FarmSite:
                     f"<news:title>{escape(a.title)}</news:title></news:news>"
                 )
             else:
-                extra = f"<lastmod>{a.published.date().isoformat()}</lastmod>"
+                extra = f"<lastmod>{a.modified.isoformat() if a.modified else a.published.date().isoformat()}</lastmod>"
             urls.append(f"<url><loc>{self.url(host, self.path_on(a, host))}</loc>{extra}</url>")
         return (
             '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '

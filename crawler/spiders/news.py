@@ -144,6 +144,7 @@ class NewsSpider(scrapy.Spider):
             found.found = saved.setdefault("found", found.found)
             found.listing_dates = saved.setdefault("listing_dates", found.listing_dates)
             found.pending = saved.setdefault("pending", found.pending)
+            found.known = saved.setdefault("known", found.known)
         self.recheck_recent_articles()
         if self.profile.robots_sitemaps and self.fetches_robots:
             for host in self.profile.hosts:
@@ -184,17 +185,20 @@ class NewsSpider(scrapy.Spider):
         key = mirror_key(clean, self.profile)
         first_sighting = self.discoveries.note(key, clean, published, modified)
         identity = article_id(key)
-        emitted = self.store.revision_of(identity)
-        if emitted is not None:
+        if self.store.revision_of(identity) is not None:
             self.store.record_urls(identity, [clean])
-            if not first_sighting or self.discoveries.is_pending(key):
-                return
-            if self.may_have_changed(emitted, modified):
-                self.crawler.stats.inc_value("newsmirror/articles/rechecked")
-            else:
-                self.crawler.stats.inc_value("newsmirror/articles/known")
-                return
+            if first_sighting:  # fetched again or not once discovery is done, on every listing's dates
+                self.discoveries.add_known(key)
+            return
         self.discoveries.add_pending(key)
+
+    def recheck_if_changed(self, key: str, listing_dates: tuple[str | None, str | None]) -> bool:
+        """Discovery is done: whether an emitted article the listings named is fetched again, judged on its
+        listing dates merged over every listing and host (counted as rechecked or known)."""
+        emitted = self.store.revision_of(article_id(key))
+        changed = emitted is not None and self.may_have_changed(emitted, listing_dates[1])
+        self.crawler.stats.inc_value("newsmirror/articles/rechecked" if changed else "newsmirror/articles/known")
+        return changed
 
     def recheck_recent_articles(self) -> None:
         """Queue the articles younger than the update window for another fetch, whether or not a feed
@@ -231,7 +235,7 @@ class NewsSpider(scrapy.Spider):
         host rank: articles listed on the primary first, then those only a mirror listed (so that a copy
         on the primary wins over a mirror's copy under another slug). With several workers, a wave is taken
         when no worker has work left, and a worker stays open while another has."""
-        wave = self.discoveries.take_wave(self.profile)
+        wave = self.discoveries.take_wave(self.profile, self.recheck_if_changed)
         for key, url in wave:
             self.crawler.engine.crawl(
                 scrapy.Request(
@@ -290,6 +294,8 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("newsmirror/listings/malformed")
                 return
             self.crawler.stats.inc_value(f"newsmirror/listings/{listing.kind}")
+            if listing.kind == "sitemapindex":  # read every run: an unchanged index may list changed sitemaps
+                self.fresh_validators.pop(response.request.url, None)
             if listing.recovered or listing.skipped:
                 self.logger.warning("%s: %s%s: %d entries read, %d malformed entries skipped", host,
                                     "recovered malformed XML of " if listing.recovered else "", response.url,
