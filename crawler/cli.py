@@ -28,9 +28,12 @@ from crawler.reporting.logs import hide_scrapy_info
 from crawler.sites.profiles import ProfileError, SiteProfile, load_profiles
 from crawler.sites.urls import SiteIndex
 from crawler.state.locking import CrawlBusy, SiteLock
+from crawler.state.maintenance import StateError, backup_state, rebuild_state, state_problem
+from crawler.state.runfile import run_files
 from crawler.state.sqlite import state_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try again later"
+EXIT_STATE = 65  # EX_DATAERR: the state is damaged, or missing beside run files; `state rebuild` mends it
 URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://|^(file|data|javascript|mailto|about):", re.I)  # ftp://x, file:/etc/x
 
 
@@ -110,6 +113,11 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
         raise CliError(f"unknown site {unknown[0]!r}; known sites: {', '.join(sorted(profiles))} (see `newsmirror sites`)")
     if frontier.redis_url(settings):
         return crawl_sites(sites, settings, profiles)
+    problem = None if settings.getbool("NEWSMIRROR_NEW_STATE") else state_problem(
+        state_path(settings), Path(settings.get("NEWSMIRROR_OUTPUT")), list(dict.fromkeys(sites)))
+    if problem:
+        print(f"newsmirror crawl: {problem}", file=sys.stderr)
+        return EXIT_STATE
     locks = []
     try:
         for site in dict.fromkeys(sites):
@@ -301,7 +309,7 @@ def cmd_export(args) -> int:
     def warn(message: str) -> None:
         print(f"newsmirror export: warning: {message}", file=sys.stderr)
 
-    files = export.run_files(output, args.site)
+    files = run_files(output, args.site)
     if not files:
         where = output / (args.site or "*")
         print(f"newsmirror export: nothing to export: no run files {where}/*.jsonl (run `newsmirror crawl` first)",
@@ -337,6 +345,36 @@ def cmd_sites(args) -> int:
         print(f"    article: {rule}")
         print(f"    from:    {profile.source}")
     print(f"{len(profiles)} site profiles, all valid", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- state -------------------------------------------------------------------------------------
+def cmd_state(args) -> int:
+    settings = load_settings(args)
+    state, output = state_path(settings), Path(settings.get("NEWSMIRROR_OUTPUT"))
+    try:
+        if args.action == "backup":
+            target = Path(args.o) if args.o else state.with_name(
+                f"{state.name}.backup-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+            backup_state(state, target)
+            print(f"newsmirror state: backed up {state} to {target}", file=sys.stderr)
+            return EXIT_OK
+        sites = sorted(path.parent.name for path in run_files(output)) if output.is_dir() else []
+        locks = [SiteLock(state, site).acquire() for site in dict.fromkeys(sites)]
+        try:
+            rebuilt = rebuild_state(output, state, lambda message: print(f"newsmirror state: {message}", file=sys.stderr))
+        finally:
+            for lock in locks:
+                lock.release()
+    except CrawlBusy as exc:
+        print(f"newsmirror state: {exc}; not rebuilding (exit {EXIT_BUSY}: try again later)", file=sys.stderr)
+        return EXIT_BUSY
+    except StateError as exc:
+        print(f"newsmirror state: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    kept = f"; the old state is kept as {rebuilt.set_aside}" if rebuilt.set_aside else ""
+    print(f"newsmirror state: rebuilt {state} from {rebuilt.run_files} run files under {output}: "
+          f"{rebuilt.articles} articles{kept}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -459,6 +497,15 @@ def build_parser() -> argparse.ArgumentParser:
     sites = add("sites", cmd_sites, "list and validate site profiles",
                 "List the built-in site profiles and those of --sites files, validating every one.")
     add_sites_option(sites)
+
+    state = add("state", cmd_state, "rebuild the state from the run files, or back it up",
+                "rebuild: make the state anew from every run file under OUTPUT (the source of truth: every emitted "
+                "article is in one), keeping a damaged state beside it; the next crawl then emits nothing it emitted "
+                "before. backup: an online copy of the state (safe while a crawl runs).")
+    state.add_argument("action", choices=("rebuild", "backup"))
+    state.add_argument("--output", metavar="DIR", help="output directory the crawls wrote (default: output)")
+    state.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
+    state.add_argument("-o", metavar="FILE", help="backup: where to write the copy (default: STATE.backup-<time>)")
 
     demo = add("demo", cmd_demo, "crawl the bundled mirror farm offline",
                "Start the bundled mirror farm on 127.0.0.1 (a three-host news site, one host refusing connections), "

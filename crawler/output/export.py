@@ -44,12 +44,6 @@ class ExportConfigError(ValueError):
 
 
 # -- run files -----------------------------------------------------------------------------------
-def run_files(output_dir: Path, site: str | None = None) -> list[Path]:
-    """Every ``<output>/<site>/<run-id>.jsonl``, oldest run first (run ids sort chronologically)."""
-    files = (output_dir / site).glob("*.jsonl") if site else output_dir.glob("*/*.jsonl")
-    return sorted(files, key=lambda path: (path.stem, path.parent.name))
-
-
 def run_records(files: list[Path], warn: Warn) -> Iterator[tuple[Position, dict]]:
     """Every record of the run files with its position; a corrupt line (not a torn last one) stops the export."""
     try:

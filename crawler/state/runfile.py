@@ -50,3 +50,9 @@ def run_file_records(path: Path, warn: Callable[[str], None], strict: bool) -> I
         yield pending[0], parse_record(pending[1])
     except ValueError:
         warn(f"{path}: ignored torn last line {pending[0]} (an interrupted write)")
+
+
+def run_files(output_dir: Path, site: str | None = None) -> list[Path]:
+    """Every ``<output>/<site>/<run-id>[-<worker>].jsonl``, oldest run first (run ids sort chronologically)."""
+    files = (output_dir / site).glob("*.jsonl") if site else output_dir.glob("*/*.jsonl")
+    return sorted(files, key=lambda path: (path.stem, path.parent.name))
