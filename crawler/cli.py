@@ -20,20 +20,25 @@ from scrapy.settings import Settings
 from crawler import __version__
 from crawler.clean.pipelines import TextCleaner
 from crawler.distributed import frontier
+from crawler.distributed.outage import unreachable
 from crawler.extract.article import MAX_PAGE_BYTES, ExtractionError, extract_article
 from crawler.extract.engines import engine_from_settings
 from crawler.output import export
 from crawler.output.record import Article, make_article
 from crawler.reporting.logs import hide_scrapy_info
+from crawler.reporting.stopping import REDIS_UNAVAILABLE, STOPPED, WRITE_FAILED
 from crawler.sites.profiles import ProfileError, SiteProfile, load_profiles
 from crawler.sites.urls import SiteIndex
 from crawler.state.locking import CrawlBusy, SiteLock
 from crawler.state.maintenance import StateError, backup_state, rebuild_state, state_problem
 from crawler.state.runfile import run_files
 from crawler.state.sqlite import state_path
+from crawler.state.writes import not_writable, space_problem
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try again later"
 EXIT_STATE = 65  # EX_DATAERR: the state is damaged, or missing beside run files; `state rebuild` mends it
+EXIT_WRITE = 74  # EX_IOERR: output or state could not be written (disk full, read-only, forbidden)
+EXIT_REDIS = 69  # EX_UNAVAILABLE: the distributed crawl's Redis could not be reached, or lost the run
 URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://|^(file|data|javascript|mailto|about):", re.I)  # ftp://x, file:/etc/x
 
 
@@ -96,6 +101,10 @@ def site_outcome(stats: dict, profile: SiteProfile, elapsed: float) -> tuple[boo
         f"{len(answered)}/{len(profile.hosts)} hosts answered{' (down: ' + ', '.join(down) + ')' if down else ''} "
         f"in {elapsed:.1f}s -> {stats.get('newsmirror/output', 'no new articles, no run file')}"
     )
+    if reason in (WRITE_FAILED, REDIS_UNAVAILABLE):
+        not_done = sum(v for k, v in stats.items() if k.startswith("newsmirror/outage/"))
+        left = f"; {not_done} pages or articles left for the next run" if not_done else ""
+        return False, f"{summary} [FAILED: {stats.get(STOPPED)}{left}]"
     if reason != "finished":
         return False, f"{summary} [FAILED: crawl ended with {reason}]"
     if not answered and (down or skipped):
@@ -111,10 +120,18 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
     unknown = [s for s in sites if s not in profiles]
     if unknown:
         raise CliError(f"unknown site {unknown[0]!r}; known sites: {', '.join(sorted(profiles))} (see `newsmirror sites`)")
+    output = Path(settings.get("NEWSMIRROR_OUTPUT"))
+    for directory in dict.fromkeys([output, state_path(settings).parent]):
+        if problem := not_writable(directory) or space_problem(directory, settings.getfloat("NEWSMIRROR_MIN_FREE_MB")):
+            print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
+            return EXIT_WRITE
     if frontier.redis_url(settings):
+        if problem := unreachable(frontier.redis_url(settings)):
+            print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
+            return EXIT_REDIS
         return crawl_sites(sites, settings, profiles)
     problem = None if settings.getbool("NEWSMIRROR_NEW_STATE") else state_problem(
-        state_path(settings), Path(settings.get("NEWSMIRROR_OUTPUT")), list(dict.fromkeys(sites)))
+        state_path(settings), output, list(dict.fromkeys(sites)))
     if problem:
         print(f"newsmirror crawl: {problem}", file=sys.stderr)
         return EXIT_STATE
@@ -160,7 +177,11 @@ def crawl_sites(sites: list[str], settings: Settings, profiles: dict[str, SitePr
     for crawler, profile in crawlers:
         ok, summary = crawl_outcome(crawler, profile, elapsed)
         print(summary, file=sys.stderr)
-        status = status if ok else EXIT_FAILED
+        special = {WRITE_FAILED: EXIT_WRITE, REDIS_UNAVAILABLE: EXIT_REDIS}.get(crawler.stats.get_value("finish_reason"))
+        if special:
+            status = special
+        elif not ok and status == EXIT_OK:
+            status = EXIT_FAILED
     return status
 
 
@@ -320,7 +341,7 @@ def cmd_export(args) -> int:
     try:
         state = export.state_open_redis(redis_url) if redis_url else export.state_open(state_file)
         with nullcontext() if state is None else closing(state):
-            total, records = export.dataset(files, state, profiles, warn)
+            total, records = export.dataset(files, state, profiles, warn, args.skip_corrupt)
             with export_sink(args.o, args.format) as stream:
                 written = export.write_records(
                     records, export.WRITERS[args.format](stream), export.Progress(sys.stderr, total),
@@ -400,7 +421,7 @@ def cmd_demo(args) -> int:
         if status == EXIT_OK:
             status = cmd_export(argparse.Namespace(
                 sites=args.sites, output=str(output), state=None, format="jsonl", o=str(dataset), site=None,
-                since=None, until=None,
+                since=None, until=None, skip_corrupt=False,
             ))
     runs = sorted((output / site.id).glob("*.jsonl"))
     if runs:
@@ -487,6 +508,9 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_argument("-o", metavar="FILE",
                             help="write to FILE, atomically (it appears only complete); default: standard output")
     export_cmd.add_argument("--site", metavar="SITE", help="only this site's articles")
+    export_cmd.add_argument("--skip-corrupt", action="store_true",
+                            help="leave out a corrupt line before a run file's last (each one named in a warning) "
+                            "instead of refusing the dataset")
     export_cmd.add_argument("--since", metavar="DATE",
                             help="only articles published (else fetched) at or after DATE: YYYY-MM-DD or ISO 8601, UTC "
                             "unless it has an offset")

@@ -11,6 +11,7 @@ REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's HTTP endpoint that runs code: on
 LOG_LEVEL = "INFO"
 
 REQUEST_FINGERPRINTER_CLASS = "crawler.fetch.fingerprint.MirrorAwareRequestFingerprinter"
+SPIDER_MIDDLEWARES = {"crawler.distributed.outage.RedisOutageMiddleware": 50}  # a lost Redis: one line, not a traceback a page
 DOWNLOADER_MIDDLEWARES = {
     "crawler.fetch.slots.SiteDownloadSlotMiddleware": 45,  # before offsite (50) and robots.txt (100)
     "crawler.fetch.failover.MirrorFailoverMiddleware": 540,  # sees responses after retries (550) and redirects (600)
@@ -19,7 +20,10 @@ DOWNLOADER_MIDDLEWARES = {
     # WarcRecorder (off unless NEWSMIRROR_WARC) sits next to the downloader: it sees what came over the wire.
     "crawler.output.warc.WarcRecorder": 960,
 }
-EXTENSIONS = {"crawler.reporting.logs.OneLineDownloadErrors": 0, "crawler.reporting.progress.CrawlProgress": 0}
+EXTENSIONS = {"crawler.reporting.logs.OneLineDownloadErrors": 0, "crawler.reporting.progress.CrawlProgress": 0,
+              "crawler.state.writes.DiskSpaceGuard": 0,
+              "scrapy.extensions.spiderstate.SpiderState": None, "crawler.state.jobdir.AtomicSpiderState": 0}
+SCHEDULER = "crawler.state.jobdir.JobDirScheduler"  # Scrapy's, with job-dir write failures in one line
 LOGSTATS_INTERVAL = 0  # CrawlProgress reports progress instead
 LOG_FORMATTER = "crawler.reporting.logs.DroppedItemsInOneLine"
 ITEM_PIPELINES = {
@@ -54,6 +58,7 @@ NEWSMIRROR_WARC = False  # archive every response to <output>/<site>/<run-id>.wa
 NEWSMIRROR_UPDATE_WINDOW = 48  # hours: younger articles are fetched again each run (a changed text is a new revision)
 NEWSMIRROR_SCRAPY_INFO = True  # Scrapy's own INFO log (banner, components, stats dump); `newsmirror crawl` shows it with -v
 NEWSMIRROR_PROGRESS_INTERVAL = 60  # seconds between progress log lines (when stderr is not a terminal)
+NEWSMIRROR_MIN_FREE_MB = 8  # stop cleanly when the output's file system has less free (0: off)
 NEWSMIRROR_JOBDIR = True  # `newsmirror crawl`: JOBDIR <output>/<site>/.jobdir, so a paused (Ctrl-C) run resumes
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles
 NEWSMIRROR_EXTRACT_WORKERS = None  # extraction processes; None = one per core, 0 = in-process
@@ -64,4 +69,5 @@ NEWSMIRROR_TEMPLATE_MAX_CHARS = 400  # longer blocks are never learned as templa
 NEWSMIRROR_TEMPLATE_MAX_BLOCKS = 50000  # block counts kept per site (memory and state bound)
 NEWSMIRROR_REDIS = None  # redis://HOST:PORT/DB: frontier and state in Redis, shared by every worker (crawl --redis)
 NEWSMIRROR_WORKER = None  # this worker's name in a distributed run (default <host>-<pid>); names its run file
+NEWSMIRROR_REDIS_OUTAGE = 60.0  # seconds a lost Redis is retried with backoff before the worker stops (exit 69)
 NEWSMIRROR_LEASE = 30.0  # seconds without a heartbeat after which a worker's leased requests are re-queued

@@ -19,7 +19,7 @@ from scrapy.settings import Settings
 from crawler.dedup.minhash import MinHasher
 from crawler.distributed.frontier import use_redis_frontier
 from crawler.distributed.run import RedisRun, site_pointer
-from crawler.farm.redis_server import local_redis_server
+from crawler.farm.redis_server import free_port, local_redis_server
 from crawler.farm.sites import make_articles
 from crawler.fetch.found import Discoveries, RedisDiscoveries
 from crawler.fetch.health import RedisHostHealth
@@ -69,7 +69,7 @@ def test_redis_is_chosen_by_setting_or_environment_and_keeps_the_queue_for_other
         return settings
 
     monkeypatch.delenv("NEWSMIRROR_REDIS", raising=False)
-    assert configured().get("SCHEDULER") == Settings().get("SCHEDULER")  # one process: Scrapy's own
+    assert configured().get("SCHEDULER") == "crawler.state.jobdir.JobDirScheduler"  # one process: Scrapy's, subclassed
     monkeypatch.setenv("NEWSMIRROR_REDIS", "redis://from-env:6379/1")
     settings = configured()
     assert settings.get("SCHEDULER") == "crawler.distributed.frontier.LeasedScheduler" and settings.getbool("SCHEDULER_PERSIST")
@@ -313,3 +313,60 @@ def test_listing_dates_merge_across_workers_and_known_articles_are_settled_once(
         assert [key for key, _ in wave] == ["k1"]
         discoveries.taken(wave)
         assert discoveries.take_wave(profile, lambda key, dates: pytest.fail("settled twice")) == []
+
+
+# -- Redis outages ---------------------------------------------------------------------------------
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server for one test, which the test may shut down or empty."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI: redis-server is not installed (Debian: apt-get install redis-server)")
+        pytest.skip("redis-server is not installed")
+    (tmp_path / "redis").mkdir()
+    with local_redis_server(binary, tmp_path / "redis") as url:
+        yield url
+
+
+def test_a_worker_whose_redis_dies_stops_in_one_line_within_the_outage_bound(farm_factory, own_redis):
+    farm_run = farm_factory(articles=200)
+    worker = start_worker(farm_run, own_redis, "w1", "DOWNLOAD_DELAY=0.05", "NEWSMIRROR_REDIS_OUTAGE=4",
+                          "NEWSMIRROR_LEASE=3")
+    wait_for(lambda: emitted_by(farm_run, "w1") >= 5, "the worker emits articles")
+    processes = process_tree(worker.pid)
+    redis.Redis.from_url(own_redis).shutdown(nosave=True)  # Redis gone for good
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis.from_url(own_redis).ping()
+    lost = time.monotonic()
+    worker.wait(timeout=60)
+    assert time.monotonic() - lost < 4 + 10  # NEWSMIRROR_REDIS_OUTAGE + 10 s
+    log = worker.log.read_text(errors="replace")
+    assert worker.returncode == 69, log[-3000:]
+    assert "Traceback" not in log and len(log.splitlines()) < 40
+    errors = [line for line in log.splitlines() if " ERROR: " in line]
+    assert len(errors) == 1 and f"Redis at {own_redis}: unreachable for 4 s" in errors[0]
+    assert "ConnectionError" not in log.replace(errors[0], "")  # never blamed on a news host
+    summary = log.splitlines()[-1]
+    assert summary.startswith("harbor: ") and "0 failed requests" in summary and "FAILED: Redis at" in summary
+    assert_none_survive(processes)
+    assert all(json.loads(line) for path in farm_run.output.glob("harbor/*.jsonl") for line in path.open())
+
+
+def test_an_unreachable_redis_at_start_is_one_line(farm_run):
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    result = farm_run.cli(*worker_command(farm_run, url, "w1")[3:])
+    log = result.stderr.decode()
+    assert result.returncode == 69 and len(log.splitlines()) == 1 and "Traceback" not in log
+    assert log.startswith(f"newsmirror crawl: cannot reach Redis at {url}: ")
+
+
+def test_a_redis_that_lost_the_run_stops_the_worker_instead_of_a_false_success(farm_factory, own_redis):
+    farm_run = farm_factory(articles=200)
+    worker = start_worker(farm_run, own_redis, "w1", "DOWNLOAD_DELAY=0.05", "NEWSMIRROR_LEASE=1.5")
+    wait_for(lambda: emitted_by(farm_run, "w1") >= 5, "the worker emits articles")
+    redis.Redis.from_url(own_redis).flushall()  # a restart without persistence: the run's keys are gone
+    worker.wait(timeout=60)
+    log = worker.log.read_text(errors="replace")
+    assert worker.returncode == 69 and "lost this run's keys" in log and "Traceback" not in log
+    assert emitted_by(farm_run, "w1") < 200

@@ -16,7 +16,7 @@ import pytest
 from crawler.farm.proxy import MirrorFarm
 from crawler.farm.sites import harbor_news, make_articles
 from crawler.output.export import atomic_file
-from crawler.output.record import INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, SCHEMA_VERSION
+from crawler.output.record import BOOLEAN_FIELDS, INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, SCHEMA_VERSION
 
 from .conftest import SCHEMA, FarmRun, run_cli
 
@@ -104,10 +104,11 @@ def test_latest_revision_wins_over_write_order(crawled, tmp_path):
 
 
 def decode_csv(data: bytes) -> list[dict]:
-    """CSV rows back to records by the documented rules: list fields are JSON arrays, an empty cell is null."""
+    """CSV rows back to records by the documented rules: list fields are JSON arrays, flags true/false, an empty
+    cell is null."""
     rows = csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""))
     assert rows.fieldnames == list(RECORD_FIELDS)
-    return [{k: json.loads(v) if k in LIST_FIELDS else int(v) if k in INTEGER_FIELDS else (v or None)
+    return [{k: json.loads(v) if k in LIST_FIELDS or k in BOOLEAN_FIELDS and v else int(v) if k in INTEGER_FIELDS else (v or None)
              for k, v in row.items()} for row in rows]
 
 
@@ -183,6 +184,10 @@ def test_corrupt_line_inside_a_run_file_fails(crawled, tmp_path):
     assert result.returncode == 1
     assert f"{path}:2: corrupt run file" in result.stderr.decode()
     assert not out.exists() and list(tmp_path.glob(".dataset.jsonl.*")) == []
+    assert b"--skip-corrupt" in result.stderr
+    skipped = export(run, "-o", str(out), "--skip-corrupt")  # a torn line left by an older crawl on a full disk
+    assert skipped.returncode == 0 and f"warning: {path}:2: corrupt run file".encode() in skipped.stderr
+    assert len(jsonl(out.read_bytes())) == len(lines)
 
 
 def test_missing_state_and_missing_run_files(crawled, tmp_path):

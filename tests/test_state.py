@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +68,80 @@ def test_new_state_on_purpose_and_an_online_backup(farm_factory, tmp_path):
 def test_rebuild_without_run_files_says_so(tmp_path, farm_run):
     result = farm_run.cli("state", "rebuild", "--output", str(tmp_path / "empty"))
     assert result.returncode == 1 and b"no run files under" in result.stderr and b"Traceback" not in result.stderr
+
+
+# -- write failures ---------------------------------------------------------------------------------
+@pytest.fixture
+def small_disk(tmp_path):
+    """A tmpfs of its own (as root, as CI runs): mount(size), remount(size) to free space, unmounted after."""
+    mounted = []
+
+    def mount(size: str, *options: str) -> Path:
+        point = tmp_path / f"disk{len(mounted)}"
+        point.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join((f"size={size}", *options)), "tmpfs", str(point)],
+                              capture_output=True)
+        if done.returncode:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        mounted.append(point)
+        return point
+
+    def resize(point: Path, size: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,size={size}", str(point)], check=True)
+
+    mount.resize = resize
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", "-l", str(point)], capture_output=True)
+
+
+def test_a_read_only_output_stops_in_one_line_before_crawling(farm_run, small_disk):
+    read_only = small_disk("1m", "ro")
+    result = farm_run.cli("crawl", "harbor", "--sites", str(farm_run.profile), "--output", str(read_only / "out"))
+    log = result.stderr.decode()
+    assert result.returncode == 74 and len(log.splitlines()) == 1 and "Traceback" not in log
+    assert f"cannot write to {read_only / 'out'}: Read-only file system" in log
+    assert farm_run.farm.requests == []
+
+
+def test_a_disk_that_fills_mid_crawl_loses_nothing_once_space_is_freed(farm_factory, small_disk):
+    run = farm_factory(articles=120)
+    disk = small_disk("640k")
+    run.output = disk / "output"
+    full = run.crawl("-s", "NEWSMIRROR_MIN_FREE_MB=0")  # no guard: the writes themselves fail
+    log = full.stderr.decode()
+    assert full.returncode == 74, log[-3000:]
+    assert "No space left on device" in log and "Traceback" not in log
+    assert len([line for line in log.splitlines() if "ERROR" in line]) == 1
+    written = run.records()  # strict: a corrupt line before the last would raise here
+    assert 0 < len(written) < 120
+    assert all(path.read_bytes().endswith(b"\n") for path in run.run_files())  # cut back to whole lines
+    small_disk.resize(disk, "64m")  # space freed
+    again = run.crawl()
+    assert again.returncode == 0, again.stderr.decode()[-3000:]
+    ids = [record["id"] for record in run.records()]
+    assert len(ids) == len(set(ids)) == 120
+    exported = run.cli("export", "--output", str(run.output))
+    assert exported.returncode == 0 and len(exported.stdout.splitlines()) == 120
+
+
+def test_the_free_space_guard_stops_a_crawl_before_writes_fail(farm_factory, small_disk):
+    farm_run = farm_factory(articles=60)
+    disk = small_disk("2m")
+    farm_run.output = disk / "output"
+    result = farm_run.crawl()  # NEWSMIRROR_MIN_FREE_MB defaults to 8
+    log = result.stderr.decode()
+    assert result.returncode == 74 and len(log.splitlines()) == 1 and "Traceback" not in log
+    assert f"only 2.0 MiB free in {farm_run.output} (NEWSMIRROR_MIN_FREE_MB=8); not starting" in log
+    assert farm_run.farm.requests == []
+    # mid-crawl, the guard stops the crawl in one line before any write fails
+    farm_run.output = small_disk("24m") / "output"
+    filler = farm_run.output.parent / "filler"
+    slow = farm_run.start_crawl("-s", "DOWNLOAD_DELAY=0.3", "-s", "NEWSMIRROR_MIN_FREE_MB=16", stderr=subprocess.PIPE)
+    while not list(farm_run.output.glob("harbor/*.jsonl")) and slow.poll() is None:
+        time.sleep(0.05)
+    filler.write_bytes(b"\0" * 12 * 1048576)  # another program fills the disk
+    log = slow.communicate(timeout=60)[1].decode()
+    assert slow.returncode == 74 and "NEWSMIRROR_MIN_FREE_MB=16" in log and "Traceback" not in log
+    assert 0 < len(farm_run.records()) < len(farm_run.site.articles)
+    assert not [p for p in farm_run.output.rglob("*") if p.is_file() and p.stat().st_size == 0]

@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import redis
 from scrapy.exceptions import DropItem
 
 from crawler.clean.layers import BoilerplateRules, SiteTemplate, drop_phrase_blocks
+from crawler.distributed.outage import stop_for_outage
 from crawler.extract.article import content_hash
 from crawler.sites.profiles import SiteProfile
 from crawler.state.pipelines import CrawlerPipeline
 from crawler.state.sqlite import CrawlState, state_path
+from crawler.state.writes import WRITE_ERRORS, error_text, stop_after_write_failure
 
 
 def rules_from_settings(settings) -> BoilerplateRules:
@@ -91,7 +94,12 @@ class TemplateCleaner(BlockCleaningPipeline):
 
     def close_spider(self):
         spider = self.crawler.spider
-        spider.store.save_template_counts(spider.profile.id, self.template.counts)
+        try:
+            spider.store.save_template_counts(spider.profile.id, self.template.counts)
+        except WRITE_ERRORS as exc:  # learned again next run
+            stop_after_write_failure(self.crawler, f"the state ({error_text(exc)})", exc)
+        except redis.RedisError as exc:
+            stop_for_outage(self.crawler, exc)
 
     def clean(self, blocks):
         return self.template.learn_and_clean(blocks)

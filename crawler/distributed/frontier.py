@@ -7,6 +7,7 @@ import logging
 import os
 import warnings
 
+import redis
 from scrapy import signals
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.request import request_from_dict
@@ -14,6 +15,8 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
+
+from crawler.distributed.outage import outage_safe, stop_for_outage
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +109,7 @@ class LeasedScheduler(Scheduler):
 
     def open(self, spider):
         self.run = spider.redis_run
+        self.server = self.run.client  # one client for queue, dupefilter and leases: its timeouts and outage retry
         self.queue_key = self.run.key("requests")
         self.leased: dict[str, object] = {}
         self.finished_once: set[str] = set()
@@ -119,6 +123,7 @@ class LeasedScheduler(Scheduler):
         self.waker.start(0.5, now=False)
         self.crawler.signals.connect(self.on_idle, signal=signals.spider_idle)
 
+    @outage_safe(fallback=False)
     def enqueue_request(self, request):
         if request.meta.pop(WAKE, False):
             self.woken.append(request)
@@ -126,6 +131,7 @@ class LeasedScheduler(Scheduler):
         self.crawler.stats.inc_value("scheduler/enqueued/redis")
         return super().enqueue_request(request)
 
+    @outage_safe()
     def next_request(self):
         request = self.woken.pop() if self.woken else super().next_request()
         if request is not None:
@@ -133,9 +139,11 @@ class LeasedScheduler(Scheduler):
             self.leased[request.meta[LEASE]] = request
         return request
 
+    @outage_safe(fallback=False)
     def has_pending_requests(self) -> bool:
         return bool(self.woken) or super().has_pending_requests()
 
+    @outage_safe()
     def wake(self) -> None:
         self.release_finished()
         if self.woken or self.in_progress():
@@ -160,18 +168,26 @@ class LeasedScheduler(Scheduler):
         for lease in ripe:
             del self.leased[lease]
 
+    @outage_safe()
     def keep(self) -> None:
+        """Heartbeat and dead workers' leases; a Redis that lost the run (restarted without persistence)
+        stops this worker: what the run had queued and found is gone, so it cannot finish it."""
+        if not self.run.is_current():
+            stop_for_outage(self.crawler, "lost this run's keys (restarted without persistence?): the run is incomplete; "
+                            "start the crawl again to finish it")
+            return
+        self.run.heartbeat()
+        moved = self.run.requeue_expired()
+        if moved:
+            logger.warning("re-queued %d requests leased by workers that stopped answering", moved)
+
+    def on_idle(self) -> None:  # a signal handler: called with the arguments its signature names
         try:
-            self.run.heartbeat()
-            moved = self.run.requeue_expired()
-            if moved:
-                logger.warning("re-queued %d requests leased by workers that stopped answering", moved)
-        except Exception:  # a Redis hiccup must not stop the heartbeat loop for good
-            logger.exception("lease keeping failed; retrying")
+            self.release_finished(idle=True)
+        except redis.RedisError as exc:
+            stop_for_outage(self.crawler, exc)
 
-    def on_idle(self) -> None:
-        self.release_finished(idle=True)
-
+    @outage_safe()
     def close(self, reason):
         for loop in (self.keeper, self.waker):
             if loop.running:

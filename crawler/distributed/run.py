@@ -116,6 +116,11 @@ class RedisRun:
     def key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
 
+    def is_current(self) -> bool:
+        """Whether Redis still names this run as the site's (a Redis restarted without persistence forgot it)."""
+        current = self.client.get(site_pointer(self.site))
+        return current is not None and current.decode() == self.run_id
+
     # -- liveness and leases ---------------------------------------------------------------------
     def heartbeat(self) -> None:
         self.scripts["heartbeat"](keys=[self.key("workers")], args=[self.worker, self.lease_seconds])

@@ -98,7 +98,7 @@ class MirrorFailoverMiddleware:
 
     def process_exception(self, request, exception):
         profile, host = self.sites.lookup(request.url)
-        if profile is None or isinstance(exception, IgnoreRequest):
+        if profile is None or isinstance(exception, (IgnoreRequest, redis.RedisError)):  # Redis's fault, not the host's
             return None
         reason = failure_reason(exception)
         self.note_failure(host, reason)

@@ -44,14 +44,16 @@ class ExportConfigError(ValueError):
 
 
 # -- run files -----------------------------------------------------------------------------------
-def run_records(files: list[Path], warn: Warn) -> Iterator[tuple[Position, dict]]:
-    """Every record of the run files with its position; a corrupt line (not a torn last one) stops the export."""
+def run_records(files: list[Path], warn: Warn, skip_corrupt: bool = False) -> Iterator[tuple[Position, dict]]:
+    """Every record of the run files with its position; a corrupt line (not a torn last one) stops the
+    export, or with ``skip_corrupt`` is skipped with a warning (a crawl that hit a full disk before
+    newsmirror cut such lines back could leave one)."""
     try:
         for index, path in enumerate(files):
-            for number, record in run_file_records(path, warn, strict=True):
+            for number, record in run_file_records(path, warn, strict=not skip_corrupt):
                 yield (index, number), record
     except CorruptRunFile as exc:
-        raise ExportError(str(exc)) from None
+        raise ExportError(f"{exc} (export --skip-corrupt leaves such lines out, counting them)") from None
 
 
 def latest_positions(records: Iterable[tuple[Position, dict]]) -> dict[str, Position]:
@@ -151,12 +153,12 @@ def in_window(record: dict, site: str | None, since: datetime | None, until: dat
 
 # -- the dataset -----------------------------------------------------------------------------------
 def dataset(files: list[Path], state: sqlite3.Connection | redis.Redis | None, profiles: dict[str, SiteProfile],
-            warn: Warn) -> tuple[int, Iterator[dict]]:
+            warn: Warn, skip_corrupt: bool = False) -> tuple[int, Iterator[dict]]:
     """(number of articles, their merged records in the order their latest revisions were written)."""
-    latest = set(latest_positions(run_records(files, warn)).values())
+    latest = set(latest_positions(run_records(files, warn, skip_corrupt)).values())
 
     def records() -> Iterator[dict]:
-        for position, record in run_records(files, lambda message: None):
+        for position, record in run_records(files, lambda message: None, skip_corrupt):
             if position in latest:
                 urls = state_urls(state, record["id"], record.get("site"))
                 yield current_schema(complete_mirror_urls(record, urls, profiles.get(record.get("site"))))

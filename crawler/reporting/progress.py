@@ -10,6 +10,8 @@ import time
 from scrapy import signals
 from twisted.internet import task
 
+from crawler.reporting.stopping import WRITE_FAILED, stop_crawl
+
 logger = logging.getLogger(__name__)
 
 
@@ -81,6 +83,11 @@ class CrawlProgress:
         stats = {**self.crawler.stats.get_stats(), "finish_reason": reason, "run_id": spider.run_id,
                  "site": spider.profile.id}
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True), encoding="utf-8")
-        temporary.replace(path)
+        try:
+            temporary.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True), encoding="utf-8")
+            temporary.replace(path)
+        except OSError as exc:  # a full disk: no half-written stats file is left behind
+            temporary.unlink(missing_ok=True)
+            stop_crawl(self.crawler, WRITE_FAILED, f"cannot write {path}: {exc.strerror or exc}", "the run's stats stay in the log")
+            return
         self.crawler.stats.set_value("newsmirror/stats_file", str(path))

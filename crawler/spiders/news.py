@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import redis
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, UsageError
 from scrapy.http import TextResponse
 
 from crawler.distributed.frontier import redis_url, use_redis_frontier
+from crawler.distributed.outage import stop_for_outage
 from crawler.extract.article import ExtractionError
 from crawler.extract.dates import utc_now_iso
 from crawler.extract.pool import ArticleExtractor
@@ -27,6 +30,7 @@ from crawler.sites.urls import article_id, mirror_key, site_host, strip_tracking
 from crawler.state.backends import open_backend
 from crawler.state.locking import CrawlBusy, SiteLock
 from crawler.state.sqlite import state_path
+from crawler.state.writes import WRITE_ERRORS, error_text, stop_after_write_failure
 
 LISTING_PRIORITY = 100
 ARTICLE_PRIORITY = 0
@@ -37,6 +41,18 @@ def as_utc(iso: str) -> datetime:
     """An ISO 8601 date or time as an aware UTC datetime (no offset given: UTC)."""
     moment = datetime.fromisoformat(iso)
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def readable_pickle(path: Path) -> bool:
+    """Whether the job dir's saved spider state can be loaded (missing counts as readable: nothing saved)."""
+    if not path.exists():
+        return True
+    try:
+        with path.open("rb") as saved:
+            pickle.load(saved)
+    except Exception:  # EOFError, UnpicklingError, ...: a write cut short
+        return False
+    return True
 
 
 def new_run_id() -> str:
@@ -120,19 +136,26 @@ class NewsSpider(scrapy.Spider):
         skip articles the killed run never emitted: the job dir is discarded and the state's recovery
         (run files, then a fresh discovery) takes over. After a finished run there is nothing to resume.
         """
-        if job_dir and last_status != "shutdown" and Path(job_dir).exists():
-            shutil.rmtree(job_dir)
+        if job_dir and (last_status != "shutdown" or not readable_pickle(Path(job_dir) / "spider.state")) \
+                and Path(job_dir).exists():
+            shutil.rmtree(job_dir)  # a spider.state cut short (a full disk) cannot resume either
         elif job_dir and last_status == "shutdown":
             self.logger.info("resuming the paused run from %s", job_dir)
 
     def closed(self, reason: str) -> None:
-        if reason == "finished" and not self.article_failures:
-            # a feed answered "not modified" next time lists nothing this run missed; after failures, it might
-            self.store.save_validators(self.fresh_validators)
-        self.store.finish_run(self.run_id, utc_now_iso(), reason)
-        self.store.close()
-        if self.lock is not None:
-            self.lock.release()
+        try:
+            if reason == "finished" and not self.article_failures:
+                # a feed answered "not modified" next time lists nothing this run missed; after failures, it might
+                self.store.save_validators(self.fresh_validators)
+            self.store.finish_run(self.run_id, utc_now_iso(), reason)
+            self.store.close()
+        except WRITE_ERRORS as exc:  # the run stays unfinished: the next run recovers it from the run file
+            stop_after_write_failure(self.crawler, f"the state ({error_text(exc)})", exc)
+        except redis.RedisError as exc:  # the run's record stays open in Redis; the next run resumes it
+            stop_for_outage(self.crawler, exc)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
     # -- requests --------------------------------------------------------------------------------
     async def start(self):
@@ -235,20 +258,29 @@ class NewsSpider(scrapy.Spider):
         host rank: articles listed on the primary first, then those only a mirror listed (so that a copy
         on the primary wins over a mirror's copy under another slug). With several workers, a wave is taken
         when no worker has work left, and a worker stays open while another has."""
-        wave = self.discoveries.take_wave(self.profile, self.recheck_if_changed)
-        for key, url in wave:
-            self.crawler.engine.crawl(
-                scrapy.Request(
-                    url, callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
-                    meta={"mirror_key": key},
+        try:
+            wave = self.discoveries.take_wave(self.profile, self.recheck_if_changed)
+            for key, url in wave:
+                self.crawler.engine.crawl(
+                    scrapy.Request(
+                        url, callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
+                        meta={"mirror_key": key},
+                    )
                 )
-            )
-        self.discoveries.taken(wave)
-        if wave or self.discoveries.busy_elsewhere():
+            self.discoveries.taken(wave)
+            busy = bool(wave) or self.discoveries.busy_elsewhere()
+        except redis.RedisError as exc:  # a signal handler: one line, not a traceback per idle tick
+            stop_for_outage(self.crawler, exc)
+            return
+        if busy:
             raise DontCloseSpider
 
     def on_failure(self, failure):
         request = failure.request
+        if failure.check(redis.RedisError):  # our Redis, not the news host: never counted against it
+            stop_for_outage(self.crawler, failure.value)
+            self.crawler.stats.inc_value("newsmirror/outage/requests_not_done")
+            return
         host = urlsplit(request.url).hostname
         reason = failure_reason(failure.value)
         self.logger.warning("%s: %s, fetching %s", host, reason, request.url)

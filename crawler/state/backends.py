@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis
-
 from crawler.distributed.frontier import redis_url
+from crawler.distributed.outage import redis_client
 from crawler.distributed.run import RedisRun, worker_name
 from crawler.fetch.found import Discoveries, RedisDiscoveries
 from crawler.state.redis_store import RedisState
@@ -34,7 +33,7 @@ def open_backend(settings, site: str, proposed_run_id: str) -> Backend:
         state = CrawlState(state_path(settings), near_duplicate=near_duplicate)
         return Backend(proposed_run_id, proposed_run_id, state, Discoveries())
     worker = worker_name(settings.get("NEWSMIRROR_WORKER"))
-    client = redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=30)
+    client = redis_client(url, settings.getfloat("NEWSMIRROR_REDIS_OUTAGE", 60.0))
     run = RedisRun.join(client, site, proposed_run_id, worker, settings.getfloat("NEWSMIRROR_LEASE", 30.0))
     state = RedisState(run.client, site, run, near_duplicate=near_duplicate)
     return Backend(run.run_id, f"{run.run_id}-{worker}", state, RedisDiscoveries(run), run)
