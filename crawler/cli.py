@@ -62,6 +62,16 @@ def load_settings(args, overrides: list[str] = ()) -> Settings:
         settings.set("NEWSMIRROR_SCRAPY_INFO", args.verbose, "cmdline")
     if getattr(args, "record_warc", False):
         settings.set("NEWSMIRROR_WARC", True, "cmdline")
+    if getattr(args, "from_archive", False):
+        settings.set("NEWSMIRROR_FROM_ARCHIVE", True, "cmdline")
+        for option, name in (("since", "NEWSMIRROR_ARCHIVE_SINCE"), ("until", "NEWSMIRROR_ARCHIVE_UNTIL")):
+            value = getattr(args, option, None)
+            if value:
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                    raise CliError(f"--{option} {value!r}: expected a date, YYYY-MM-DD")
+                settings.set(name, value, "cmdline")
+    elif hasattr(args, "from_archive") and (args.since or args.until):  # crawl's; export has its own
+        raise CliError("--since and --until go with --from-archive")
     for override in overrides:
         name, sep, value = override.partition("=")
         if not sep or not name:
@@ -120,6 +130,8 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
     unknown = [s for s in sites if s not in profiles]
     if unknown:
         raise CliError(f"unknown site {unknown[0]!r}; known sites: {', '.join(sorted(profiles))} (see `newsmirror sites`)")
+    if settings.getbool("NEWSMIRROR_FROM_ARCHIVE") and (bare := [s for s in sites if not profiles[s].archives]):
+        raise CliError(f"{bare[0]}: --from-archive needs archives in the profile (key 'archives')")
     output = Path(settings.get("NEWSMIRROR_OUTPUT"))
     for directory in dict.fromkeys([output, state_path(settings).parent]):
         if problem := not_writable(directory) or space_problem(directory, settings.getfloat("NEWSMIRROR_MIN_FREE_MB")):
@@ -474,6 +486,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="redis://HOST:PORT/DB: share the frontier and state with every worker crawling the same "
                        "site on this Redis (also NEWSMIRROR_REDIS); each worker writes OUTPUT/<site>/<run-id>-<worker>.jsonl")
     add_verbosity(crawl)
+    crawl.add_argument("--from-archive", action="store_true",
+                       help="backfill: list the site's article URLs on all its hosts, retired ones too, from the "
+                       "profile's web archives (CDX) and fetch each article not yet emitted from its newest good snapshot")
+    crawl.add_argument("--since", metavar="DATE", help="with --from-archive: snapshots from DATE (YYYY-MM-DD)")
+    crawl.add_argument("--until", metavar="DATE", help="with --from-archive: snapshots until DATE (YYYY-MM-DD)")
     crawl.add_argument("--warc", dest="record_warc", action="store_true",
                        help="also archive every response downloaded, with its request, to OUTPUT/<site>/<run-id>.warc.gz "
                        "(same as -s NEWSMIRROR_WARC=True); `newsmirror scrape --warc FILE` re-extracts it offline")

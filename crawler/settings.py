@@ -15,6 +15,7 @@ SPIDER_MIDDLEWARES = {"crawler.distributed.outage.RedisOutageMiddleware": 50}  #
 DOWNLOADER_MIDDLEWARES = {
     "crawler.fetch.slots.SiteDownloadSlotMiddleware": 45,  # before offsite (50) and robots.txt (100)
     "crawler.fetch.failover.MirrorFailoverMiddleware": 540,  # sees responses after retries (550) and redirects (600)
+    "crawler.fetch.archive_politeness.ArchivePolitenessMiddleware": 560,  # sees an archive's 429 before retries
     "crawler.fetch.offsite.OffsiteRedirectMiddleware": 650,  # sees a redirect before RedirectMiddleware (600)
     "crawler.fetch.hoststats.HostStatsMiddleware": 950,
     # WarcRecorder (off unless NEWSMIRROR_WARC) sits next to the downloader: it sees what came over the wire.
@@ -69,5 +70,11 @@ NEWSMIRROR_TEMPLATE_MAX_CHARS = 400  # longer blocks are never learned as templa
 NEWSMIRROR_TEMPLATE_MAX_BLOCKS = 50000  # block counts kept per site (memory and state bound)
 NEWSMIRROR_REDIS = None  # redis://HOST:PORT/DB: frontier and state in Redis, shared by every worker (crawl --redis)
 NEWSMIRROR_WORKER = None  # this worker's name in a distributed run (default <host>-<pid>); names its run file
+ARCHIVE_DELAY = 1.0  # seconds between two requests to one web archive (one request at a time)
+NEWSMIRROR_CDX_PAGE_SIZE = 1000  # rows of a CDX listing page (then its resume key)
+NEWSMIRROR_ARCHIVE_SNAPSHOTS = 5  # newest good snapshots of an article tried, newest first
+NEWSMIRROR_FROM_ARCHIVE = False  # crawl --from-archive: backfill from the archives' CDX instead of live listings
+NEWSMIRROR_ARCHIVE_SINCE = None  # crawl --since DATE (YYYY-MM-DD) with --from-archive
+NEWSMIRROR_ARCHIVE_UNTIL = None  # crawl --until DATE
 NEWSMIRROR_REDIS_OUTAGE = 60.0  # seconds a lost Redis is retried with backoff before the worker stops (exit 69)
 NEWSMIRROR_LEASE = 30.0  # seconds without a heartbeat after which a worker's leased requests are re-queued

@@ -3,6 +3,7 @@
 import pytest
 
 from crawler.sites.profiles import ProfileError, load_profiles, parse_profiles_file
+from crawler.sites.urls import mirror_key
 
 from .conftest import run_cli
 
@@ -100,3 +101,25 @@ def test_cli_bad_profile_exits_2_with_message(tmp_path, command):
     assert result.returncode == 2
     assert f"{path}: site [bad], key 'article': invalid regular expression".encode() in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("lines,key,problem", [
+    ('archives = ["web.archive.org"]', "archives", "not an http(s) base URL"),
+    ('archives = "https://web.archive.org"', "archives", "list"),
+    ('retired = ["www.a.ir"]', "retired", "also in hosts"),
+    ('retired = ["http://www.old.ir/"]', "retired", "not a host name"),
+])
+def test_archive_keys_are_validated(tmp_path, lines, key, problem):
+    path = tmp_path / "sites.toml"
+    path.write_text(f'[bad]\nhosts = ["www.a.ir"]\n{lines}\n')
+    with pytest.raises(ProfileError) as error:
+        parse_profiles_file(path)
+    assert error.value.key == key and problem in str(error.value)
+
+
+def test_press_tv_keeps_its_seized_domain_as_retired_with_the_wayback_machine():
+    profile = load_profiles()["presstv"]
+    assert profile.retired == ("www.presstv.com",) and "www.presstv.com" not in profile.hosts
+    assert profile.archives == ("https://web.archive.org",)
+    assert mirror_key("https://www.presstv.com/Detail/2019/1/23/586614/x", profile) == \
+        mirror_key("https://www.presstv.ir/Detail/2019/1/23/586614/x", profile)

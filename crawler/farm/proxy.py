@@ -99,16 +99,19 @@ class MirrorFarm:
                     body = (f"<html><head><title>THIS DOMAIN HAS BEEN SEIZED</title></head><body><img src='/seized.png'>"
                             f"<p>{SEIZURE_NOTICE}</p></body></html>").encode()
                     return self._send(200, "text/html; charset=utf-8", body)
-                status, content_type, body = site.page(host, path)
+                status, content_type, body, *headers = site.page(host, path)
                 etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"' if "xml" in content_type or "gzip" in content_type else None
                 if etag and self.headers.get("If-None-Match") == etag:  # feeds and sitemaps answer conditionally
                     entry.status = 304
                     return self._send(304, content_type, b"", etag)
                 entry.status = status
-                self._send(status, content_type, body, etag)
+                self._send(status, content_type, body, etag, *headers)
 
-            def _send(self, status: int, content_type: str, body: bytes, etag: str | None = None) -> None:
+            def _send(self, status: int, content_type: str, body: bytes, etag: str | None = None,
+                      headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 if etag:

@@ -119,6 +119,7 @@ class FarmSite:
     extra_starts: tuple[str, ...] = ()  # more start paths for the profile (feeds and sitemaps in ``documents``)
     robots_sitemaps: tuple[str, ...] = ()  # Sitemap: lines of every host's robots.txt
     sections_list_all: bool = False  # section pages link every article (without dates), not only their own
+    article_status: int | None = None  # every article page answers this error status (listings still answer)
     _pages: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     @property
@@ -185,6 +186,8 @@ class FarmSite:
             if broken is not None:
                 return broken
         for article in self.articles:
+            if self.article_status and path == self.path_on(article, host):
+                return self.article_status, "text/html; charset=utf-8", self._frame("Error", "<p>Service unavailable</p>")
             if article.id in self.article_pages and path == self.path_on(article, host):
                 return 200, "text/html", self.article_pages[article.id]  # a corpus page names its own charset
             if path == self.path_on(article, host):

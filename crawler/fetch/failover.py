@@ -122,8 +122,12 @@ class MirrorFailoverMiddleware:
         candidate = next((h for h in profile.hosts if h not in failed and self.health.available(h)), None)
         path = path_and_query(request.url)
         if candidate is None:
-            logger.warning("%s: lost, every host failed (%s)", path, "; ".join(f"{h}: {r}" for h, r in tried))
-            self.stats.inc_value("newsmirror/requests/lost")
+            hosts = "; ".join(f"{h}: {r}" for h, r in tried)
+            if profile.archives:  # the spider asks the archives; lost only if they fail too
+                logger.warning("%s: every host failed (%s); asking the archives", path, hosts)
+            else:
+                logger.warning("%s: lost, every host failed (%s)", path, hosts)
+                self.stats.inc_value("newsmirror/requests/lost")
             return None
         if not quiet:
             logger.warning("%s: %s, failing over to %s for %s", host, reason, candidate, path)

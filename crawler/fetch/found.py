@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from crawler.sites.profiles import SiteProfile
-from crawler.sites.urls import order_by_hosts, site_host
+from crawler.sites.urls import on_host, order_by_hosts, site_host
 
 Wave = list[tuple[str, str]]  # (mirror key, URL to fetch it from)
 
@@ -21,12 +21,19 @@ def host_rank(url: str, profile: SiteProfile) -> int:
     return profile.hosts.index(host) if host in profile.hosts else len(profile.hosts)
 
 
+def live_url(url: str, profile: SiteProfile) -> str:
+    """The URL itself, or for a URL on a retired host (never fetched live) the same path on the primary."""
+    if site_host(urlsplit(url).hostname, profile) in profile.retired:
+        return on_host(url, profile.primary, profile)
+    return url
+
+
 def next_wave(pending: dict[str, list[str]], profile: SiteProfile) -> Wave:
     """The articles to fetch next, from their best host: those whose best host ranks highest (articles
     listed on the primary first, then those only a mirror listed, so a primary copy wins)."""
     if not pending:
         return []
-    best = {key: order_by_hosts(urls, profile)[0] for key, urls in pending.items()}
+    best = {key: live_url(order_by_hosts(urls, profile)[0], profile) for key, urls in pending.items()}
     rank = {key: host_rank(url, profile) for key, url in best.items()}
     wave = min(rank.values())
     return [(key, best[key]) for key in pending if rank[key] == wave]

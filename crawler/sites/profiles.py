@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
 from cssselect import GenericTranslator, SelectorError
 
 HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-PROFILE_KEYS = {"name", "hosts", "scheme", "start", "article", "clean", "robots_sitemaps"}
+PROFILE_KEYS = {"name", "hosts", "scheme", "start", "article", "clean", "robots_sitemaps", "archives", "retired"}
 CLEAN_KEYS = {"drop", "drop_text"}
 
 
@@ -49,6 +50,8 @@ class SiteProfile:
     article: re.Pattern[str] | None = None
     clean: CleanRules = field(default_factory=CleanRules)
     robots_sitemaps: bool = True  # the Sitemap: lines of every host's robots.txt join the start URLs
+    archives: tuple[str, ...] = ()  # base URLs of Wayback-compatible archives: the last mirror, and backfill
+    retired: tuple[str, ...] = ()  # hosts dead for good: never fetched live, listed and fetched through archives
     source: str = "<built-in>"
 
     @property
@@ -145,9 +148,20 @@ def parse_profile(file: str, site: str, table: Any) -> SiteProfile:
     robots_sitemaps = table.get("robots_sitemaps", True)
     if not isinstance(robots_sitemaps, bool):
         raise ProfileError(file, site, "robots_sitemaps", f"expected true or false, got {robots_sitemaps!r}")
+    archives = tuple(base.rstrip("/") for base in _expect_list_of_str(file, site, "archives", table.get("archives", [])))
+    for base in archives:
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ProfileError(file, site, "archives", f"{base!r} is not an http(s) base URL such as \"https://web.archive.org\"")
+    retired = _expect_list_of_str(file, site, "retired", table.get("retired", []))
+    for host in retired:
+        if not is_host_name(host):
+            raise ProfileError(file, site, "retired", f"{host!r} is not a host name (no scheme, port or path)")
+        if host in hosts:
+            raise ProfileError(file, site, "retired", f"{host!r} is also in hosts: a host is live or retired, not both")
     return SiteProfile(
         id=site, name=name, hosts=hosts, scheme=scheme, start=start, article=article, clean=clean,
-        robots_sitemaps=robots_sitemaps, source=file,
+        robots_sitemaps=robots_sitemaps, archives=archives, retired=retired, source=file,
     )
 
 

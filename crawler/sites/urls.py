@@ -42,14 +42,15 @@ def registered_domain(host: str) -> str:
 
 
 def site_host(host: str | None, profile: SiteProfile) -> str | None:
-    """The profile host that ``host`` stands for: itself, or a ``www.`` host reached by its bare domain."""
+    """The profile host (live or retired) that ``host`` stands for: itself, or a ``www.`` host reached by
+    its bare domain."""
     if not host:
         return None
     host = host.lower().rstrip(".")
-    if host in profile.hosts:
+    if host in profile.hosts or host in profile.retired:
         return host
     www = f"www.{host}"
-    if www in profile.hosts and registered_domain(www) == host:
+    if (www in profile.hosts or www in profile.retired) and registered_domain(www) == host:
         return www
     return None
 

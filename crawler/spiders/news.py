@@ -20,13 +20,16 @@ from crawler.distributed.outage import stop_for_outage
 from crawler.extract.article import ExtractionError
 from crawler.extract.dates import utc_now_iso
 from crawler.extract.pool import ArticleExtractor
+from crawler.fetch.archive_politeness import ARCHIVE, archive_meta
+from crawler.fetch.archives import CdxError, Snapshot, cdx_bound, cdx_query, parse_cdx
+from crawler.fetch.blockpages import detect_block
 from crawler.fetch.failures import failure_reason
 from crawler.fetch.fingerprint import PER_HOST
 from crawler.fetch.found import Discoveries
 from crawler.fetch.listings import ListingError, is_xml_listing, parse_xml_listing, robots_sitemaps
 from crawler.output.record import make_article, with_listing_dates
 from crawler.sites.profiles import SiteProfile, profiles_from_settings
-from crawler.sites.urls import article_id, mirror_key, site_host, strip_tracking
+from crawler.sites.urls import article_id, mirror_key, path_and_query, site_host, strip_tracking
 from crawler.state.backends import open_backend
 from crawler.state.locking import CrawlBusy, SiteLock
 from crawler.state.sqlite import state_path
@@ -103,7 +106,7 @@ class NewsSpider(scrapy.Spider):
 
     def bind(self, settings, profile: SiteProfile) -> None:
         self.profile = profile
-        self.allowed_domains = list(profile.hosts)
+        self.allowed_domains = [*profile.hosts, *(urlsplit(archive).hostname for archive in profile.archives)]
         self.output_dir = Path(settings.get("NEWSMIRROR_OUTPUT") or "output")
         self.lock = None
         # one crawl of a site at a time on a local state (`newsmirror crawl` takes the lock itself); the
@@ -126,6 +129,13 @@ class NewsSpider(scrapy.Spider):
         self.candidate_hops = settings.getint("NEWSMIRROR_CANDIDATE_HOPS", 1)
         self.fetches_robots = not settings.getbool("ROBOTSTXT_OBEY")  # else RobotsTxtMiddleware fetches robots.txt
         self.robots_read: set[str] = set()  # hosts whose robots.txt sitemaps were queued
+        self.from_archive = settings.getbool("NEWSMIRROR_FROM_ARCHIVE")
+        self.archive_window = (cdx_bound(settings.get("NEWSMIRROR_ARCHIVE_SINCE")),
+                               cdx_bound(settings.get("NEWSMIRROR_ARCHIVE_UNTIL")))
+        self.archive_snapshots = settings.getint("NEWSMIRROR_ARCHIVE_SNAPSHOTS", 5)
+        self.cdx_page_size = settings.getint("NEWSMIRROR_CDX_PAGE_SIZE", 1000)
+        if self.from_archive and not profile.archives:
+            raise UsageError(f"{profile.id}: --from-archive needs archives in the profile (key 'archives')")
         self.max_listing_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
         self.store.start_run(self.run_id, profile.id, utc_now_iso())
 
@@ -168,6 +178,11 @@ class NewsSpider(scrapy.Spider):
             found.listing_dates = saved.setdefault("listing_dates", found.listing_dates)
             found.pending = saved.setdefault("pending", found.pending)
             found.known = saved.setdefault("known", found.known)
+        if self.from_archive:  # backfill: the archives' listings of every host, retired ones too
+            for archive in self.profile.archives:
+                for host in (*self.profile.hosts, *self.profile.retired):
+                    yield self.archive_listing(archive, host)
+            return
         self.recheck_recent_articles()
         if self.profile.robots_sitemaps and self.fetches_robots:
             for host in self.profile.hosts:
@@ -262,7 +277,7 @@ class NewsSpider(scrapy.Spider):
             wave = self.discoveries.take_wave(self.profile, self.recheck_if_changed)
             for key, url in wave:
                 self.crawler.engine.crawl(
-                    scrapy.Request(
+                    self.archive_lookup(key, self.discoveries.urls(key)) if self.from_archive else scrapy.Request(
                         url, callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
                         meta={"mirror_key": key},
                     )
@@ -280,13 +295,118 @@ class NewsSpider(scrapy.Spider):
         if failure.check(redis.RedisError):  # our Redis, not the news host: never counted against it
             stop_for_outage(self.crawler, failure.value)
             self.crawler.stats.inc_value("newsmirror/outage/requests_not_done")
-            return
+            return []
         host = urlsplit(request.url).hostname
         reason = failure_reason(failure.value)
         self.logger.warning("%s: %s, fetching %s", host, reason, request.url)
+        self.crawler.stats.inc_value(f"newsmirror/failed/{host}/{reason}")
         if "mirror_key" in request.meta:
             self.article_failures += 1
-        self.crawler.stats.inc_value(f"newsmirror/failed/{host}/{reason}")
+            if self.profile.archives:  # every live host failed it: the archives are the last mirror
+                path = path_and_query(request.url)
+                return [self.archive_lookup(request.meta["mirror_key"],
+                                            [f"{h}{path}" for h in (*self.profile.hosts, *self.profile.retired)])]
+        return []
+
+    # -- web archives ----------------------------------------------------------------------------
+    def archive_listing(self, archive: str, host: str, resume_key: str | None = None) -> scrapy.Request:
+        """One page of an archive's CDX listing of everything it holds of ``host`` (one row per URL)."""
+        since, until = self.archive_window
+        query = cdx_query(archive, f"{host}/", prefix=True, collapse=True, since=since, until=until, resume_key=resume_key,
+                          page_size=self.cdx_page_size)
+        return scrapy.Request(query, callback=self.parse_archive_listing, errback=self.on_archive_listing_failure,
+                              priority=LISTING_PRIORITY, meta={**archive_meta(archive), "archive_host": host})
+
+    def parse_archive_listing(self, response):
+        archive, host = response.meta[ARCHIVE], response.meta["archive_host"]
+        try:
+            page = parse_cdx(archive, response.body)
+        except CdxError as exc:
+            self.logger.warning("%s: skipped CDX listing of %s: %s", archive, host, exc)
+            self.crawler.stats.inc_value("newsmirror/archive/bad_cdx")
+            return
+        self.crawler.stats.inc_value("newsmirror/listings/archive")
+        for snapshot in page.snapshots:
+            if self.profile.is_article_path(path_and_query(snapshot.original)) is not False:
+                self.note_article(snapshot.original)
+        if page.resume_key:
+            yield self.archive_listing(archive, host, page.resume_key)
+
+    def on_archive_listing_failure(self, failure):
+        request = failure.request
+        self.logger.warning("%s: CDX listing of %s failed: %s", request.meta[ARCHIVE], request.meta["archive_host"],
+                            failure_reason(failure.value))
+        self.crawler.stats.inc_value("newsmirror/archive/listing_failed")
+        self.article_failures += 1  # an incomplete listing: keep feeds' validators out of it
+
+    def archive_lookup(self, key: str, urls: list[str]) -> scrapy.Request | None:
+        """The first step of an article's archive chain: CDX queries for the newest good snapshots of each of
+        its URLs, archive by archive, then those snapshots, newest first."""
+        bare = list(dict.fromkeys(url.split("://", 1)[-1] for url in urls))
+        queries = [cdx_query(archive, url, newest=self.archive_snapshots) for archive in self.profile.archives for url in bare]
+        return self.next_archive_step(key, queries, [])
+
+    def next_archive_step(self, key: str, queries: list[str], snapshots: list[tuple[str, str, str]]) -> scrapy.Request | None:
+        meta = {"mirror_key": key, "archive_queries": queries}
+        if snapshots:
+            archive, timestamp, original = snapshots[0]
+            return scrapy.Request(Snapshot(archive, timestamp, original).url, callback=self.parse_snapshot,
+                                  errback=self.on_archive_failure, priority=ARTICLE_PRIORITY, dont_filter=True,
+                                  meta={**meta, **archive_meta(archive), "archive_snapshots": snapshots})
+        if queries:
+            archive = next(base for base in self.profile.archives if queries[0].startswith(base))
+            return scrapy.Request(queries[0], callback=self.parse_archive_index, errback=self.on_archive_failure,
+                                  priority=ARTICLE_PRIORITY, meta={**meta, **archive_meta(archive), "archive_queries": queries[1:]})
+        self.logger.warning("%s: unavailable: no live host and no archive has a good copy", self.discoveries.urls(key)[:1] or key)
+        self.crawler.stats.inc_value("newsmirror/requests/lost")
+        return None
+
+    def parse_archive_index(self, response):
+        key, queries = response.meta["mirror_key"], response.meta["archive_queries"]
+        try:
+            page = parse_cdx(response.meta[ARCHIVE], response.body)
+        except CdxError as exc:
+            self.logger.warning("%s: %s", response.url, exc)
+            self.crawler.stats.inc_value("newsmirror/archive/bad_cdx")
+            page = None
+        newest_first = [(s.archive, s.timestamp, s.original) for s in reversed(page.snapshots)] if page else []
+        step = self.next_archive_step(key, queries, newest_first)
+        return [step] if step else []
+
+    def on_archive_failure(self, failure):
+        request = failure.request
+        self.logger.info("%s: %s", request.url, failure_reason(failure.value))
+        self.crawler.stats.inc_value("newsmirror/archive/failed")
+        step = self.next_archive_step(request.meta["mirror_key"], request.meta["archive_queries"],
+                                      request.meta.get("archive_snapshots", [])[1:])
+        return [step] if step else []
+
+    async def parse_snapshot(self, response):
+        """An archived page: a block page or archive error page is skipped for the next older snapshot."""
+        key, snapshots = response.meta["mirror_key"], response.meta["archive_snapshots"]
+        archive, timestamp, original = snapshots[0]
+        verdict = detect_block(response.body)
+        extracted = None
+        if verdict is None:
+            try:
+                extracted = await self.extractor.extract(response.body, original, self.profile,
+                                                         response.headers.get("Content-Type", b"").decode("latin-1"))
+            except ExtractionError:
+                extracted = None
+        if extracted is None or not extracted["text"]:
+            self.logger.info("%s: %s; trying an older snapshot", response.url, verdict.label if verdict else "no article text")
+            self.crawler.stats.inc_value("newsmirror/archive/snapshots_skipped")
+            step = self.next_archive_step(key, response.meta["archive_queries"], snapshots[1:])
+            if step:
+                yield step
+            return
+        self.crawler.stats.inc_value("newsmirror/articles/from_archive")
+        snapshot = Snapshot(archive, timestamp, original)
+        extracted = {**with_listing_dates(extracted, *self.discoveries.dates(key)), "archived_at": snapshot.archived_at}
+        fetched = self.on_site(original) or original
+        identity = self.identity_key(key, fetched, extracted["canonical_url"])
+        yield make_article(extracted, self.profile, [*self.discoveries.urls(key), fetched], snapshot.url,
+                           utc_now_iso(), identity)
 
     def read_robots_sitemaps(self, response, request) -> None:
         """response_received: a host's robots.txt (fetched by Scrapy's RobotsTxtMiddleware, or by start()
