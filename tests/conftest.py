@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -11,8 +12,10 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import redis
 
 from crawler.farm.proxy import MirrorFarm
+from crawler.farm.redis_server import local_redis_server
 from crawler.farm.sites import harbor_news
 from crawler.state.runfile import run_file_records
 
@@ -40,6 +43,11 @@ class FarmRun:
             [sys.executable, "-m", "crawler.cli", *args], cwd=cwd or self.workdir, env=self.env(),
             capture_output=True, timeout=timeout, input=stdin,
         )
+
+    def cli_process(self, *args: str) -> subprocess.Popen:
+        """The CLI in the background, its standard error kept for the test."""
+        return subprocess.Popen([sys.executable, "-m", "crawler.cli", *args], cwd=self.workdir, env=self.env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def crawl_args(self, *extra: str) -> list[str]:
         return ["crawl", self.site.id, "--sites", str(self.profile), "--output", str(self.output),
@@ -126,3 +134,39 @@ def assert_none_survive(pids: set[int], within: float = 5.0) -> None:
     while running(pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not running(pids), [Path(f"/proc/{pid}/cmdline").read_bytes()[:120] for pid in running(pids)]
+
+
+# -- Redis ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A redis-server of our own on a free loopback port, in a temporary directory, nothing persisted."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        message = "redis-server is not installed (Debian: apt-get install redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: {message}")
+        pytest.skip(message)
+    try:
+        with local_redis_server(binary, tmp_path_factory.mktemp("redis")) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    redis.Redis.from_url(redis_server).flushall()
+    return redis_server
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server for one test, which the test may shut down or empty."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI: redis-server is not installed (Debian: apt-get install redis-server)")
+        pytest.skip("redis-server is not installed")
+    (tmp_path / "redis").mkdir()
+    with local_redis_server(binary, tmp_path / "redis") as url:
+        yield url

@@ -144,3 +144,23 @@ def test_from_archive_without_archives_is_a_usage_error(farm_run):
     result = farm_run.crawl("--from-archive")
     assert result.returncode == 2 and b"needs archives in the profile" in result.stderr
     assert farm_run.crawl("--since", "2020-01-01").returncode == 2
+
+
+def test_two_redis_workers_backfill_together_and_share_the_archives_politeness(archived_site, redis_url):
+    run = archived_site
+    for host in run.site.hosts:
+        run.farm.set_fault(host, "refuse")
+    workers = [run.cli_process("crawl", "harbor", "--sites", str(run.profile), "--output", str(run.output),
+                               "--from-archive", "--redis", redis_url, "-q", "-s", "AUTOTHROTTLE_ENABLED=False",
+                               "-s", f"NEWSMIRROR_WORKER=w{n}", "-s", "ARCHIVE_DELAY=0.15") for n in (1, 2)]
+    for worker in workers:
+        assert worker.wait(timeout=120) == 0, worker.stderr.read().decode()[-3000:]
+    ids = [r["id"] for r in run.records()]
+    assert len(ids) == len(set(ids)) == 16
+    assert {path.stem.rsplit("-", 1)[1] for path in run.run_files()} <= {"w1", "w2"}
+    archive = [r for r in run.farm.requests if r.host == run.archive.hosts[0] and r.path != "/robots.txt"]
+    starts = [r.at for r in archive]
+    throttled = next(r.at for r in archive if r.status == 429)
+    assert not [at for at in starts if throttled < at < throttled + 0.9]  # Retry-After: 1, for both workers
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:])]
+    assert min(gaps) > 0.1  # one request per ARCHIVE_DELAY (0.15 s) across the two workers

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import collections
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +17,7 @@ from scrapy.settings import Settings
 from crawler.dedup.minhash import MinHasher
 from crawler.distributed.frontier import use_redis_frontier
 from crawler.distributed.run import RedisRun, site_pointer
-from crawler.farm.redis_server import free_port, local_redis_server
+from crawler.farm.redis_server import free_port
 from crawler.farm.sites import make_articles
 from crawler.fetch.found import Discoveries, RedisDiscoveries
 from crawler.fetch.health import RedisHostHealth
@@ -27,28 +25,6 @@ from crawler.sites.profiles import parse_profile
 from crawler.state.redis_store import RedisState
 
 from .conftest import assert_none_survive, process_tree
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    """A redis-server of our own on a free loopback port, in a temporary directory, nothing persisted."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        message = "redis-server is not installed (Debian: apt-get install redis-server)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI: {message}")
-        pytest.skip(message)
-    try:
-        with local_redis_server(binary, tmp_path_factory.mktemp("redis")) as url:
-            yield url
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-
-
-@pytest.fixture
-def redis_url(redis_server):
-    redis.Redis.from_url(redis_server).flushall()
-    return redis_server
 
 
 def worker_state(url: str, worker: str, lease: float = 30.0) -> RedisState:
@@ -287,7 +263,10 @@ def test_a_worker_that_joins_takes_work_and_one_killed_mid_crawl_loses_nothing(f
     outputs = per_worker_records(farm_run)
     assert len(outputs["victim"]) < 200
     ids = collections.Counter(record["id"] for records in outputs.values() for record in records)
-    assert len(ids) == 200 and max(ids.values()) == 1
+    # nothing lost; the kill can double at most the article whose line it caught before the line's commit
+    # (one Redis round trip), and the dataset has it once
+    assert len(ids) == 200 and sum(count - 1 for count in ids.values()) <= 1
+    assert len(exported(farm_run)) == 200
     assert redis.Redis.from_url(redis_url).keys("newsmirror:harbor:2*") == []
 
 
@@ -316,19 +295,6 @@ def test_listing_dates_merge_across_workers_and_known_articles_are_settled_once(
 
 
 # -- Redis outages ---------------------------------------------------------------------------------
-@pytest.fixture
-def own_redis(tmp_path):
-    """A redis-server for one test, which the test may shut down or empty."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI: redis-server is not installed (Debian: apt-get install redis-server)")
-        pytest.skip("redis-server is not installed")
-    (tmp_path / "redis").mkdir()
-    with local_redis_server(binary, tmp_path / "redis") as url:
-        yield url
-
-
 def test_a_worker_whose_redis_dies_stops_in_one_line_within_the_outage_bound(farm_factory, own_redis):
     farm_run = farm_factory(articles=200)
     worker = start_worker(farm_run, own_redis, "w1", "DOWNLOAD_DELAY=0.05", "NEWSMIRROR_REDIS_OUTAGE=4",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ class FarmRequest:
     path: str
     status: int | None
     fault: str | None
+    at: float = field(default_factory=time.monotonic)  # when the farm received it
 
 
 class MirrorFarm:

@@ -171,13 +171,17 @@ class RedisState:
         """Commit an emitted article (or a new revision): its claim becomes an emitted id (the claim stored
         its prints; a revision replaces the stored text)."""
         meta = [hash64(record.get("content_hash")), record.get("revision") or 1, record.get("published"), record.get("modified")]
-        self.client.hset(self.key("meta", record["site"]), record["id"], json.dumps(meta))
         self.shingles.forget(record["id"])
+        # one round trip, atomic: the moment between the run file's line and this commit is the only one in
+        # which a kill can make another worker emit the article again (export keeps one record per id)
+        commit = self.client.pipeline(transaction=True)
+        commit.hset(self.key("meta", record["site"]), record["id"], json.dumps(meta))
         if meta[1] > 1 and record.get("text"):
-            self.client.hset(self.key("texts", record["site"]), record["id"], pack_text(record["text"]))
-        self.client.hset(self.key("articles", record["site"]), record["id"], run_id)
+            commit.hset(self.key("texts", record["site"]), record["id"], pack_text(record["text"]))
+        commit.hset(self.key("articles", record["site"]), record["id"], run_id)
         if self.run is not None:
-            self.client.hdel(self.run.key("claims"), record["id"])
+            commit.hdel(self.run.key("claims"), record["id"])
+        commit.execute()
         self.record_urls(record["id"], record["mirror_urls"])
 
     def urls_of(self, article_id: str) -> list[str]:
