@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from crawler.farm.archive import FarmArchive
+from crawler.farm.archive import Capture, FarmArchive
 from crawler.farm.proxy import MirrorFarm
 from crawler.farm.sites import harbor_news
 from crawler.fetch.archive_politeness import retry_after
@@ -71,6 +71,12 @@ def archived_site(tmp_path):
     seized = site.articles[3]
     for host in (RETIRED, site.hosts[0]):
         archive.seize(f"http://{host}{seized.path}", "20261201000000")
+        # bad archive data, each with a good copy behind it: a newer snapshot the archive answers 404 for,
+        # a newer archived redirect (not a 200: never taken), and a CDX answer cut short for the primary
+        archive.captures.append(Capture("20261202000000", f"http://{host}{site.articles[5].path}", None))
+        archive.captures.append(Capture("20261202000000", f"http://{host}{site.articles[6].path}",
+                                        b"<html><body>Moved</body></html>", status="302"))
+    archive.truncated_cdx.add(f"{site.hosts[0]}{site.articles[7].path}")
     farm = MirrorFarm([site, archive]).start()
     run = FarmRun(farm, site, tmp_path)
     run.profile.write_text(site.profile_toml().replace(
@@ -95,7 +101,9 @@ def test_articles_every_host_fails_come_from_the_archive_once(archived_site):
         assert record["source"].startswith(f"{run.archive.base}/web/") and "id_/" in record["source"]
         assert record["archived_at"] and record["archived_at"] < "2026-12-01"
         assert record["url"] == f"http://{run.site.hosts[0]}{article.path}"
-    assert by_title[run.seized.title]["archived_at"] != "2026-12-01T00:00:00+00:00"  # the older good snapshot
+    for bad in (run.seized, *run.site.articles[5:8]):  # the older good snapshot, or another host's
+        assert by_title[bad.title]["archived_at"] < "2026-12-01" and by_title[bad.title]["text"].split("\n") == bad.paragraphs
+    assert "not CDX JSON" in log
     assert run.archive.throttled == 1 and "rate limited (429)" in log and "Traceback" not in log
     assert "0 lost" in log.splitlines()[-1]
     run.site.article_status = None  # the hosts come back: nothing is emitted twice

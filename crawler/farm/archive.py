@@ -20,7 +20,7 @@ ARCHIVE_HOST = "web.archive.farm"
 class Capture:
     timestamp: str
     original: str
-    body: bytes
+    body: bytes | None  # None: listed by the CDX, but the archive answers 404 for it
     status: str = "200"
     mimetype: str = "text/html"
 
@@ -34,6 +34,7 @@ class FarmArchive:
     throttle_once: bool = True
     page_size_cap: int = 1000
     throttled: int = 0
+    truncated_cdx: set[str] = field(default_factory=set)  # URLs (without scheme) whose CDX answer is cut short
 
     @property
     def base(self) -> str:
@@ -60,11 +61,13 @@ class FarmArchive:
             if self.throttle_once and not self.throttled:
                 self.throttled += 1
                 return 429, "text/plain", b"Too Many Requests\n", {"Retry-After": "1"}
-            return 200, "application/json", self.cdx(parse_qs(parts.query))
+            query = parse_qs(parts.query)
+            answer = self.cdx(query)
+            return 200, "application/json", answer[: len(answer) // 2] if query["url"][0] in self.truncated_cdx else answer
         if parts.path.startswith("/web/"):
             stamp, _, original = path_qs[len("/web/"):].partition("/")
             for capture in self.captures:
-                if stamp == f"{capture.timestamp}id_" and capture.original == unquote(original):
+                if stamp == f"{capture.timestamp}id_" and capture.original == unquote(original) and capture.body is not None:
                     return 200, capture.mimetype, capture.body
             return 404, "text/html", b"<html><body><h1>Not Found</h1><p>Wayback Machine has not archived that URL.</p></body></html>"
         return 404, "text/plain", b"not found\n"
