@@ -1,7 +1,7 @@
 """Listing benchmark: what reading feeds and sitemaps as real sites serve them costs on well-formed ones.
 
 Run: ``.venv/bin/python bench/listings.py [--repeat N]``. Documents: the farm's feeds and sitemaps (a
-200-article site) and the well-formed peer-suite fixtures in ``tests/fixtures/listings``. Side by side in
+200-article site) and the well-formed peer-suite fixtures in ``tests/fixtures/peer-listings``. Side by side in
 one run, each taking turns: a bare strict lxml parse of the same bytes with the same safety options (the
 floor), newsmirror's document stage (``parse_document``: BOM and prolog handling, strict parse, entity
 check; recovery only after a failure), newsmirror's whole ``parse_xml_listing`` (entries, URLs, XML Base,
@@ -27,7 +27,7 @@ from scrapy.utils.sitemap import Sitemap  # noqa: E402
 from crawler.farm.sites import harbor_news  # noqa: E402
 from crawler.fetch.listings import ListingError, parse_document, parse_xml_listing, root_name  # noqa: E402
 
-FIXTURES = ROOT / "tests" / "fixtures" / "listings"
+FIXTURES = ROOT / "tests" / "fixtures" / "peer-listings"
 WELL_FORMED = ("feedparser-wellformed", "scrapy-sitemap")
 
 

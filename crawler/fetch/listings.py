@@ -26,6 +26,7 @@ SNIFF_BYTES = 4096
 PROLOG = re.compile(rb"(?:\s+|<!--.*?-->|<\?.*?\?>|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)*", re.S | re.I)
 ROOT_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=", re.I)
+BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z_][\w.-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 MAX_ENTITIES = 64  # internal entity declarations accepted in a DTD (&nbsp; and friends)
 MAX_ENTITY_CHARS = 1024
 
@@ -142,6 +143,13 @@ def _check_entities(root) -> bool:
     return bool(entities)
 
 
+def _sloppy_fixed(body: bytes) -> bytes:
+    """A body about to be recovered, with what recovery cannot guess right fixed first: bytes that are not
+    UTF-8 (no encoding declared) read as Windows-1252, and bare ampersands (``?a=1&b=2`` in a link)
+    escaped, which libxml2 would otherwise drop with the name after them."""
+    return BARE_AMPERSAND.sub(b"&amp;", _as_utf8(body))
+
+
 def _as_utf8(body: bytes) -> bytes:
     """A body that is not UTF-8 and declares no encoding, read as Windows-1252 (what such feeds are)."""
     if XML_ENCODING.match(body):
@@ -168,7 +176,7 @@ def parse_document(body: bytes, base_url: str, max_size: int = 50 * 1024 * 1024)
         recovered = False
     except etree.XMLSyntaxError as exc:
         try:
-            root = etree.fromstring(_as_utf8(body), _parser(recover=True), base_url=base_url)
+            root = etree.fromstring(_sloppy_fixed(body), _parser(recover=True), base_url=base_url)
         except etree.XMLSyntaxError:
             root = None
         if root is None:
