@@ -105,6 +105,8 @@ class NewsSpider(scrapy.Spider):
         return spider
 
     def bind(self, settings, profile: SiteProfile) -> None:
+        if settings.getbool("NEWSMIRROR_FROM_ARCHIVE") and not profile.archives:
+            raise UsageError(f"{profile.id}: --from-archive needs archives in the profile (key 'archives')")
         self.profile = profile
         self.allowed_domains = [*profile.hosts, *(urlsplit(archive).hostname for archive in profile.archives)]
         self.output_dir = Path(settings.get("NEWSMIRROR_OUTPUT") or "output")
@@ -134,8 +136,6 @@ class NewsSpider(scrapy.Spider):
                                cdx_bound(settings.get("NEWSMIRROR_ARCHIVE_UNTIL")))
         self.archive_snapshots = settings.getint("NEWSMIRROR_ARCHIVE_SNAPSHOTS", 5)
         self.cdx_page_size = settings.getint("NEWSMIRROR_CDX_PAGE_SIZE", 1000)
-        if self.from_archive and not profile.archives:
-            raise UsageError(f"{profile.id}: --from-archive needs archives in the profile (key 'archives')")
         self.max_listing_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
         self.store.start_run(self.run_id, profile.id, utc_now_iso())
 
