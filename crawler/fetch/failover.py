@@ -21,6 +21,7 @@ from crawler.sites.urls import SiteIndex, on_host, path_and_query
 logger = logging.getLogger(__name__)
 
 TRIED = "newsmirror_tried"  # meta: [(host, reason), ...] hosts that failed this request
+ARCHIVE_FALLBACK = "newsmirror_archive_fallback"  # meta: the spider asks web archives when every host fails it
 FAILED_STATUSES = {403: "HTTP 403 (blocked)", 429: "HTTP 429 (rate limited)", 451: "HTTP 451 (blocked for legal reasons)"}
 RESTART_META = (OFFSITE_REDIRECT, "dont_redirect", "retry_times", "redirect_urls", "redirect_times", "redirect_reasons", "redirect_ttl")
 
@@ -123,7 +124,7 @@ class MirrorFailoverMiddleware:
         path = path_and_query(request.url)
         if candidate is None:
             hosts = "; ".join(f"{h}: {r}" for h, r in tried)
-            if profile.archives:  # the spider asks the archives; lost only if they fail too
+            if request.meta.get(ARCHIVE_FALLBACK):  # the spider asks the archives; lost only if they fail too
                 logger.warning("%s: every host failed (%s); asking the archives", path, hosts)
             else:
                 logger.warning("%s: lost, every host failed (%s)", path, hosts)

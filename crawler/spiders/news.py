@@ -23,6 +23,7 @@ from crawler.extract.pool import ArticleExtractor
 from crawler.fetch.archive_politeness import ARCHIVE, archive_meta
 from crawler.fetch.archives import CdxError, Snapshot, cdx_bound, cdx_query, parse_cdx
 from crawler.fetch.blockpages import detect_block
+from crawler.fetch.failover import ARCHIVE_FALLBACK
 from crawler.fetch.failures import failure_reason
 from crawler.fetch.fingerprint import PER_HOST
 from crawler.fetch.found import Discoveries
@@ -279,7 +280,7 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.engine.crawl(
                     self.archive_lookup(key, self.discoveries.urls(key)) if self.from_archive else scrapy.Request(
                         url, callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
-                        meta={"mirror_key": key},
+                        meta={"mirror_key": key, ARCHIVE_FALLBACK: bool(self.profile.archives)},
                     )
                 )
             self.discoveries.taken(wave)
