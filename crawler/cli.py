@@ -13,6 +13,7 @@ from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 from typing import BinaryIO
 
+import redis
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
@@ -32,7 +33,7 @@ from crawler.sites.urls import SiteIndex
 from crawler.state.locking import CrawlBusy, SiteLock
 from crawler.state.maintenance import StateError, backup_state, rebuild_state, state_problem
 from crawler.state.runfile import run_files
-from crawler.state.sqlite import state_path
+from crawler.state.sqlite import CrawlState, state_path
 from crawler.state.writes import not_writable, space_problem
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try again later"
@@ -98,17 +99,23 @@ def site_outcome(stats: dict, profile: SiteProfile, elapsed: float) -> tuple[boo
     ended early, or when its hosts were asked and none answered. A run that asked nothing (a resumed run
     whose work was already done, a worker that found none left) did not fail."""
     reason = stats.get("finish_reason", "not started")
-    answered = [h for h in profile.hosts if stats.get(f"newsmirror/host/{h}/ok")]
+    joined = [k.rsplit("/", 1)[1] for k in stats if k.startswith("newsmirror/discovery/joined/")]
+    hosts = [*profile.hosts, *(h for h in joined if h not in profile.hosts)]
+    answered = [h for h in hosts if stats.get(f"newsmirror/host/{h}/ok")]
     failures = sum(v for k, v in stats.items() if k.startswith("newsmirror/failed/"))
     new = stats.get("newsmirror/articles/new", 0)
     down = [f"{h} ({next(k.rsplit('/', 1)[1] for k in stats if k.startswith(f'newsmirror/host/{h}/failed/'))})"
-            for h in profile.hosts if h not in answered and any(k.startswith(f"newsmirror/host/{h}/failed/") for k in stats)]
-    skipped = [h for h in profile.hosts if h not in answered and stats.get(f"newsmirror/host/{h}/skipped")]
+            for h in hosts if h not in answered and any(k.startswith(f"newsmirror/host/{h}/failed/") for k in stats)]
+    skipped = [h for h in hosts if h not in answered and stats.get(f"newsmirror/host/{h}/skipped")]
+    admitted = [k.rsplit("/", 1)[1] for k in stats if k.startswith("newsmirror/discovery/admitted/")]
+    rejected = [f"{k.rsplit('/', 1)[1]} ({v})" for k, v in stats.items() if k.startswith("newsmirror/discovery/rejected/")]
+    mirrors = "".join(f"; {label}: {', '.join(names)}" for label, names in
+                      (("mirrors admitted", admitted), ("mirror candidates rejected", rejected)) if names)
     summary = (
         f"{profile.id}: {new} new articles, {stats.get('newsmirror/articles/known', 0)} already known, "
         f"{stats.get('newsmirror/pages/skipped', 0)} pages skipped, {failures} failed requests, "
         f"{stats.get('newsmirror/failovers', 0)} failovers, {stats.get('newsmirror/requests/lost', 0)} lost; "
-        f"{len(answered)}/{len(profile.hosts)} hosts answered{' (down: ' + ', '.join(down) + ')' if down else ''} "
+        f"{len(answered)}/{len(hosts)} hosts answered{' (down: ' + ', '.join(down) + ')' if down else ''}{mirrors} "
         f"in {elapsed:.1f}s -> {stats.get('newsmirror/output', 'no new articles, no run file')}"
     )
     if reason in (WRITE_FAILED, REDIS_UNAVAILABLE):
@@ -118,7 +125,7 @@ def site_outcome(stats: dict, profile: SiteProfile, elapsed: float) -> tuple[boo
     if reason != "finished":
         return False, f"{summary} [FAILED: crawl ended with {reason}]"
     if not answered and (down or skipped):
-        return False, f"{summary} [FAILED: no host of {profile.id} reachable: {', '.join(profile.hosts)}]"
+        return False, f"{summary} [FAILED: no host of {profile.id} reachable: {', '.join(hosts)}]"
     if not answered:
         return True, f"{summary} (nothing left to fetch)"
     return True, summary
@@ -368,8 +375,43 @@ def cmd_export(args) -> int:
 
 
 # -- sites -------------------------------------------------------------------------------------
+@contextmanager
+def discovery_store(settings, site: str, create: bool = False):
+    """The store holding a site's discovered mirrors (Redis with --redis, else the SQLite state), or None when
+    there is no state yet."""
+    url = frontier.redis_url(settings)
+    if url:
+        if problem := unreachable(url):
+            raise CliError(problem)
+        from crawler.state.redis_store import RedisState
+        store = RedisState(redis.Redis.from_url(url), site)
+    elif state_path(settings).exists() or create:
+        store = CrawlState(state_path(settings))
+    else:
+        yield None
+        return
+    with closing(store):
+        yield store
+
+
+def describe_discovered(host: str, entry: dict) -> str:
+    """One line of ``newsmirror sites``: a discovered host, its status and its evidence."""
+    found = f"found by {entry.get('found_how')} on {entry.get('found_where')} at {entry.get('found_at')}"
+    status = entry["status"]
+    if status == "admitted":
+        matched = entry.get("evidence", {}).get("matched", [])
+        return f"{host}: admitted {entry.get('verified_at')}, {found}; served {len(matched)} stored articles: {', '.join(matched)}"
+    if status == "rejected":
+        retry = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(entry.get("retry_at", 0)))
+        return f"{host}: rejected {entry.get('verified_at')}: {entry.get('reason')}; {found}; not tried again before {retry}"
+    return f"{host}: candidate, {found}; verified once the site has emitted two articles"
+
+
 def cmd_sites(args) -> int:
     profiles = profiles_or_exit(args)
+    settings = load_settings(args)
+    if args.forget:
+        return forget_host(args.forget.lower(), profiles, settings)
     for profile in profiles.values():
         rule = profile.article.pattern if profile.article else "(judged by the extractor)"
         print(f"{profile.id:<12} {profile.name}")
@@ -377,7 +419,30 @@ def cmd_sites(args) -> int:
         print(f"    start:   {', '.join(profile.start)}")
         print(f"    article: {rule}")
         print(f"    from:    {profile.source}")
+        if not profile.discover:
+            print("    mirrors: pinned to its hosts (discover = false)")
+            continue
+        with discovery_store(settings, profile.id) as store:
+            found = store.discovered_hosts(profile.id) if store is not None else {}
+        for host, entry in sorted(found.items(), key=lambda item: (item[1]["status"], item[0])):
+            print(f"    mirror:  {describe_discovered(host, entry)}")
     print(f"{len(profiles)} site profiles, all valid", file=sys.stderr)
+    return EXIT_OK
+
+
+def forget_host(host: str, profiles: dict[str, SiteProfile], settings) -> int:
+    """``sites --forget HOST``: drop a discovered host from every site's discovery; the next run verifies it
+    again if the site still names it."""
+    forgotten = []
+    for profile in profiles.values():
+        with discovery_store(settings, profile.id) as store:
+            if store is not None and store.forget_discovered_host(profile.id, host):
+                forgotten.append(profile.id)
+    if not forgotten:
+        print(f"newsmirror sites: no site has discovered {host}; nothing to forget", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"newsmirror sites: forgot {host} ({', '.join(forgotten)}); the next run verifies it again if the site "
+          "still names it", file=sys.stderr)
     return EXIT_OK
 
 
@@ -535,9 +600,17 @@ def build_parser() -> argparse.ArgumentParser:
                             help="only articles published (else fetched) at or before DATE (a bare date includes its "
                             "whole day)")
 
-    sites = add("sites", cmd_sites, "list and validate site profiles",
-                "List the built-in site profiles and those of --sites files, validating every one.")
+    sites = add("sites", cmd_sites, "list and validate site profiles, and the mirrors discovered for them",
+                "List the built-in site profiles and those of --sites files, validating every one, with the mirror "
+                "hosts that crawls discovered for each site (admitted, rejected and why, or waiting to be verified) "
+                "and their evidence: where, how and when each was found and verified.")
     add_sites_option(sites)
+    sites.add_argument("--output", metavar="DIR", help="output directory of the crawls (default: output)")
+    sites.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
+    sites.add_argument("--redis", metavar="URL", help="read (and forget) discovered mirrors in this Redis instead")
+    sites.add_argument("--forget", metavar="HOST",
+                       help="drop HOST from the discovered mirrors (admitted or rejected): the next crawl verifies it "
+                       "again when the site still names it")
 
     state = add("state", cmd_state, "rebuild the state from the run files, or back it up",
                 "rebuild: make the state anew from every run file under OUTPUT (the source of truth: every emitted "

@@ -13,6 +13,7 @@ LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_CLASS = "crawler.fetch.fingerprint.MirrorAwareRequestFingerprinter"
 SPIDER_MIDDLEWARES = {"crawler.distributed.outage.RedisOutageMiddleware": 50}  # a lost Redis: one line, not a traceback a page
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.discovery.middleware.AdmittedMirrorsMiddleware": 40,  # distributed: learns other workers' mirrors first
     "crawler.fetch.slots.SiteDownloadSlotMiddleware": 45,  # before offsite (50) and robots.txt (100)
     "crawler.fetch.failover.MirrorFailoverMiddleware": 540,  # sees responses after retries (550) and redirects (600)
     "crawler.fetch.archive_politeness.ArchivePolitenessMiddleware": 560,  # sees an archive's 429 before retries
@@ -78,3 +79,4 @@ NEWSMIRROR_ARCHIVE_SINCE = None  # crawl --since DATE (YYYY-MM-DD) with --from-a
 NEWSMIRROR_ARCHIVE_UNTIL = None  # crawl --until DATE
 NEWSMIRROR_REDIS_OUTAGE = 60.0  # seconds a lost Redis is retried with backoff before the worker stops (exit 69)
 NEWSMIRROR_LEASE = 30.0  # seconds without a heartbeat after which a worker's leased requests are re-queued
+NEWSMIRROR_DISCOVERY_RETRY = 86400.0  # seconds before a rejected mirror candidate is verified again (when still named)

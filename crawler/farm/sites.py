@@ -120,6 +120,10 @@ class FarmSite:
     robots_sitemaps: tuple[str, ...] = ()  # Sitemap: lines of every host's robots.txt
     sections_list_all: bool = False  # section pages link every article (without dates), not only their own
     article_status: int | None = None  # every article page answers this error status (listings still answer)
+    profile_hosts: tuple[str, ...] = ()  # the hosts its profile names (default: all): others are there to be discovered
+    notice_hosts: tuple[str, ...] | None = None  # the hosts its alternate-address notice lists (default: hosts[1:])
+    missing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # host -> path prefixes answering 404 there
+    redirects: dict[tuple[str, str], str] = field(default_factory=dict)  # (host, path) -> where it redirects (301)
     _pages: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     @property
@@ -132,7 +136,7 @@ class FarmSite:
     def profile_toml(self) -> str:
         """The site profile newsmirror uses for this farm site (plain http through the proxy)."""
         starts = ", ".join(f'"{p}"' for p in self.start_paths)
-        hosts = ", ".join(f'"{h}"' for h in self.hosts)
+        hosts = ", ".join(f'"{h}"' for h in self.profile_hosts or self.hosts)
         return (
             f'[{self.id}]\nname = "{self.name}"\nhosts = [{hosts}]\nscheme = "http"\nstart = [{starts}]\n'
             "article = '^/Detail/\\d{4}/\\d{1,2}/\\d{1,2}/\\d+/'\n\n"
@@ -157,9 +161,17 @@ class FarmSite:
         return [a for a in self.articles if a.channel == channel]
 
     # -- pages ---------------------------------------------------------------------------------
-    def page(self, host: str, path_qs: str) -> tuple[int, str, bytes]:
-        """(status, content type, body) for a path on one of the site's hosts."""
+    @property
+    def announced_hosts(self) -> tuple[str, ...]:
+        return tuple(self.hosts[1:]) if self.notice_hosts is None else self.notice_hosts
+
+    def page(self, host: str, path_qs: str) -> tuple[int, str, bytes] | tuple[int, str, bytes, dict]:
+        """(status, content type, body[, headers]) for a path on one of the site's hosts."""
         path = urlsplit(path_qs).path
+        if (host, path) in self.redirects:
+            return 301, "text/html", b"", {"Location": self.redirects[host, path]}
+        if path.startswith(self.missing.get(host, ())) and self.missing.get(host):
+            return 404, "text/html; charset=utf-8", self._frame("Page not found", "<p>The page you requested was not found.</p>")
         if path == "/robots.txt":
             sitemaps = "".join(f"Sitemap: {url}\n" for url in self.robots_sitemaps)
             return 200, "text/plain", f"User-agent: *\nDisallow: /Search\n{sitemaps}".encode()
@@ -218,7 +230,7 @@ class FarmSite:
 
     def _frame(self, title: str, main: str, head: str = "", crumb: str = "") -> bytes:
         nav = "".join(f'<li><a href="/Section/{101 + i}">{escape(s)}</a></li>' for i, s in enumerate(SECTIONS))
-        alternates = "".join(f"<li>{h}</li>" for h in self.hosts[1:])
+        alternates = "".join(f"<li>{h}</li>" for h in self.announced_hosts)
         return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -290,7 +302,7 @@ class FarmSite:
         """Boilerplate that sites put inside the article body container, as Press TV does: a share bar,
         the alternate-address notice, app and newsletter promos, a most-read list and a house blurb that
         no built-in rule names (template learning has to find it)."""
-        alternates = "".join(f'<p><a href="http://{h}/">{h}</a></p>' for h in self.hosts[1:])
+        alternates = "".join(f'<p><a href="http://{h}/">{h}</a></p>' for h in self.announced_hosts)
         most_read = "".join(f'<li><a href="{a.path}">{escape(a.title)}</a></li>' for a in self.articles[:3])
         return f"""
     <p>{escape(self.name)} has reported from the harbours of the region since 1998, funded by its readers.</p>
@@ -382,3 +394,37 @@ def harbor_news(articles: int = 25, hosts: int = 3, broken: bool = False, seed: 
     renamed = frozenset(a.id for i, a in enumerate(made) if renamed_on_mirrors and i % renamed_on_mirrors == 1)
     return FarmSite("harbor", "Harbor News", all_hosts[:hosts], made, broken=broken, renamed_on_mirrors=renamed,
                     inline_boilerplate=inline_boilerplate)
+
+
+@dataclass
+class FarmParkedDomain:
+    """A parked domain: every path answers 200 with a "this domain is for sale" page (a decoy mirror)."""
+
+    hosts: list[str]
+
+    def page(self, host: str, path_qs: str) -> tuple[int, str, bytes]:
+        return 200, "text/html; charset=utf-8", (
+            f"<html><head><title>{host} is for sale</title></head><body><h1>{host}</h1>"
+            "<p>This domain is for sale! Buy this domain today from our marketplace. Related searches: "
+            "news, breaking news, world news, harbour news.</p></body></html>").encode()
+
+
+def impostor(site: FarmSite, host: str, seed: int = 99) -> FarmSite:
+    """Another site on ``host`` serving ``site``'s article paths with other articles' text (not a mirror)."""
+    others = make_articles(len(site.articles), seed)
+    articles = [FarmArticle(a.id, a.published, a.section, other.title, a.slug, other.author, other.paragraphs, a.channel)
+                for a, other in zip(site.articles, others)]
+    return FarmSite(f"{site.id}-impostor", "The Impostor Times", [host], articles)
+
+
+def moved_news(articles: int = 25) -> tuple[FarmSite, FarmParkedDomain]:
+    """A site that moved, as the discovery tests and benchmarks serve it: its profile names its two old hosts,
+    the first seized (set by the test), the second serving its RSS feed and article pages but 404 for its other
+    listings and redirecting its section page to a private address; a third host, named only in the
+    articles' alternate-address notice, serves everything; the notice also names a parked domain."""
+    old, alternate, new, parked = "www.movednews.ir", "www.movednews.co.uk", "www.movednews.net", "www.movednews.online"
+    site = FarmSite("moved", "Moved News", [old, alternate, new], make_articles(articles, seed=11, first_id=880100),
+                    profile_hosts=(old, alternate), notice_hosts=(new, parked),
+                    missing={alternate: ("/atom.xml", "/sitemap", "/Section")})
+    site.redirects[alternate, "/Section/101"] = "http://10.20.30.40/Section/101"
+    return site, FarmParkedDomain([parked])

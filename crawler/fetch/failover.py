@@ -63,7 +63,7 @@ class MirrorFailoverMiddleware:
                   "cooldown": settings.getfloat("NEWSMIRROR_CIRCUIT_COOLDOWN", 60.0)}
         url = redis_url(settings)
         health = RedisHostHealth(redis.Redis.from_url(url), **limits) if url else HostHealth(**limits)
-        return cls(crawler.stats, SiteIndex.from_settings(settings), health)
+        return cls(crawler.stats, SiteIndex.from_crawler(crawler), health)
 
     def process_request(self, request):
         profile, host = self.sites.lookup(request.url)

@@ -41,7 +41,7 @@ class MirrorAwareRequestFingerprinter:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(SiteIndex.from_settings(crawler.settings))
+        return cls(SiteIndex.from_crawler(crawler))
 
     def fingerprint(self, request: Request) -> bytes:
         if request not in self._cache:

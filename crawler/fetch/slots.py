@@ -18,7 +18,7 @@ class SiteDownloadSlotMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(SiteIndex.from_settings(crawler.settings))
+        return cls(SiteIndex.from_crawler(crawler))
 
     def process_request(self, request):
         profile, _ = self.sites.lookup(request.url)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
@@ -17,7 +17,8 @@ from cssselect import GenericTranslator, SelectorError
 
 HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-PROFILE_KEYS = {"name", "hosts", "scheme", "start", "article", "clean", "robots_sitemaps", "archives", "retired"}
+PROFILE_KEYS = {"name", "hosts", "scheme", "start", "article", "clean", "robots_sitemaps", "archives", "retired",
+                "discover", "exclude"}
 CLEAN_KEYS = {"drop", "drop_text"}
 
 
@@ -52,11 +53,17 @@ class SiteProfile:
     robots_sitemaps: bool = True  # the Sitemap: lines of every host's robots.txt join the start URLs
     archives: tuple[str, ...] = ()  # base URLs of Wayback-compatible archives: the last mirror, and backfill
     retired: tuple[str, ...] = ()  # hosts dead for good: never fetched live, listed and fetched through archives
+    discover: bool = True  # find new mirrors from the site's own pages, feeds and redirects (crawler.discovery)
+    exclude: tuple[str, ...] = ()  # host names discovery never admits (nor fetches)
     source: str = "<built-in>"
 
     @property
     def primary(self) -> str:
         return self.hosts[0]
+
+    def with_host(self, host: str) -> "SiteProfile":
+        """The profile with a discovered mirror added after its own hosts (ranked last)."""
+        return self if host in self.hosts else replace(self, hosts=(*self.hosts, host))
 
     def start_urls(self, hosts: Iterable[str] | None = None) -> list[str]:
         """Every start entry, paths expanded on each of ``hosts`` (all hosts by default)."""
@@ -159,9 +166,19 @@ def parse_profile(file: str, site: str, table: Any) -> SiteProfile:
             raise ProfileError(file, site, "retired", f"{host!r} is not a host name (no scheme, port or path)")
         if host in hosts:
             raise ProfileError(file, site, "retired", f"{host!r} is also in hosts: a host is live or retired, not both")
+    discover = table.get("discover", True)
+    if not isinstance(discover, bool):
+        raise ProfileError(file, site, "discover", f"expected true or false, got {discover!r}")
+    exclude = tuple(host.lower() for host in _expect_list_of_str(file, site, "exclude", table.get("exclude", [])))
+    for host in exclude:
+        if not is_host_name(host):
+            raise ProfileError(file, site, "exclude", f"{host!r} is not a host name (no scheme, port or path)")
+        if host in hosts:
+            raise ProfileError(file, site, "exclude", f"{host!r} is also in hosts: a host cannot be both used and excluded")
     return SiteProfile(
         id=site, name=name, hosts=hosts, scheme=scheme, start=start, article=article, clean=clean,
-        robots_sitemaps=robots_sitemaps, archives=archives, retired=retired, source=file,
+        robots_sitemaps=robots_sitemaps, archives=archives, retired=retired, discover=discover, exclude=exclude,
+        source=file,
     )
 
 

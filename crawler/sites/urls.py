@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from tldextract import TLDExtract
 
 from crawler.sites.profiles import SiteProfile, profiles_from_settings
+from crawler.sites.signals import host_admitted
 
 TRACKING_PARAMS = frozenset(
     {
@@ -33,6 +34,13 @@ def strip_tracking(url: str) -> str:
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
+
+
+@lru_cache(maxsize=4096)
+def public_host(host: str) -> bool:
+    """Whether a name is a host under a known public suffix (``www.example.org``, not ``e.g`` or ``localhost``)."""
+    parts = _TLD_EXTRACT(host)
+    return bool(parts.domain and parts.suffix)
 
 
 @lru_cache(maxsize=4096)
@@ -74,6 +82,18 @@ class SiteIndex:
     def from_settings(cls, settings) -> "SiteIndex":
         """The sites a crawl knows: built-in profiles and NEWSMIRROR_SITES_FILES."""
         return cls(profiles_from_settings(settings).values())
+
+    @classmethod
+    def from_crawler(cls, crawler) -> "SiteIndex":
+        """The crawl's sites, kept up to date with the mirrors discovery admits (signal ``host_admitted``)."""
+        index = cls.from_settings(crawler.settings)
+        crawler.signals.connect(index.admit, signal=host_admitted)
+        return index
+
+    def admit(self, site: str, host: str) -> None:
+        """Add a verified mirror to a site: its URLs are the site's from now on."""
+        self.profiles = [p.with_host(host) if p.id == site else p for p in self.profiles]
+        self._hosts.clear()
 
     def lookup(self, url: str) -> tuple[SiteProfile | None, str | None]:
         host = urlsplit(url).hostname

@@ -14,7 +14,12 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, UsageError
 from scrapy.http import TextResponse
+from scrapy.utils.defer import deferred_from_coro
 
+from crawler.discovery.candidates import alternate_link_hosts, hosts_in_notice
+from crawler.discovery.mirrors import ADMITTED, MirrorDiscovery
+from crawler.discovery.verification import Verification
+from crawler.discovery.verifier import MirrorVerifier
 from crawler.distributed.frontier import redis_url, use_redis_frontier
 from crawler.distributed.outage import stop_for_outage
 from crawler.extract.article import ExtractionError
@@ -30,6 +35,7 @@ from crawler.fetch.found import Discoveries
 from crawler.fetch.listings import ListingError, is_xml_listing, parse_xml_listing, robots_sitemaps
 from crawler.output.record import make_article, with_listing_dates
 from crawler.sites.profiles import SiteProfile, profiles_from_settings
+from crawler.sites.signals import host_admitted, mirror_candidate
 from crawler.sites.urls import article_id, mirror_key, path_and_query, site_host, strip_tracking
 from crawler.state.backends import open_backend
 from crawler.state.locking import CrawlBusy, SiteLock
@@ -101,8 +107,11 @@ class NewsSpider(scrapy.Spider):
             raise UsageError(f"unknown site {spider.site!r}; known sites: {', '.join(sorted(profiles))}")
         spider.bind(crawler.settings, profiles[spider.site])
         spider.extractor = ArticleExtractor.from_crawler(crawler)
+        spider.verifier = MirrorVerifier(crawler, spider.extractor)
         crawler.signals.connect(spider.fetch_pending_articles, signal=signals.spider_idle)
         crawler.signals.connect(spider.read_robots_sitemaps, signal=signals.response_received)
+        crawler.signals.connect(spider.join_admitted_mirrors, signal=signals.spider_opened)
+        crawler.signals.connect(spider.note_redirect_target, signal=mirror_candidate)
         return spider
 
     def bind(self, settings, profile: SiteProfile) -> None:
@@ -138,6 +147,11 @@ class NewsSpider(scrapy.Spider):
         self.archive_snapshots = settings.getint("NEWSMIRROR_ARCHIVE_SNAPSHOTS", 5)
         self.cdx_page_size = settings.getint("NEWSMIRROR_CDX_PAGE_SIZE", 1000)
         self.max_listing_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
+        # mirror discovery: off when the profile pins its hosts (discover = false) and for archive backfills
+        self.mirrors = MirrorDiscovery(
+            profile, self.store, retry_after=settings.getfloat("NEWSMIRROR_DISCOVERY_RETRY", 86400.0),
+            report=self.report_mirror_verdict) if profile.discover and not self.from_archive else None
+        self.verifying: set[str] = set()
         self.store.start_run(self.run_id, profile.id, utc_now_iso())
 
     def prepare_job_dir(self, job_dir: str | None, last_status: str | None) -> None:
@@ -215,11 +229,15 @@ class NewsSpider(scrapy.Spider):
         netloc = host if parts.port is None else f"{host}:{parts.port}"
         return strip_tracking(urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")))
 
-    def note_article(self, url: str, published: str | None = None, modified: str | None = None) -> None:
-        """Remember an article URL found on a listing; new articles are queued for the fetch phase."""
+    def note_article(self, url: str, published: str | None = None, modified: str | None = None,
+                     listed_in: tuple[str, str] | None = None) -> None:
+        """Remember an article URL found on a listing; new articles are queued for the fetch phase. An
+        article URL on another host, listed ``listed_in`` (kind, URL) a feed or sitemap, is a mirror candidate."""
         clean = self.on_site(url)
         if clean is None:
             self.crawler.stats.inc_value("newsmirror/links/offsite")
+            if listed_in is not None and self.mirrors is not None:
+                self.note_candidate(self.mirrors.consider_listed(url, *listed_in))
             return
         key = mirror_key(clean, self.profile)
         first_sighting = self.discoveries.note(key, clean, published, modified)
@@ -275,6 +293,7 @@ class NewsSpider(scrapy.Spider):
         on the primary wins over a mirror's copy under another slug). With several workers, a wave is taken
         when no worker has work left, and a worker stays open while another has."""
         try:
+            verifying = self.verify_mirror_candidates()
             wave = self.discoveries.take_wave(self.profile, self.recheck_if_changed)
             for key, url in wave:
                 self.crawler.engine.crawl(
@@ -284,7 +303,7 @@ class NewsSpider(scrapy.Spider):
                     )
                 )
             self.discoveries.taken(wave)
-            busy = bool(wave) or self.discoveries.busy_elsewhere()
+            busy = bool(wave) or verifying or self.discoveries.busy_elsewhere()
         except redis.RedisError as exc:  # a signal handler: one line, not a traceback per idle tick
             stop_for_outage(self.crawler, exc)
             return
@@ -460,7 +479,7 @@ class NewsSpider(scrapy.Spider):
                 if clean is not None:
                     yield self.listing_request(clean)
             for entry in listing.entries:
-                self.note_article(entry.url, entry.published, entry.modified)
+                self.note_article(entry.url, entry.published, entry.modified, (listing.kind, response.url))
             return
         if not isinstance(response, TextResponse):
             self.logger.warning("%s: skipped %s: neither a feed, a sitemap nor HTML", host, response.url)
@@ -508,11 +527,105 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("%s: skipped page %s: no article text found", host, response.url)
             self.crawler.stats.inc_value("newsmirror/pages/skipped")
             return
+        self.look_for_mirrors(response)
         extracted = with_listing_dates(extracted, *self.discoveries.dates(key))
         fetched = self.on_site(response.url) or response.url
         identity = self.identity_key(key, fetched, extracted["canonical_url"])
         yield make_article(extracted, self.profile, [*self.discoveries.urls(key), fetched], response.url,
                            utc_now_iso(), identity)
+
+    # -- mirror discovery --------------------------------------------------------------------------
+    def look_for_mirrors(self, response) -> None:
+        """An article page's mirror candidates: the hosts its alternate-address notice lists (read here, before
+        the cleaner drops the notice) and its alternate links to the same path on another host."""
+        if self.mirrors is None:
+            return
+        for host in hosts_in_notice(response.text):
+            self.note_candidate(self.mirrors.consider(host, "notice", response.url))
+        for host in alternate_link_hosts(response.text, response.url):
+            self.note_candidate(self.mirrors.consider(host, "alternate link", response.url))
+
+    def note_redirect_target(self, url: str, how: str, where: str) -> None:
+        """mirror_candidate: a site host redirected off the site (not followed; the target may be the new domain)."""
+        if self.mirrors is not None and site_host(urlsplit(where).hostname, self.profile) is not None:
+            self.note_candidate(self.mirrors.consider(url, how, where))
+
+    def note_candidate(self, host: str | None) -> None:
+        if host is not None:
+            self.crawler.stats.inc_value("newsmirror/discovery/candidates")
+
+    def verify_mirror_candidates(self) -> bool:
+        """spider_idle: start verifying the candidates that can be verified now (the site has emitted enough
+        articles to compare); whether any verification is still running."""
+        if self.mirrors is None:
+            return False
+        self.learn_admitted_mirrors()
+        for host in self.mirrors.due():
+            verification = self.mirrors.verification(host)
+            if verification is not None:
+                self.verifying.add(host)
+                deferred_from_coro(self.verify_mirror(verification))
+        return bool(self.verifying)
+
+    async def verify_mirror(self, verification: Verification) -> None:
+        host = verification.host
+        try:
+            problem = await self.verifier.address_problem(host, self.profile.scheme)
+            if problem:
+                self.mirrors.reject(host, problem)
+                return
+            await self.verifier.run(verification, self.profile)
+            if self.mirrors.finish(verification) == ADMITTED:
+                self.admit_mirror(host, verification)
+        except redis.RedisError as exc:
+            stop_for_outage(self.crawler, exc)
+        except WRITE_ERRORS as exc:
+            stop_after_write_failure(self.crawler, f"the state ({error_text(exc)})", exc)
+        finally:
+            self.verifying.discard(host)
+
+    def admit_mirror(self, host: str, verification: Verification) -> None:
+        """A verified mirror joins the site: its copies' URLs are recorded, and its start pages are read now,
+        so its articles join the next fetch wave."""
+        self.join_mirror(host)
+        for identity, url in verification.matched_ids.items():
+            self.store.record_urls(identity, [url])
+        if self.profile.robots_sitemaps and self.fetches_robots:
+            self.crawler.engine.crawl(scrapy.Request(f"{self.profile.scheme}://{host}/robots.txt", callback=self.parse_robots,
+                                                     errback=self.on_failure, priority=LISTING_PRIORITY, meta={PER_HOST: True}))
+        for url in self.profile.start_urls([host]):
+            if self.profile.is_article_path(urlsplit(url).path):
+                self.note_article(url)
+            else:
+                self.crawler.engine.crawl(self.listing_request(url))
+
+    def join_mirror(self, host: str) -> None:
+        """Make an admitted mirror one of the site's hosts for this crawl: the spider's profile, the offsite
+        filter, and every component's SiteIndex (signal ``host_admitted``)."""
+        if host in self.profile.hosts:
+            return
+        self.profile = self.profile.with_host(host)
+        self.allowed_domains = [*self.allowed_domains, host]
+        self.crawler.stats.set_value(f"newsmirror/discovery/joined/{host}", 1)
+        self.crawler.signals.send_catch_log(host_admitted, site=self.profile.id, host=host)
+
+    def learn_admitted_mirrors(self) -> None:
+        """Join the mirrors other workers admitted since this one last looked (the shared state's verdicts)."""
+        if self.mirrors is not None:
+            for host in self.mirrors.refresh():
+                self.join_mirror(host)
+
+    def join_admitted_mirrors(self) -> None:
+        """spider_opened: the mirrors earlier runs (or other workers) admitted are hosts of the site from the start."""
+        if self.mirrors is not None:
+            for host in self.mirrors.admitted():
+                self.join_mirror(host)
+
+    def report_mirror_verdict(self, host: str, status: str, reason: str | None) -> None:
+        if status == ADMITTED:
+            self.crawler.stats.set_value(f"newsmirror/discovery/admitted/{host}", 1)
+        else:
+            self.crawler.stats.set_value(f"newsmirror/discovery/rejected/{host}", reason)
 
     def identity_key(self, listed_key: str, fetched_url: str, canonical: str | None) -> str:
         """The article's mirror key: its canonical link's when that is an article URL of this site (an AMP

@@ -235,3 +235,34 @@ class RedisState:
         """Nothing to recover: an interrupted distributed run resumes (the next worker joins it, its
         frontier, claims and the leases of dead workers are in Redis)."""
         return 0
+
+    # -- discovered mirrors ------------------------------------------------------------------------------
+    def discovered_hosts(self, site: str) -> dict[str, dict]:
+        """{host: entry} of the site's discovered hosts (hash ``hosts``, kept across runs), as every worker left it."""
+        return {host.decode(): json.loads(entry) for host, entry in self.client.hgetall(self.key("hosts", site)).items()}
+
+    def save_discovered_host(self, site: str, host: str, entry: dict) -> None:
+        self.client.hset(self.key("hosts", site), host, json.dumps(entry, sort_keys=True))
+
+    def forget_discovered_host(self, site: str, host: str) -> bool:
+        self.release_host_check(site, host)
+        return bool(self.client.hdel(self.key("hosts", site), host))
+
+    def claim_host_check(self, site: str, host: str, seconds: float) -> bool:
+        """Whether this worker verifies ``host`` (the first to ask, for ``seconds``): one verification per host."""
+        return bool(self.client.set(self.key(f"checking:{host}", site), self.run.worker if self.run else "-",
+                                    nx=True, ex=max(1, int(seconds))))
+
+    def release_host_check(self, site: str, host: str) -> None:
+        self.client.delete(self.key(f"checking:{host}", site))
+
+    def emitted_samples(self, site: str, limit: int) -> list[tuple[str, list[str], str]]:
+        """(id, URLs, stored clean text) of up to ``limit`` of the site's emitted articles (any order)."""
+        samples = []
+        for article_id, blob in self.client.hscan_iter(self.key("texts", site), count=limit):
+            article_id = article_id.decode()
+            if self.client.hexists(self.key("articles", site), article_id):  # emitted, not only claimed
+                samples.append((article_id, split_urls(self.client.hget(self.key("urls", site), article_id)), unpack_text(blob)))
+            if len(samples) == limit:
+                break
+        return samples

@@ -1,9 +1,10 @@
 """Crawl state in SQLite: emitted articles, their content prints (exact hash, MinHash bands, text),
-every URL each was seen at, learned site templates, and the runs. One file serves every site
+every URL each was seen at, learned site templates, discovered mirrors, and the runs. One file serves every site
 (``output/state.sqlite3``)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
@@ -51,6 +52,13 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS discovered_hosts (
+    site TEXT NOT NULL,
+    host TEXT NOT NULL,
+    status TEXT NOT NULL,  -- candidate, admitted or rejected
+    entry TEXT NOT NULL,  -- JSON: how, where and when it was found; the verification's verdict and evidence
+    PRIMARY KEY (site, host)
 );
 CREATE TABLE IF NOT EXISTS site_templates (
     site TEXT NOT NULL,
@@ -366,3 +374,31 @@ class CrawlState:
             self.db.execute("DELETE FROM site_templates WHERE site = ?", (site,))
             self.db.executemany("INSERT INTO site_templates (site, block_key, articles) VALUES (?, ?, ?)",
                                 [(site, key, n) for key, n in counts.items()])
+
+    # -- discovered mirrors ------------------------------------------------------------------------------
+    def discovered_hosts(self, site: str) -> dict[str, dict]:
+        """{host: entry} of the site's mirror candidates, admitted and rejected hosts (``crawler.discovery``)."""
+        rows = self.db.execute("SELECT host, entry FROM discovered_hosts WHERE site = ?", (site,))
+        return {host: json.loads(entry) for host, entry in rows.fetchall()}
+
+    def save_discovered_host(self, site: str, host: str, entry: dict) -> None:
+        self.db.execute("INSERT OR REPLACE INTO discovered_hosts (site, host, status, entry) VALUES (?, ?, ?, ?)",
+                        (site, host, entry["status"], json.dumps(entry, sort_keys=True)))
+
+    def forget_discovered_host(self, site: str, host: str) -> bool:
+        """Drop what discovery knows of a host (``sites --forget``): the next run verifies it again."""
+        return self.db.execute("DELETE FROM discovered_hosts WHERE site = ? AND host = ?", (site, host)).rowcount > 0
+
+    def claim_host_check(self, site: str, host: str, seconds: float) -> bool:
+        """One process crawls a site on a local state (the site lock): nobody else verifies the host."""
+        return True
+
+    def release_host_check(self, site: str, host: str) -> None:
+        """Nothing was claimed (``claim_host_check``)."""
+
+    def emitted_samples(self, site: str, limit: int) -> list[tuple[str, list[str], str]]:
+        """(id, URLs, stored clean text) of up to ``limit`` of the site's emitted articles, newest first."""
+        self.flush()
+        rows = self.db.execute("SELECT a.id, t.text FROM articles a JOIN article_texts t ON t.num = a.num "
+                               "WHERE a.site = ? ORDER BY a.num DESC LIMIT ?", (site, limit)).fetchall()
+        return [(key.hex(), stored_urls(self.db, key.hex()), unpack_text(blob)) for key, blob in rows]

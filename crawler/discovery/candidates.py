@@ -1,0 +1,131 @@
+"""Mirror candidates in what a crawl already reads (an alternate-address notice, alternate links, listing
+entries and redirects on other hosts), and the checks that refuse a candidate before anything is fetched."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import tomllib
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from importlib import resources
+from urllib.parse import urljoin, urlsplit
+from urllib.request import getproxies, proxy_bypass
+
+from crawler.sites.profiles import SiteProfile, is_host_name
+from crawler.sites.urls import path_and_query, public_host
+
+NOTICE_WINDOW = 2000  # characters of HTML after a notice phrase that may hold its list of hosts
+NOTICE_TOKENS = 40  # tokens read after the phrase, at most
+TAG = re.compile(r"<(?:a\b[^>]*?\bhref\s*=\s*[\"']?([^\"'\s>]+)[^>]*|[^>]*)>", re.S)
+SEPARATOR = re.compile(r"[\s,;|•·/]+|&nbsp;|&#160;")
+CONNECTORS = frozenset({"and", "or", "&amp;", "&", "-", "–", "—", ":", "و", "и", "ve", "или", "یا"})
+LINK_TAG = re.compile(r"<link\b[^>]*>", re.I)
+ATTRIBUTE = re.compile(r"""([a-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+BLOCKED_NETWORKS = ("loopback", "private", "link-local", "multicast", "reserved", "unspecified")
+
+
+@lru_cache(maxsize=1)
+def notice_phrases() -> tuple[str, ...]:
+    """The built-in notice phrases (``notices.toml``), longest first."""
+    data = tomllib.loads(resources.files(__package__).joinpath("notices.toml").read_text(encoding="utf-8"))
+    return tuple(sorted({phrase.lower() for phrase in data["phrases"]}, key=len, reverse=True))
+
+
+def host_of(value: str) -> str | None:
+    """The host a notice token, link or URL names (lower case, no port, no trailing dot), or None."""
+    value = value.strip().strip("\"'()[]<>.,:;").lower()
+    if not value:
+        return None
+    if "://" in value or value.startswith("//"):
+        host = urlsplit(value if "://" in value else f"http:{value}").hostname
+    else:
+        host = value.split("/", 1)[0].split(":", 1)[0] if not value.startswith("[") else value
+    host = (host or "").rstrip(".").strip("[]")
+    return host if host and (is_ip_literal(host) or (is_host_name(host) and public_host(host))) else None
+
+
+def is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def hosts_in_notice(html: str, phrases: Iterable[str] | None = None) -> list[str]:
+    """The hosts a page's alternate-address notice lists: the host names and links that follow a notice phrase,
+    up to the first word that is neither a host nor a connector ("and", a comma). Lower-cased HTML is searched."""
+    lowered = html.lower()
+    found: list[str] = []
+    for phrase in phrases if phrases is not None else notice_phrases():
+        start = lowered.find(phrase)
+        if start < 0:
+            continue
+        window = lowered[start + len(phrase):start + len(phrase) + NOTICE_WINDOW]
+        text = TAG.sub(lambda tag: f" {tag.group(1)} " if tag.group(1) else " ", window)  # a link stands for its href
+        hosts_seen = 0
+        for token in SEPARATOR.split(text)[:NOTICE_TOKENS]:
+            if not token or token in CONNECTORS or not token.strip(":.,;"):
+                continue
+            host = host_of(token)
+            if host is None:
+                if hosts_seen:
+                    break
+                continue
+            hosts_seen += 1
+            if host not in found:
+                found.append(host)
+        if found:
+            return found
+    return found
+
+
+def alternate_link_hosts(html: str, url: str) -> list[str]:
+    """Hosts of a page's ``<link rel="alternate">`` (hreflang too) that serve the page's own path on another host."""
+    head_end = html.find("</head>")
+    own_host, own_path = urlsplit(url).hostname, path_and_query(url)
+    hosts: list[str] = []
+    for tag in LINK_TAG.findall(html[:head_end] if head_end > 0 else html[:65536]):
+        attributes = {name.lower(): next(v for v in values if v) if any(values) else ""
+                      for name, *values in ATTRIBUTE.findall(tag)}
+        if "alternate" not in attributes.get("rel", "").lower().split() or not attributes.get("href"):
+            continue
+        target = urljoin(url, attributes["href"])
+        host = host_of(target)
+        if host and host != own_host and path_and_query(target) == own_path and host not in hosts:
+            hosts.append(host)
+    return hosts
+
+
+def refusal(host: str, profile: SiteProfile) -> str | None:
+    """Why ``host`` may never be admitted to the site, known without any network: an IP address, or a host
+    the profile excludes (a name in ``exclude`` and every name under it)."""
+    if is_ip_literal(host):
+        return "an IP address, not a host name"
+    if any(host == excluded or host.endswith(f".{excluded}") for excluded in profile.exclude):
+        return "excluded by the site profile"
+    return None
+
+
+def is_proxied(scheme: str, host: str) -> bool:
+    """Whether a request to ``host`` goes through a proxy (``http_proxy``/``https_proxy``, minus ``no_proxy``):
+    then the proxy resolves the name, and its address here says nothing."""
+    return scheme in getproxies() and not proxy_bypass(host)
+
+
+def address_refusal(host: str, resolve: Callable = socket.getaddrinfo) -> str | None:
+    """Why a directly fetched ``host`` may not be admitted by the addresses its name resolves to: any
+    loopback, private, link-local, multicast or reserved address (a name pointed at an internal service), or
+    no address at all."""
+    try:
+        addresses = {info[4][0] for info in resolve(host, None)}
+    except (OSError, UnicodeError) as exc:
+        return f"does not resolve ({exc.strerror if isinstance(exc, OSError) and exc.strerror else exc})"
+    for address in sorted(addresses):
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        for kind in BLOCKED_NETWORKS:
+            if getattr(ip, f"is_{kind.replace('-', '_')}"):
+                return f"resolves to a {kind} address ({address})"
+    return None
