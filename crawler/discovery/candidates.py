@@ -19,11 +19,11 @@ from crawler.sites.urls import path_and_query, public_host
 NOTICE_WINDOW = 2000  # characters of HTML after a notice phrase that may hold its list of hosts
 NOTICE_TOKENS = 40  # tokens read after the phrase, at most
 TAG = re.compile(r"<(?:a\b[^>]*?\bhref\s*=\s*[\"']?([^\"'\s>]+)[^>]*|[^>]*)>", re.S)
-SEPARATOR = re.compile(r"[\s,;|•·/]+|&nbsp;|&#160;")
+SEPARATOR = re.compile(r"[\s,;|•·]+|&nbsp;|&#160;")
 CONNECTORS = frozenset({"and", "or", "&amp;", "&", "-", "–", "—", ":", "و", "и", "ve", "или", "یا"})
 LINK_TAG = re.compile(r"<link\b[^>]*>", re.I)
 ATTRIBUTE = re.compile(r"""([a-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
-BLOCKED_NETWORKS = ("loopback", "private", "link-local", "multicast", "reserved", "unspecified")
+BLOCKED_NETWORKS = ("loopback", "link-local", "multicast", "unspecified", "private", "reserved")  # most specific first
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,282 @@
+"""Mirror discovery: candidates from what the crawl reads, verification against stored articles, refusals,
+persistence in SQLite and Redis, the CLI, and the moved site on the farm (one process, then two workers)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+
+from crawler.discovery.candidates import address_refusal, alternate_link_hosts, hosts_in_notice, refusal
+from crawler.discovery.mirrors import ADMITTED, CANDIDATE, REJECTED, MirrorDiscovery
+from crawler.discovery.verification import Sample, Verification
+from crawler.farm.proxy import MirrorFarm
+from crawler.farm.sites import FarmArticle, harbor_news, impostor, moved_news
+from crawler.sites.profiles import ProfileError, parse_profile
+from crawler.state.redis_store import RedisState
+from crawler.state.sqlite import CrawlState
+from tests.conftest import FarmRun
+
+OLD, ALTERNATE, NEW, PARKED = "www.movednews.ir", "www.movednews.co.uk", "www.movednews.net", "www.movednews.online"
+PRIVATE_REDIRECT = "10.20.30.40"
+
+
+# -- candidates (pure) ---------------------------------------------------------------------------------
+def test_the_notice_yields_the_hosts_it_lists_and_nothing_after_it():
+    site = harbor_news(hosts=3)
+    page = site.article_html(site.articles[0], site.hosts[0]).decode()
+    # the footer notice is followed by About/Contact links and a Facebook link: none of them is a candidate
+    assert hosts_in_notice(page) == site.hosts[1:]
+    inline = harbor_news(hosts=3, inline_boilerplate=True)
+    assert hosts_in_notice(inline.article_html(inline.articles[0], inline.hosts[0]).decode()) == inline.hosts[1:]
+
+
+def test_a_press_tv_style_notice_in_running_text_and_links():
+    page = ("<div class='text-justify'><p>Press TV's website can also be accessed at the following alternate "
+            "addresses: <a href='https://www.presstv.ir/'>www.presstv.ir</a>, www.presstv.co.uk and "
+            "presstv.tv</p><p>SHARE THIS ARTICLE</p><a href='https://t.me/presstv'>Telegram</a></div>")
+    assert hosts_in_notice(page) == ["www.presstv.ir", "www.presstv.co.uk", "presstv.tv"]
+    assert hosts_in_notice("<p>The ministry said e.g. prices rose, according to www.reuters.com reports</p>") == []
+
+
+def test_alternate_links_count_only_for_the_same_path_on_another_host():
+    page = """<html><head><title>Talks resume - Harbor News</title>
+    <link rel="canonical" href="https://www.harbornews.ir/Detail/2026/3/9/770125/Talks">
+    <link rel="alternate" hreflang="en-gb" href="https://www.harbornews-uk.com/Detail/2026/3/9/770125/Talks">
+    <link rel="alternate" type="application/rss+xml" href="https://feeds.harbornews.ir/rss.xml">
+    <link rel="alternate" hreflang="fa" href="https://fa.harbornews.ir/Detail/2026/3/9/990011/Other">
+    </head><body><a rel="alternate" href="https://www.elsewhere.org/Detail/2026/3/9/770125/Talks">x</a></body></html>"""
+    assert alternate_link_hosts(page, "https://www.harbornews.ir/Detail/2026/3/9/770125/Talks") == ["www.harbornews-uk.com"]
+
+
+def profile(**keys):
+    table = {"hosts": ["www.harbornews.ir", "www.harbornews.co.uk"], "article": r"^/Detail/\d{4}/", **keys}
+    return parse_profile("sites.toml", "harbor", table)
+
+
+def test_ip_addresses_and_excluded_hosts_are_refused_without_any_network():
+    site = profile(exclude=["harbornews.biz"])
+    assert refusal("10.20.30.40", site) == "an IP address, not a host name"
+    assert refusal("2001:db8::1", site) == "an IP address, not a host name"
+    assert refusal("harbornews.biz", site) == refusal("www.harbornews.biz", site) == "excluded by the site profile"
+    assert refusal("www.harbornews.net", site) is None
+
+
+def test_a_name_resolving_to_an_internal_address_is_refused():
+    assert address_refusal("localhost").startswith("resolves to a loopback address")
+    assert address_refusal("no-such-host.invalid").startswith("does not resolve")
+
+    def resolver(addresses):
+        return lambda host, port: [(2, 1, 6, "", (address, 0)) for address in addresses]
+
+    assert address_refusal("intranet.example.com", resolver(["93.184.215.14", "10.1.2.3"])) == \
+        "resolves to a private address (10.1.2.3)"
+    assert address_refusal("meta.example.com", resolver(["169.254.169.254"])).startswith("resolves to a link-local")
+    assert address_refusal("mirror.example.com", resolver(["93.184.215.14"])) is None
+
+
+@pytest.mark.parametrize("table,key,problem", [
+    ({"discover": "yes"}, "discover", "expected true or false"),
+    ({"exclude": ["http://parked.example.com/"]}, "exclude", "is not a host name"),
+    ({"exclude": ["www.harbornews.co.uk"]}, "exclude", "also in hosts"),
+])
+def test_bad_discovery_keys_name_file_site_and_key(table, key, problem):
+    with pytest.raises(ProfileError) as error:
+        profile(**table)
+    assert error.value.key == key and problem in error.value.problem and "sites.toml" in str(error.value)
+
+
+# -- verification (pure) -------------------------------------------------------------------------------
+STORED = [" ".join(p) for p in (harbor_news(articles=3).articles[i].paragraphs for i in range(3))]
+
+
+def samples(host="www.harbornews.net"):
+    return [Sample(f"id{i}", f"http://{host}/Detail/2026/3/{i}/77010{i}/x", text) for i, text in enumerate(STORED)]
+
+
+def test_two_matching_copies_admit_a_candidate_and_stop_asking():
+    check = Verification("www.harbornews.net", samples())
+    check.record(check.samples[0], STORED[0] + "\nSHARE THIS ARTICLE")  # a block the cleaner left: still the same text
+    assert check.verdict is None
+    check.record(check.samples[1], STORED[1])
+    assert check.verdict == "admitted" and check.matched_ids == {"id0": check.samples[0].url, "id1": check.samples[1].url}
+
+
+def test_different_text_or_a_parking_page_rejects_as_soon_as_two_copies_are_out_of_reach():
+    check = Verification("www.impostor.com", samples("www.impostor.com"))
+    check.record(check.samples[0], STORED[2])  # another article's text at this path
+    assert check.verdict is None
+    check.record(check.samples[1], None, "parked domain")
+    assert check.verdict == "rejected" and check.reason.startswith("different text (similarity 0.")
+
+
+# -- what discovery remembers (real SQLite) ---------------------------------------------------------
+def emitted(state: CrawlState, site: str, count: int) -> None:
+    for i in range(count):
+        record = {"id": f"{i:020x}", "site": site, "content_hash": f"{i:064x}", "text": STORED[i % 3] + f" ({i})",
+                  "mirror_urls": [f"http://www.harbornews.ir/Detail/2026/3/{i}/77010{i}/x"]}
+        state.mark_emitted(record, "run", state.content_print(record["text"], record["content_hash"]))
+
+
+def test_candidates_wait_for_two_emitted_articles_and_rejections_for_a_day(tmp_path):
+    clock = [1_000_000.0]
+    state = CrawlState(tmp_path / "state.sqlite3")
+    site = profile(exclude=["harbornews.biz"])
+    found = MirrorDiscovery(site, state, clock=lambda: clock[0])
+    assert found.consider("http://www.harbornews.net/Detail/2026/3/1/1/x", "redirect", "http://www.harbornews.ir/x") \
+        == "www.harbornews.net"
+    assert found.consider("www.harbornews.ir", "notice", "page") is None  # the site's own host
+    found.consider("www.harbornews.biz", "notice", "page")
+    found.consider("192.0.2.7", "redirect", "page")
+    assert found.due() == ["www.harbornews.net"]
+    emitted(state, "harbor", 1)
+    assert found.verification("www.harbornews.net") is None  # one article cannot show two copies: wait
+    emitted(state, "harbor", 3)
+    check = found.verification("www.harbornews.net")
+    assert len(check.samples) == 3 and all(urlsplit(s.url).hostname == "www.harbornews.net" for s in check.samples)
+    check.record(check.samples[0], None, "HTTP 404")
+    check.record(check.samples[1], None, "HTTP 404")
+    assert found.finish(check) == REJECTED
+
+    later = MirrorDiscovery(site, CrawlState(tmp_path / "state.sqlite3"), clock=lambda: clock[0])  # the next run
+    assert {h: e["status"] for h, e in later.entries.items()} == {
+        "www.harbornews.net": REJECTED, "www.harbornews.biz": REJECTED, "192.0.2.7": REJECTED}
+    assert later.entries["www.harbornews.biz"]["reason"] == "excluded by the site profile"
+    assert later.consider("www.harbornews.net", "notice", "page") is None  # not before a day has passed
+    clock[0] += timedelta(days=1).total_seconds() + 1
+    assert later.consider("www.harbornews.net", "notice", "page") == "www.harbornews.net"
+    assert later.due() == ["www.harbornews.net"] and later.entries["www.harbornews.net"]["status"] == CANDIDATE
+
+
+# -- the moved site on the farm -------------------------------------------------------------------------
+@pytest.fixture
+def moved(tmp_path):
+    site, parked = moved_news()
+    farm = MirrorFarm([site, parked]).start()
+    farm.set_fault(OLD, "seized")
+    yield FarmRun(farm, site, tmp_path)
+    farm.stop()
+
+
+def hosts_of(records) -> set[str]:
+    return {urlsplit(url).hostname for record in records for url in [record["url"], *record["mirror_urls"]]}
+
+
+def verification_requests(run: FarmRun, host: str, since: int = 0) -> list:
+    """Requests to ``host`` for article pages."""
+    return [r for r in run.farm.requests[since:] if r.host == host and r.path.startswith("/Detail/")]
+
+
+def test_a_moved_site_is_crawled_through_the_host_its_notice_names(moved):
+    result = moved.crawl()
+    log = result.stderr.decode()
+    assert result.returncode == 0, log[-3000:]
+    records = moved.records()
+    # every article, once, and no record names a host that is not a mirror
+    assert sorted(r["title"] for r in records) == sorted(a.title for a in moved.site.articles)
+    assert len({r["id"] for r in records}) == len(records)
+    assert hosts_of(records) <= {OLD, ALTERNATE, NEW} and NEW in hosts_of(records)
+    # the alternate host's RSS lists only a fifth of the articles: the rest came from the discovered host
+    assert len(verification_requests(moved, NEW)) >= len(moved.site.articles) * 0.6
+    # the decoy was asked for two stored articles and rejected; the private redirect was never followed
+    assert len(verification_requests(moved, PARKED)) == 2
+    assert PRIVATE_REDIRECT not in {r.host for r in moved.farm.requests}
+    summary = log.strip().splitlines()[-1]
+    assert f"mirrors admitted: {NEW}" in summary
+    assert f"{PARKED} (parked domain)" in summary and f"{PRIVATE_REDIRECT} (an IP address, not a host name)" in summary
+    assert "3/3 hosts answered" not in summary and "2/3 hosts answered" in summary
+
+    listing = moved.cli("sites", "--sites", str(moved.profile), "--output", str(moved.output))
+    lines = listing.stdout.decode()
+    assert f"mirror:  {NEW}: admitted" in lines and f"found by notice on http://{ALTERNATE}/Detail/" in lines
+    assert f"mirror:  {PARKED}: rejected" in lines and "parked domain" in lines
+    assert f"mirror:  {PRIVATE_REDIRECT}: rejected" in lines and f"found by redirect on http://{ALTERNATE}/Section/101" in lines
+
+    # the next run starts with the new host: no verification, the decoy not asked again, nothing emitted twice
+    before = len(moved.farm.requests)
+    again = moved.crawl()
+    assert again.returncode == 0, again.stderr.decode()[-3000:]
+    assert verification_requests(moved, PARKED, before) == [] and verification_requests(moved, NEW, before) == []
+    assert any(r.host == NEW and r.path == "/atom.xml" for r in moved.farm.requests[before:])
+    assert len(moved.records()) == len(records)
+
+    # forgotten, the host is verified again by the next run that reads its name (a new article's notice)
+    forget = moved.cli("sites", "--sites", str(moved.profile), "--output", str(moved.output), "--forget", NEW)
+    assert forget.returncode == 0 and f"forgot {NEW} (moved)" in forget.stderr.decode()
+    newest = moved.site.articles[0]
+    moved.site.articles.insert(0, FarmArticle(newest.id + 1, newest.published + timedelta(hours=3), 0,
+                                              "Harbour reopens to container traffic", "Harbour-reopens", newest.author,
+                                              newest.paragraphs[::-1], "rss"))
+    before = len(moved.farm.requests)
+    third = moved.crawl()
+    assert third.returncode == 0, third.stderr.decode()[-3000:]
+    assert f"mirrors admitted: {NEW}" in third.stderr.decode()
+    stored = {urlsplit(u).path for r in records for u in r["mirror_urls"]}
+    asked = {r.path for r in verification_requests(moved, NEW, before)}
+    assert len(asked & stored) == 2, asked
+
+
+def test_pinned_hosts_discover_nothing(moved):
+    moved.profile.write_text(moved.site.profile_toml().replace('scheme = "http"', 'scheme = "http"\ndiscover = false'))
+    result = moved.crawl()
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    assert {NEW, PARKED} & {r.host for r in moved.farm.requests} == set()
+    assert len(moved.records()) == len(moved.site.by_channel("rss"))  # only what the alternate host's feed lists
+    assert "pinned to its hosts (discover = false)" in moved.cli("sites", "--sites", str(moved.profile)).stdout.decode()
+
+
+def test_an_impostor_an_ip_literal_and_an_excluded_host_are_never_admitted(tmp_path):
+    site = harbor_news(articles=15, hosts=2)
+    site.hosts.append("www.harbornews.biz")  # a true copy of the site, but the profile excludes it
+    site.profile_hosts = tuple(site.hosts[:2])
+    site.notice_hosts = ("www.harbornews.co.uk", "www.harbornews.biz", "www.harbor-times.com", "198.51.100.23")
+    farm = MirrorFarm([site, impostor(site, "www.harbor-times.com")]).start()
+    try:
+        run = FarmRun(farm, site, tmp_path)
+        run.profile.write_text(site.profile_toml().replace('scheme = "http"', 'scheme = "http"\nexclude = ["harbornews.biz"]'))
+        result = run.crawl()
+        log = result.stderr.decode()
+        assert result.returncode == 0, log[-3000:]
+        asked = {r.host for r in farm.requests}
+        assert "www.harbornews.biz" not in asked and "198.51.100.23" not in asked  # refused unfetched
+        assert len(verification_requests(run, "www.harbor-times.com")) == 2  # same paths, other text
+        assert "www.harbor-times.com (different text (similarity 0." in log
+        assert "www.harbornews.biz (excluded by the site profile)" in log
+        assert hosts_of(run.records()) <= {"www.harbornews.ir", "www.harbornews.co.uk"}
+    finally:
+        farm.stop()
+
+
+# -- two workers on Redis -------------------------------------------------------------------------------
+def test_two_workers_discover_verify_and_share_the_new_host_once(moved, redis_url):
+    command = moved.crawl_args("--redis", redis_url, "-s", "DOWNLOAD_DELAY=0.01")
+    workers = [subprocess.Popen([sys.executable, "-m", "crawler.cli", *command, "-s", f"NEWSMIRROR_WORKER={name}"],
+                                cwd=moved.workdir, env=moved.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+               for name in ("a", "b")]
+    logs = []
+    for worker in workers:
+        _, err = worker.communicate(timeout=120)
+        logs.append(err.decode())
+        assert worker.returncode == 0, logs[-1][-3000:]
+    records = moved.records()
+    assert sorted(r["title"] for r in records) == sorted(a.title for a in moved.site.articles)
+    assert len({r["id"] for r in records}) == len(records)
+    assert hosts_of(records) <= {OLD, ALTERNATE, NEW}
+    assert len(verification_requests(moved, PARKED)) == 2  # one worker verified it; the other took its verdict
+    assert PRIVATE_REDIRECT not in {r.host for r in moved.farm.requests}
+    assert sum(f"mirrors admitted: {NEW}" in log for log in logs) == 1
+    hosts = {host.decode(): json.loads(entry) for host, entry in redis.Redis.from_url(redis_url).hgetall("newsmirror:moved:hosts").items()}
+    assert hosts[NEW]["status"] == ADMITTED and len(hosts[NEW]["evidence"]["matched"]) == 2
+    assert hosts[PARKED]["status"] == REJECTED and hosts[PARKED]["reason"] == "parked domain"
+    assert RedisState(redis.Redis.from_url(redis_url), "moved").discovered_hosts("moved").keys() == hosts.keys()
+
+    listing = moved.cli("sites", "--sites", str(moved.profile), "--redis", redis_url)
+    assert f"mirror:  {NEW}: admitted" in listing.stdout.decode()
+    forget = moved.cli("sites", "--sites", str(moved.profile), "--redis", redis_url, "--forget", NEW)
+    assert forget.returncode == 0
+    assert NEW not in RedisState(redis.Redis.from_url(redis_url), "moved").discovered_hosts("moved")
