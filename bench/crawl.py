@@ -7,7 +7,9 @@ default when the dev set is there) the site's article pages are the dev set's re
 ~20 ms of extraction each); ``farm`` serves the farm's own small pages (~9 KB, ~2 ms). The three crawls run
 here, one after the other, through the same loopback farm with the same concurrency; the ratios are
 newsmirror's articles/s with the pool over in-process, and over the bare spider's pages/s turned into
-articles/s (what a crawler that does no extraction could reach).
+articles/s (what a crawler that does no extraction could reach). A fourth crawl pins the site's hosts
+(``discover = false``): the requests and time that mirror discovery adds on a site with nothing new to
+discover (its notice names only hosts the profile has).
 """
 
 from __future__ import annotations
@@ -123,11 +125,13 @@ def main() -> None:
     with MirrorFarm([site]) as farm, tempfile.TemporaryDirectory() as scratch:
         profile = Path(scratch) / "sites.toml"
         profile.write_text(site.profile_toml())
+        pinned = Path(scratch) / "pinned.toml"
+        pinned.write_text(site.profile_toml().replace('scheme = "http"', 'scheme = "http"\ndiscover = false'))
         env = {**os.environ, "http_proxy": farm.proxy_url, "no_proxy": ""}
         settings = [arg for name, value in COMMON_SETTINGS.items() for arg in ("-s", f"{name}={value}")]
 
-        def newsmirror(output: str, *extra: str) -> tuple[float, int]:
-            seconds = timed([sys.executable, "-m", "crawler.cli", "crawl", site.id, "--sites", str(profile),
+        def newsmirror(output: str, *extra: str, sites: Path = profile) -> tuple[float, int]:
+            seconds = timed([sys.executable, "-m", "crawler.cli", "crawl", site.id, "--sites", str(sites),
                              "--output", f"{scratch}/{output}", *settings, *extra], env)
             return seconds, sum(1 for path in Path(f"{scratch}/{output}/{site.id}").glob("*.jsonl") for _ in path.open())
 
@@ -138,6 +142,11 @@ def main() -> None:
         newsmirror_seconds, records = newsmirror("pool")  # the default pool size
         assert records == in_process_records == smaller_pool_records, (records, in_process_records, smaller_pool_records)
         pages = [f"http://{r.host}{r.path}" for r in farm.requests if r.path != "/robots.txt"]
+        discovering_requests = len(farm.requests)
+        farm.requests.clear()
+        pinned_seconds, pinned_records = newsmirror("pool-pinned", sites=pinned)
+        pinned_requests = len(farm.requests)
+        assert pinned_records == records, (pinned_records, records)
         url_file = Path(scratch) / "urls.txt"
         url_file.write_text("\n".join(pages))
         farm.requests.clear()
@@ -164,12 +173,18 @@ def main() -> None:
     result["ratio_pool_vs_in_process"] = round(in_process_seconds / newsmirror_seconds, 3)
     result[f"ratio_{smaller_pool}_workers_vs_in_process"] = round(in_process_seconds / smaller_pool_seconds, 3)
     result["ratio_newsmirror_vs_bare"] = round(result["newsmirror_articles_per_s"] / result["bare_scrapy_articles_per_s"], 3)
+    result["requests_with_discovery"], result["requests_pinned"] = discovering_requests, pinned_requests
+    result["discovery_requests_added_pct"] = round(100 * (discovering_requests - pinned_requests) / pinned_requests, 2)
+    result["pinned_seconds"] = round(pinned_seconds, 2)
+    result["ratio_seconds_discovery_vs_pinned"] = round(newsmirror_seconds / pinned_seconds, 3)
     print(json.dumps(result, indent=2))
     print(f"newsmirror {result['newsmirror_articles_per_s']} articles/s with the extraction pool vs "
           f"{result['newsmirror_in_process_articles_per_s']} in-process: {result['ratio_pool_vs_in_process']}x")
     print(f"newsmirror {result['newsmirror_articles_per_s']} articles/s vs bare Scrapy "
           f"{result['bare_scrapy_articles_per_s']} articles/s on the same {len(pages)} pages: "
           f"ratio {result['ratio_newsmirror_vs_bare']}")
+    print(f"mirror discovery on a site with nothing new to discover: {discovering_requests} requests vs {pinned_requests} "
+          f"with pinned hosts (+{result['discovery_requests_added_pct']}%), time {result['ratio_seconds_discovery_vs_pinned']}x")
 
 
 if __name__ == "__main__":

@@ -104,8 +104,8 @@ def site_outcome(stats: dict, profile: SiteProfile, elapsed: float) -> tuple[boo
     answered = [h for h in hosts if stats.get(f"newsmirror/host/{h}/ok")]
     failures = sum(v for k, v in stats.items() if k.startswith("newsmirror/failed/"))
     new = stats.get("newsmirror/articles/new", 0)
-    down = [f"{h} ({next(k.rsplit('/', 1)[1] for k in stats if k.startswith(f'newsmirror/host/{h}/failed/'))})"
-            for h in hosts if h not in answered and any(k.startswith(f"newsmirror/host/{h}/failed/") for k in stats)]
+    failed = {h: [k.rsplit("/", 1)[1] for k in stats if k.startswith(f"newsmirror/host/{h}/failed/")] for h in hosts}
+    down = [f"{h} ({failed[h][0]})" for h in hosts if h not in answered and failed[h]]
     skipped = [h for h in hosts if h not in answered and stats.get(f"newsmirror/host/{h}/skipped")]
     admitted = [k.rsplit("/", 1)[1] for k in stats if k.startswith("newsmirror/discovery/admitted/")]
     rejected = [f"{k.rsplit('/', 1)[1]} ({v})" for k, v in stats.items() if k.startswith("newsmirror/discovery/rejected/")]
@@ -124,7 +124,8 @@ def site_outcome(stats: dict, profile: SiteProfile, elapsed: float) -> tuple[boo
         return False, f"{summary} [FAILED: {stats.get(STOPPED)}{left}]"
     if reason != "finished":
         return False, f"{summary} [FAILED: crawl ended with {reason}]"
-    if not answered and (down or skipped):
+    if not answered and (down or skipped) and all(failed[h] or h in skipped for h in profile.hosts):
+        # every host of the profile failed (a worker of a distributed crawl may have asked only some of them)
         return False, f"{summary} [FAILED: no host of {profile.id} reachable: {', '.join(hosts)}]"
     if not answered:
         return True, f"{summary} (nothing left to fetch)"

@@ -29,19 +29,21 @@ PRIVATE_REDIRECT = "10.20.30.40"
 # -- candidates (pure) ---------------------------------------------------------------------------------
 def test_the_notice_yields_the_hosts_it_lists_and_nothing_after_it():
     site = harbor_news(hosts=3)
-    page = site.article_html(site.articles[0], site.hosts[0]).decode()
+    page = site.article_html(site.articles[0], site.hosts[0])
     # the footer notice is followed by About/Contact links and a Facebook link: none of them is a candidate
     assert hosts_in_notice(page) == site.hosts[1:]
     inline = harbor_news(hosts=3, inline_boilerplate=True)
-    assert hosts_in_notice(inline.article_html(inline.articles[0], inline.hosts[0]).decode()) == inline.hosts[1:]
+    assert hosts_in_notice(inline.article_html(inline.articles[0], inline.hosts[0])) == inline.hosts[1:]
 
 
 def test_a_press_tv_style_notice_in_running_text_and_links():
-    page = ("<div class='text-justify'><p>Press TV's website can also be accessed at the following alternate "
-            "addresses: <a href='https://www.presstv.ir/'>www.presstv.ir</a>, www.presstv.co.uk and "
-            "presstv.tv</p><p>SHARE THIS ARTICLE</p><a href='https://t.me/presstv'>Telegram</a></div>")
+    page = ("<div class='text-justify'><p>Press TV’s website can also be accessed at the following Alternate "
+            "Addresses: <a href='https://www.presstv.ir/'>www.presstv.ir</a>, www.presstv.co.uk and "
+            "presstv.tv</p><p>SHARE THIS ARTICLE</p><a href='https://t.me/presstv'>Telegram</a></div>").encode()
     assert hosts_in_notice(page) == ["www.presstv.ir", "www.presstv.co.uk", "presstv.tv"]
-    assert hosts_in_notice("<p>The ministry said e.g. prices rose, according to www.reuters.com reports</p>") == []
+    assert hosts_in_notice(b"<p>Send it to the address e.g. prices rose, according to www.reuters.com reports</p>") == []
+    persian = "<p>وب‌سایت پرس‌تی‌وی از آدرس‌های جایگزین زیر نیز در دسترس است: www.presstv.ir و www.presstv.co.uk</p>"
+    assert hosts_in_notice(persian.encode("utf-8")) == ["www.presstv.ir", "www.presstv.co.uk"]
 
 
 def test_alternate_links_count_only_for_the_same_path_on_another_host():
@@ -50,7 +52,7 @@ def test_alternate_links_count_only_for_the_same_path_on_another_host():
     <link rel="alternate" hreflang="en-gb" href="https://www.harbornews-uk.com/Detail/2026/3/9/770125/Talks">
     <link rel="alternate" type="application/rss+xml" href="https://feeds.harbornews.ir/rss.xml">
     <link rel="alternate" hreflang="fa" href="https://fa.harbornews.ir/Detail/2026/3/9/990011/Other">
-    </head><body><a rel="alternate" href="https://www.elsewhere.org/Detail/2026/3/9/770125/Talks">x</a></body></html>"""
+    </head><body><a rel="alternate" href="https://www.elsewhere.org/Detail/2026/3/9/770125/Talks">x</a></body></html>""".encode()
     assert alternate_link_hosts(page, "https://www.harbornews.ir/Detail/2026/3/9/770125/Talks") == ["www.harbornews-uk.com"]
 
 
@@ -151,6 +153,15 @@ def test_candidates_wait_for_two_emitted_articles_and_rejections_for_a_day(tmp_p
     clock[0] += timedelta(days=1).total_seconds() + 1
     assert later.consider("www.harbornews.net", "notice", "page") == "www.harbornews.net"
     assert later.due() == ["www.harbornews.net"] and later.entries["www.harbornews.net"]["status"] == CANDIDATE
+
+
+def test_feed_and_sitemap_entries_on_another_host_are_candidates_only_on_article_paths(tmp_path):
+    found = MirrorDiscovery(profile(), CrawlState(tmp_path / "state.sqlite3"))
+    assert found.consider_listed("https://www.harbornews.net/Detail/2026/3/1/770101/x", "sitemap",
+                                 "https://www.harbornews.ir/sitemap.xml") == "www.harbornews.net"
+    assert found.consider_listed("https://www.facebook.com/harbornews", "rss", "https://www.harbornews.ir/rss.xml") is None
+    assert found.entries["www.harbornews.net"]["found_how"] == "sitemap"
+    assert list(found.entries) == ["www.harbornews.net"]
 
 
 # -- the moved site on the farm -------------------------------------------------------------------------

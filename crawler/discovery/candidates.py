@@ -7,7 +7,7 @@ import ipaddress
 import re
 import socket
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from urllib.parse import urljoin, urlsplit
@@ -27,10 +27,15 @@ BLOCKED_NETWORKS = ("loopback", "link-local", "multicast", "unspecified", "priva
 
 
 @lru_cache(maxsize=1)
-def notice_phrases() -> tuple[str, ...]:
-    """The built-in notice phrases (``notices.toml``), longest first."""
+def notice_phrases() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(phrases, anchors) of the built-in notices (``notices.toml``), phrases longest first."""
     data = tomllib.loads(resources.files(__package__).joinpath("notices.toml").read_text(encoding="utf-8"))
-    return tuple(sorted({phrase.lower() for phrase in data["phrases"]}, key=len, reverse=True))
+    phrases = tuple(sorted({phrase.lower() for phrase in data["phrases"]}, key=len, reverse=True))
+    anchors = tuple(data["anchors"])
+    unanchored = [phrase for phrase in phrases if not any(anchor.lower() in phrase for anchor in anchors)]
+    if unanchored:
+        raise ValueError(f"notices.toml: no anchor finds {unanchored[0]!r}")
+    return phrases, anchors
 
 
 def host_of(value: str) -> str | None:
@@ -54,16 +59,33 @@ def is_ip_literal(host: str) -> bool:
     return True
 
 
-def hosts_in_notice(html: str, phrases: Iterable[str] | None = None) -> list[str]:
+def notice_start(page: bytes, phrases: tuple[str, ...], anchors: tuple[str, ...]) -> int | None:
+    """Offset in ``page`` just after its first notice phrase, case-insensitively. The page's bytes are searched
+    for the phrases' anchors, and only the text around a hit is decoded and lower-cased."""
+    for anchor in anchors:
+        piece = anchor.encode("utf-8")
+        at = page.find(piece)
+        while at >= 0:
+            start = max(0, at - 200)
+            while start and page[start] & 0xC0 == 0x80:  # not inside a character
+                start -= 1
+            text = page[start:at + len(piece) + 200].decode("utf-8", "surrogateescape")  # bytes round-trip
+            around = text.lower()
+            for phrase in phrases:
+                offset = around.find(phrase)
+                if offset >= 0 and len(around) == len(text):
+                    return start + len(text[:offset + len(phrase)].encode("utf-8", "surrogateescape"))
+            at = page.find(piece, at + 1)
+    return None
+
+
+def hosts_in_notice(page: bytes) -> list[str]:
     """The hosts a page's alternate-address notice lists: the host names and links that follow a notice phrase,
-    up to the first word that is neither a host nor a connector ("and", a comma). Lower-cased HTML is searched."""
-    lowered = html.lower()
+    up to the first word that is neither a host nor a connector ("and", a comma)."""
     found: list[str] = []
-    for phrase in phrases if phrases is not None else notice_phrases():
-        start = lowered.find(phrase)
-        if start < 0:
-            continue
-        window = lowered[start + len(phrase):start + len(phrase) + NOTICE_WINDOW]
+    after = notice_start(page, *notice_phrases())
+    if after is not None:
+        window = page[after:after + NOTICE_WINDOW].decode("utf-8", "replace").lower()
         text = TAG.sub(lambda tag: f" {tag.group(1)} " if tag.group(1) else " ", window)  # a link stands for its href
         hosts_seen = 0
         for token in SEPARATOR.split(text)[:NOTICE_TOKENS]:
@@ -77,17 +99,18 @@ def hosts_in_notice(html: str, phrases: Iterable[str] | None = None) -> list[str
             hosts_seen += 1
             if host not in found:
                 found.append(host)
-        if found:
-            return found
     return found
 
 
-def alternate_link_hosts(html: str, url: str) -> list[str]:
+def alternate_link_hosts(page: bytes, url: str) -> list[str]:
     """Hosts of a page's ``<link rel="alternate">`` (hreflang too) that serve the page's own path on another host."""
-    head_end = html.find("</head>")
+    head_end = page.find(b"</head>")
+    if head_end < 0:
+        head_end = page.find(b"</HEAD>")
+    head = page[:head_end if head_end > 0 else 65536].decode("utf-8", "replace")
     own_host, own_path = urlsplit(url).hostname, path_and_query(url)
     hosts: list[str] = []
-    for tag in LINK_TAG.findall(html[:head_end] if head_end > 0 else html[:65536]):
+    for tag in LINK_TAG.findall(head):
         attributes = {name.lower(): next(v for v in values if v) if any(values) else ""
                       for name, *values in ATTRIBUTE.findall(tag)}
         if "alternate" not in attributes.get("rel", "").lower().split() or not attributes.get("href"):

@@ -24,8 +24,8 @@ class AdmittedMirrorsMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not redis_url(crawler.settings):
-            raise NotConfigured("a single process learns its admitted mirrors at once")
+        if not redis_url(crawler.settings):  # a single process learns its admitted mirrors at once
+            raise NotConfigured
         return cls(crawler, SiteIndex.from_crawler(crawler))
 
     def process_request(self, request):

@@ -540,9 +540,9 @@ class NewsSpider(scrapy.Spider):
         the cleaner drops the notice) and its alternate links to the same path on another host."""
         if self.mirrors is None:
             return
-        for host in hosts_in_notice(response.text):
+        for host in hosts_in_notice(response.body):
             self.note_candidate(self.mirrors.consider(host, "notice", response.url))
-        for host in alternate_link_hosts(response.text, response.url):
+        for host in alternate_link_hosts(response.body, response.url):
             self.note_candidate(self.mirrors.consider(host, "alternate link", response.url))
 
     def note_redirect_target(self, url: str, how: str, where: str) -> None:
