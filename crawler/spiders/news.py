@@ -527,12 +527,12 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("%s: skipped page %s: no article text found", host, response.url)
             self.crawler.stats.inc_value("newsmirror/pages/skipped")
             return
-        self.look_for_mirrors(response)
         extracted = with_listing_dates(extracted, *self.discoveries.dates(key))
         fetched = self.on_site(response.url) or response.url
         identity = self.identity_key(key, fetched, extracted["canonical_url"])
         yield make_article(extracted, self.profile, [*self.discoveries.urls(key), fetched], response.url,
                            utc_now_iso(), identity)
+        self.look_for_mirrors(response)  # after the article is out: nothing here can cost it
 
     # -- mirror discovery --------------------------------------------------------------------------
     def look_for_mirrors(self, response) -> None:
