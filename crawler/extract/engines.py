@@ -1,11 +1,14 @@
 """Main-text engines: a parsed page → its main-text blocks (paragraphs), one function per engine.
 
 trafilatura is the default (best F-score on the dev set); resiliparse (the ``bench`` extra, imported only
-when chosen) is about twice as fast at a lower F-score. readability-lxml did not earn a place (recall 0.52).
+when chosen) is about twice as fast at a lower F-score. ``agreement`` keeps trafilatura's blocks that an
+independent engine (trafilatura's readability port, resiliparse) also keeps (``crawler.extract.agreement``):
+level on the two dev sets taken together, so not the default (docs/design.md, "Engine agreement").
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import lxml.html
@@ -30,7 +33,36 @@ def resiliparse_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
     return extract_plain_text(html, main_content=True, alt_texts=False, comments=False).split("\n")
 
 
-ENGINES = {"trafilatura": trafilatura_blocks, "resiliparse": resiliparse_blocks}
+BLOCK_TAGS = ("p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote",
+              "pre", "table", "tr", "td", "th", "dd", "dt", "figcaption", "caption", "br")
+
+
+def element_blocks(element: lxml.html.HtmlElement) -> list[str]:
+    """The text of an HTML element, one block per block-level element (modifies ``element``)."""
+    for child in element.iter(*BLOCK_TAGS):
+        child.tail = "\n" + (child.tail or "")
+        if child.tag != "br":
+            child.text = "\n" + (child.text or "")
+    return [" ".join(line.split()) for line in element.text_content().split("\n") if line.strip()]
+
+
+def readability_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
+    """trafilatura's port of readability-lxml (the one trafilatura itself falls back on), on a copy."""
+    from trafilatura.external import try_readability
+
+    return element_blocks(try_readability(copy.deepcopy(root)))
+
+
+def agreement_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
+    """trafilatura's blocks that the engines agree on (``agreed_blocks``); the others see the page first,
+    as trafilatura changes the tree it reads."""
+    from crawler.extract.agreement import agreed_blocks
+
+    others = {"readability": readability_blocks(root, url), "resiliparse": resiliparse_blocks(root, url)}
+    return agreed_blocks({"trafilatura": trafilatura_blocks(root, url), **others}, "trafilatura")
+
+
+ENGINES = {"trafilatura": trafilatura_blocks, "resiliparse": resiliparse_blocks, "agreement": agreement_blocks}
 
 
 def engine_from_settings(settings) -> str:
