@@ -480,19 +480,23 @@ def cmd_state(args) -> int:
 # -- demo --------------------------------------------------------------------------------------
 def cmd_demo(args) -> int:
     from crawler.farm.proxy import MirrorFarm
-    from crawler.farm.sites import harbor_news
+    from crawler.farm.sites import FarmParkedDomain, harbor_news
 
     site = harbor_news(articles=40, hosts=3)
     down = site.hosts[-1]
+    # a fourth mirror the profile does not name, announced by the pages' notice beside a parked decoy
+    site.profile_hosts, parked = tuple(site.hosts), FarmParkedDomain(["www.harbornews.online"])
+    site.hosts.append("www.harbornews.net")
+    site.notice_hosts = (*site.hosts[1:], *parked.hosts)
     output = Path(args.output)
-    with MirrorFarm([site]) as farm, tempfile.TemporaryDirectory() as scratch:
+    with MirrorFarm([site, parked]) as farm, tempfile.TemporaryDirectory() as scratch:
         farm.set_fault(down, "refuse")
         profile_file = Path(scratch) / "demo-sites.toml"
         profile_file.write_text(site.profile_toml(), encoding="utf-8")
         os.environ["http_proxy"] = farm.proxy_url
         os.environ["no_proxy"] = ""
         print(f"demo: mirror farm on {farm.proxy_url} serving {site.name} on {', '.join(site.hosts)}; "
-              f"{down} refuses connections", file=sys.stderr)
+              f"{down} refuses connections; the profile names {len(site.profile_hosts)} of them", file=sys.stderr)
         args.sites = [str(profile_file)]
         status = run_crawl([site.id], load_settings(args, args.set), profiles_or_exit(args))
         dataset = output / "dataset.jsonl"
@@ -623,8 +627,9 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("-o", metavar="FILE", help="backup: where to write the copy (default: STATE.backup-<time>)")
 
     demo = add("demo", cmd_demo, "crawl the bundled mirror farm offline",
-               "Start the bundled mirror farm on 127.0.0.1 (a three-host news site, one host refusing connections), "
-               "crawl it through the farm's proxy and write real output: the whole product, offline.")
+               "Start the bundled mirror farm on 127.0.0.1 (a news site on four hosts, one refusing connections, one "
+               "that only its pages' alternate-address notice names, beside a parked decoy), crawl it through the "
+               "farm's proxy and write real output: the whole product, offline.")
     demo.add_argument("--output", metavar="DIR", default="output/demo", help="output directory (default: output/demo)")
     add_verbosity(demo)
     add_scrapy_settings(demo)

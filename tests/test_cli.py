@@ -112,7 +112,9 @@ def test_demo_crawls_the_farm_with_one_host_down(tmp_path):
     dataset = [json.loads(line) for line in (tmp_path / "demo" / "dataset.jsonl").read_text().splitlines()]
     assert sorted(r["id"] for r in dataset) == sorted(r["id"] for r in records)
     assert "www.harbornews.tv: connection closed without a response" in log
-    assert "2/3 hosts answered (down: www.harbornews.tv (connection closed without a response))" in log and (tmp_path / "demo" / "state.sqlite3").exists()
+    assert "3/4 hosts answered (down: www.harbornews.tv (connection closed without a response))" in log
+    assert "mirrors admitted: www.harbornews.net; mirror candidates rejected: www.harbornews.online (parked domain)" in log
+    assert (tmp_path / "demo" / "state.sqlite3").exists()
 
 
 def test_demo_prints_a_few_lines_and_verbose_adds_scrapys_log(tmp_path):

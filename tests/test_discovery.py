@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
-from crawler.discovery.candidates import address_refusal, alternate_link_hosts, hosts_in_notice, refusal
+from crawler.discovery.candidates import address_refusal, alternate_link_hosts, hosts_in_notice, is_proxied, refusal
 from crawler.discovery.mirrors import ADMITTED, CANDIDATE, REJECTED, MirrorDiscovery
 from crawler.discovery.verification import Sample, Verification
 from crawler.farm.proxy import MirrorFarm
@@ -80,6 +80,16 @@ def test_a_name_resolving_to_an_internal_address_is_refused():
         "resolves to a private address (10.1.2.3)"
     assert address_refusal("meta.example.com", resolver(["169.254.169.254"])).startswith("resolves to a link-local")
     assert address_refusal("mirror.example.com", resolver(["93.184.215.14"])) is None
+
+
+def test_the_address_check_applies_only_to_names_fetched_without_a_proxy(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert not is_proxied("https", "www.harbornews.net")
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:3128")
+    monkeypatch.setenv("no_proxy", "internal.example.com")
+    assert is_proxied("https", "www.harbornews.net") and not is_proxied("http", "www.harbornews.net")
+    assert not is_proxied("https", "internal.example.com")
 
 
 @pytest.mark.parametrize("table,key,problem", [
