@@ -19,10 +19,12 @@ from lxml import etree
 from trafilatura.metadata import examine_meta, extract_meta_json
 from w3lib.encoding import html_to_unicode
 
+from crawler.extract.agreement import coverage, words
 from crawler.extract.byline import byline_authors
 from crawler.extract.dates import agreed_date, date_from_url, to_iso
 from crawler.extract.engines import ENGINES
 from crawler.extract.language import detect_language
+from crawler.extract.repairs import close_title, without_repeats
 from crawler.sites.profiles import SiteProfile
 
 ARTICLE_TYPES = {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
@@ -42,6 +44,7 @@ BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 MIN_ARTICLE_CHARS = 400
 MAX_SMALL_CHARS = 400
+REPEATED_LEAD = 0.95  # a lead whose words the body holds almost all of repeats it (a "read more" teaser)
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # larger pages are cut here before parsing: no article needs more
 
 
@@ -98,7 +101,7 @@ def parse_html(body: bytes, content_type: str | None = None, max_bytes: int = MA
         raise ExtractionError("empty page")
     if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError("binary content, not HTML")
-    text = CONTROL_CHARS.sub("", decode_html(body[:max_bytes], content_type))
+    text = close_title(CONTROL_CHARS.sub("", decode_html(body[:max_bytes], content_type)))
     parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
     parser.set_element_class_lookup(HTML_CLASSES)
     try:
@@ -233,8 +236,9 @@ def _lead(root) -> str | None:
 
 
 def _with_lead(blocks: list[str], lead: str | None, title: str | None) -> list[str]:
-    """The lead first, when the engine left it out (its text is in no block) and it is not the headline."""
-    if lead is None or lead == title or lead in " ".join(blocks):
+    """The lead first, when the engine left it out (most of its words are in no block: a "read more" teaser
+    repeats the body) and it is not the headline."""
+    if lead is None or lead == title or coverage(words(lead), words(" ".join(blocks))) >= REPEATED_LEAD:
         return blocks
     return [lead, *blocks]
 
@@ -363,7 +367,7 @@ def extract_article(
         for selector in profile.clean.drop:
             _remove(root.cssselect(selector))
     lead = _lead(root)  # after the profile's drops: a lead the profile drops stays out
-    blocks = _with_lead(_blocks(ENGINES[engine](root, url), title), lead, title)
+    blocks = _with_lead(without_repeats(_blocks(ENGINES[engine](root, url), title)), lead, title)
     text = "\n".join(blocks) or None
     og_type = (_meta(metas, "og:type") or "").lower()
     is_article = bool(ld_article) or og_type == "article" or (len(text or "") >= MIN_ARTICLE_CHARS and bool(title))
