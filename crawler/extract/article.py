@@ -21,7 +21,7 @@ from w3lib.encoding import html_to_unicode
 
 from crawler.extract.agreement import coverage, words
 from crawler.extract.byline import byline_authors
-from crawler.extract.dates import agreed_date, date_from_url, to_iso
+from crawler.extract.dates import agreed_date, date_from_url, stated_new_year, to_iso
 from crawler.extract.engines import ENGINES
 from crawler.extract.language import detect_language
 from crawler.extract.repairs import close_title, without_repeats
@@ -294,6 +294,8 @@ def _published(root, metas: dict[str, str], ld_article: dict, url: str) -> str |
     # htmldate (a deep copy and a scan of the page) only when the cheap sources do not already agree
     guessed = None if len(set(days)) < len(days) else find_date(root, extensive_search=True, original_date=True,
                                                                  url=url or None)
+    if guessed and not days and guessed.endswith("-01-01") and not stated_new_year(guessed, root.text_content()):
+        guessed = None  # a year alone in the text ("the plan has 1995 pages"): no date beats a wrong one
     return agreed_date([from_url, guessed, markup, time], [markup, time, from_url, guessed])
 
 

@@ -64,6 +64,16 @@ def date_from_url(url: str) -> str | None:
         return None
 
 
+def stated_new_year(day: str, text: str) -> bool:
+    """Whether ``text`` states 1 January of ``day``'s year as a date (ISO, numeric or English), rather than
+    the year alone: a date guessed from a year alone (htmldate's last resort) reads as 1 January."""
+    year = day[:4]
+    spellings = (f"{year}-01-01", f"01.01.{year}", f"1.1.{year}", f"01/01/{year}", f"1/1/{year}",
+                 f"1 january {year}", f"january 1, {year}", f"jan 1, {year}", f"jan. 1, {year}", f"january 1st, {year}")
+    lowered = " ".join(text.lower().split())
+    return any(spelling in lowered for spelling in spellings)
+
+
 def agreed_date(by_trust: list[str | None], by_precision: list[str | None]) -> str | None:
     """The date most of the sources give (by day), else the most trusted source's; spelled by the most
     precise source giving that day (a time and offset beat a bare day).
