@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import lxml.html
+
 from crawler.extract.agreement import agreed_blocks, vote
 from crawler.extract.article import extract_article
+from crawler.extract.engines import element_blocks
 from crawler.farm.sites import harbor_news
 
 LEAD = ("Iran's foreign minister said on Tuesday that talks with European envoys on the shipping corridor "
@@ -55,3 +58,10 @@ def test_the_agreement_engine_extracts_a_news_page_in_full():
     blocks = record["text"].split("\n")
     assert [b for b in blocks if b in article.paragraphs] == article.paragraphs
     assert not any("SHARE THIS ARTICLE" in b or "Most Read" in b or "(Photo by AFP)" in b for b in blocks)
+
+
+def test_an_engine_output_is_split_into_blocks_whatever_its_text_holds():
+    summary = lxml.html.fromstring(f"<div><p>{LEAD[:60]} <b>bold</b> end</p><!-- ad --><p>Stray \x01 control</p>"
+                                   "loose text<br>after the break<ul><li>first</li><li>second</li></ul></div>")
+    assert element_blocks(summary) == [f"{LEAD[:60]} bold end", "Stray \x01 control", "loose text", "after the break",
+                                       "first", "second"]

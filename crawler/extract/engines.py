@@ -38,12 +38,21 @@ BLOCK_TAGS = ("p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h
 
 
 def element_blocks(element: lxml.html.HtmlElement) -> list[str]:
-    """The text of an HTML element, one block per block-level element (modifies ``element``)."""
-    for child in element.iter(*BLOCK_TAGS):
-        child.tail = "\n" + (child.tail or "")
-        if child.tag != "br":
-            child.text = "\n" + (child.text or "")
-    return [" ".join(line.split()) for line in element.text_content().split("\n") if line.strip()]
+    """The text of an HTML element, one block per block-level element."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        block = node.tag in BLOCK_TAGS
+        if isinstance(node.tag, str):  # not a comment or processing instruction
+            parts.append("\n" if block else "")
+            parts.append(node.text or "")
+            for child in node:
+                walk(child)
+            parts.append("\n" if block else "")
+        parts.append(node.tail or "")
+
+    walk(element)
+    return [" ".join(line.split()) for line in "".join(parts).split("\n") if line.strip()]
 
 
 def readability_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
