@@ -1,9 +1,10 @@
 """Main-text engines: a parsed page → its main-text blocks (paragraphs), one function per engine.
 
-trafilatura is the default (best F-score on the dev set); resiliparse (the ``bench`` extra, imported only
-when chosen) is about twice as fast at a lower F-score. ``agreement`` keeps trafilatura's blocks that an
-independent engine (trafilatura's readability port, resiliparse) also keeps (``crawler.extract.agreement``):
-level on the two dev sets taken together, so not the default (docs/design.md, "Engine agreement").
+trafilatura is the default (best F-score on extraction-dev; docs/performance.md has both dev sets);
+resiliparse (the ``bench`` extra, imported only when chosen) is about twice as fast at a lower F-score.
+``agreement`` keeps trafilatura's blocks that an independent engine (trafilatura's readability port,
+resiliparse) also keeps (``crawler.extract.agreement``): it wins on one dev set and loses on the other, so
+it is not the default (docs/design.md, "Engine agreement").
 """
 
 from __future__ import annotations
