@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lxml.html
+import pytest
 
 from crawler.extract.agreement import agreed_blocks, vote
 from crawler.extract.article import extract_article
@@ -51,6 +52,7 @@ def test_the_primary_engine_stands_when_no_block_is_agreed():
 
 
 def test_the_agreement_engine_extracts_a_news_page_in_full():
+    pytest.importorskip("resiliparse", reason="the agreement engine needs the bench extra (resiliparse)")
     site = harbor_news(articles=3)
     article = site.articles[1]
     record = extract_article(site.article_html(article, site.hosts[0]), site.url(site.hosts[0], article.path),
