@@ -24,12 +24,33 @@ sys.path.insert(0, str(ROOT))
 
 from crawler.clean.layers import BoilerplateRules, SiteTemplate  # noqa: E402
 from crawler.extract.article import ExtractionError, extract_article  # noqa: E402
-from crawler.extract.engines import element_blocks  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 WORD = re.compile(r"\w+")
 WARM_UP = 10
 CHUNK = 50
+
+
+BLOCK_TAGS = ("p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote",
+              "pre", "table", "tr", "td", "th", "dd", "dt", "figcaption", "caption", "br")
+
+
+def element_blocks(element) -> list[str]:
+    """The text of an HTML element, one block per block-level element."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        block = node.tag in BLOCK_TAGS
+        if isinstance(node.tag, str):  # not a comment or processing instruction
+            parts.append("\n" if block else "")
+            parts.append(node.text or "")
+            for child in node:
+                walk(child)
+            parts.append("\n" if block else "")
+        parts.append(node.tail or "")
+
+    walk(element)
+    return [" ".join(line.split()) for line in "".join(parts).split("\n") if line.strip()]
 
 
 def normalise(text: str | None) -> str:

@@ -54,6 +54,19 @@ def test_latin1_header_on_a_utf8_page_is_read_as_utf8():
     assert record["language"] == "en"  # declared by <html lang>, not guessed
 
 
+@pytest.mark.parametrize("declared", ["gb2312", "windows-1251", "shift_jis"])
+def test_legacy_meta_charset_on_a_page_saved_as_utf8_is_read_as_utf8(declared):
+    """A page re-saved as UTF-8 that kept its old <meta charset> (as Tencent's pages in Readability's tests)."""
+    page = farm_page(JAPANESE, charset_meta=False).replace("<head>", f'<head><meta charset="{declared}">', 1)
+    record = extract_article(page.encode("utf-8"), URL, content_type="text/html")
+    assert record["text"].split("\n")[:3] == JAPANESE
+
+
+def test_legacy_page_that_is_not_utf8_keeps_its_declaration():
+    page = farm_page(RUSSIAN, charset_meta=False).replace("<head>", '<head><meta charset="windows-1251">', 1)
+    assert extract_article(page.encode("cp1251"), URL, content_type="text/html")["text"].split("\n")[:3] == RUSSIAN
+
+
 def test_utf8_bom_wins_over_a_wrong_header():
     body = b"\xef\xbb\xbf" + farm_page(RUSSIAN).encode("utf-8")
     record = extract_article(body, URL, content_type="text/html; charset=windows-1252")

@@ -10,56 +10,71 @@ WORD = re.compile(r"\w+")
 COVERED = 0.8  # an engine votes for a block when its output holds this share of the block's words
 AGREED = 2  # votes that keep a block: its own engine's and at least one independent engine's
 NEIGHBOUR_WORDS = 15  # a block one engine alone keeps survives between agreed blocks only from this many words
+WORTH_A_VOTE = 50  # unconfirmed words (a paragraph or two) for which the agreement engine asks one more engine
 
 
 @dataclass(frozen=True)
 class VotedBlock:
-    """One engine's block and the engines whose output covers it (its own engine included)."""
+    """One engine's block, its words, and the engines whose output covers it (its own engine included)."""
 
     text: str
     engine: str
     votes: frozenset[str]
+    words: frozenset[str]
+    size: int  # word tokens, repeats included
 
 
 def words(text: str) -> set[str]:
     return set(WORD.findall(text.lower()))
 
 
-def coverage(block_words: set[str], output_words: set[str]) -> float:
+def coverage(block_words: set[str] | frozenset[str], output_words: set[str]) -> float:
     return len(block_words & output_words) / len(block_words) if block_words else 0.0
 
 
 def vote(outputs: dict[str, list[str]], covered: float = COVERED) -> dict[str, list[VotedBlock]]:
     """Every engine's blocks, in its own order, each with the engines that keep it: an engine votes for a
     block when its whole output holds at least ``covered`` of the block's words."""
-    vocabulary = {engine: words(" ".join(blocks)) for engine, blocks in outputs.items()}
-    return {engine: [VotedBlock(block, engine, frozenset(
-                other for other, found in vocabulary.items() if other == engine or coverage(words(block), found) >= covered))
-                     for block in blocks]
-            for engine, blocks in outputs.items()}
+    tokens = {engine: [WORD.findall(block.lower()) for block in blocks] for engine, blocks in outputs.items()}
+    vocabulary = {engine: set().union(*lists) for engine, lists in tokens.items()}
+    voted = {}
+    for engine, blocks in outputs.items():
+        voted[engine] = []
+        for block, found in zip(blocks, tokens[engine]):
+            own = frozenset(found)
+            votes = frozenset(other for other, held in vocabulary.items()
+                              if other == engine or coverage(own, held) >= covered)
+            voted[engine].append(VotedBlock(block, engine, votes, own, len(found)))
+    return voted
+
+
+def unconfirmed_words(voted: dict[str, list[VotedBlock]], primary: str) -> int:
+    """How many words the ``primary`` engine keeps in blocks that no other engine covers."""
+    return sum(block.size for block in voted[primary] if len(block.votes) == 1)
 
 
 def agreed_blocks(outputs: dict[str, list[str]], primary: str, covered: float = COVERED, agreed: int = AGREED,
-                  neighbour_words: int = NEIGHBOUR_WORDS) -> list[str]:
+                  neighbour_words: int = NEIGHBOUR_WORDS, voted: dict[str, list[VotedBlock]] | None = None) -> list[str]:
     """The article's blocks by the engines' votes, in the ``primary`` engine's order.
 
     The rule: a block of the primary engine is kept when at least ``agreed`` engines (itself included) cover
     it. A block that one engine alone keeps — the primary's, or another's that the primary missed — is kept
     only between two kept blocks and when it has at least ``neighbour_words`` words: a paragraph the others
     missed inside the body, not a promo, share line or caption (short), nor boilerplate at the body's edge.
-    When no block survives, the primary engine's blocks as they are.
+    When no block survives, the primary engine's blocks as they are. ``voted``: ``vote(outputs, covered)``,
+    when the caller has it already.
     """
-    voted = vote(outputs, covered)
+    voted = voted or vote(outputs, covered)
 
     def is_agreed(block: VotedBlock) -> bool:
         return primary in block.votes and len(block.votes) >= agreed
 
     def between_agreed(blocks: list[VotedBlock], at: int) -> bool:
-        return (len(WORD.findall(blocks[at].text)) >= neighbour_words and 0 < at < len(blocks) - 1
+        return (blocks[at].size >= neighbour_words and 0 < at < len(blocks) - 1
                 and is_agreed(blocks[at - 1]) and is_agreed(blocks[at + 1]))
 
     own = voted[primary]
-    kept = [block.text for at, block in enumerate(own) if is_agreed(block) or between_agreed(own, at)]
+    kept = [block for at, block in enumerate(own) if is_agreed(block) or between_agreed(own, at)]
     if not kept:
         return list(outputs[primary])
     for engine, blocks in voted.items():
@@ -68,19 +83,18 @@ def agreed_blocks(outputs: dict[str, list[str]], primary: str, covered: float = 
         for at, block in enumerate(blocks):
             if primary in block.votes or not between_agreed(blocks, at):
                 continue
-            anchor = _position_of(blocks[at - 1].text, kept)  # after the agreed block before it
-            if anchor is not None and block.text not in kept:
-                kept.insert(anchor + 1, block.text)
-    return kept
+            anchor = _position_of(blocks[at - 1], kept)  # after the agreed block before it
+            if anchor is not None and all(block.text != other.text for other in kept):
+                kept.insert(anchor + 1, block)
+    return [block.text for block in kept]
 
 
-def _position_of(text: str, kept: list[str]) -> int | None:
-    """Index of the kept block that holds most of ``text``'s words (the same paragraph in another engine's
+def _position_of(block: VotedBlock, kept: list[VotedBlock]) -> int | None:
+    """Index of the kept block that holds most of ``block``'s words (the same paragraph in another engine's
     split), or None when none holds most of them."""
-    text_words = words(text)
     best, best_cover = None, 0.5
     for index, candidate in enumerate(kept):
-        cover = coverage(text_words, words(candidate))
+        cover = coverage(block.words, candidate.words)
         if cover > best_cover:
             best, best_cover = index, cover
     return best

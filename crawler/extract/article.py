@@ -1,4 +1,4 @@
-"""HTML → article: metadata from the page's markup, main-text blocks from an engine (trafilatura by default).
+"""HTML → article: metadata from the page's markup, main-text blocks from an engine (engine agreement by default).
 
 ``extract_article`` is pure (bytes in, dict out) so the spider, its process pool and ``newsmirror scrape``
 share it. It removes markup-level boilerplate only; text-level cleaning is ``crawler.clean.layers``.
@@ -22,7 +22,7 @@ from w3lib.encoding import html_to_unicode
 from crawler.extract.agreement import coverage, words
 from crawler.extract.byline import byline_authors
 from crawler.extract.dates import agreed_date, date_from_url, stated_new_year, to_iso
-from crawler.extract.engines import ENGINES
+from crawler.extract.engines import DEFAULT_ENGINE, ENGINES
 from crawler.extract.language import detect_language
 from crawler.extract.repairs import close_title, without_repeats
 from crawler.sites.profiles import SiteProfile
@@ -40,6 +40,7 @@ LEAD_TAGS = ("p", "div", "h2", "span")
 LEAD_CLASS = re.compile(r"(?:^|[\s_-])(?:introduction|" + "|".join(LEAD_WORDS) + r")(?=$|[\s_-])", re.I)
 NOT_A_LEAD = ("ancestor::li|ancestor::aside|ancestor::nav|ancestor::footer|ancestor::a|ancestor::form|.//script|.//form"
               "|.//input|.//iframe|.//button|.//figure|.//img")
+CODE_NOT_TEXT = "//script[not(@type='application/ld+json')] | //style | //template"
 BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 MIN_ARTICLE_CHARS = 400
@@ -48,7 +49,7 @@ REPEATED_LEAD = 0.95  # a lead whose words the body holds almost all of repeats 
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # larger pages are cut here before parsing: no article needs more
 
 
-LATIN_ENCODINGS = {"cp1252", "latin-1", "iso8859-1", "ascii"}
+UNICODE_ENCODINGS = ("utf-8", "utf8", "utf-16", "utf-32")
 DETECT_BYTES = 64 * 1024
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # libxml2 stops parsing at some
 MARKUP = re.compile(rb"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
@@ -83,10 +84,11 @@ def _detect_encoding(body: bytes) -> str | None:
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
-    """BOM, then the HTTP header, then the page's meta, then detection; a Latin-1 declaration on a page
-    that is valid UTF-8 with non-ASCII bytes (a common server default) is taken as UTF-8."""
+    """BOM, then the HTTP header, then the page's meta, then detection; a legacy declaration (Latin-1 as a
+    server default, a GB2312 meta kept on a page re-saved as UTF-8) on a page that is valid UTF-8 with
+    non-ASCII bytes is taken as UTF-8: legacy-encoded text is almost never valid UTF-8 by chance."""
     encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect_encoding)
-    if encoding in LATIN_ENCODINGS and not body.isascii() and _is_utf8(body):
+    if not encoding.startswith(UNICODE_ENCODINGS) and not body.isascii() and _is_utf8(body):
         return body.decode("utf-8", "replace")
     return text
 
@@ -336,7 +338,7 @@ def _blocks(text_blocks: list[str], title: str | None) -> list[str]:
 
 def extract_article(
     body: bytes, url: str, profile: SiteProfile | None = None, content_type: str | None = None,
-    engine: str = "trafilatura",
+    engine: str = DEFAULT_ENGINE,
 ) -> dict[str, Any]:
     """Article fields of one page: title, text, dates, authors, tags, section, language, image, caption.
 
@@ -364,7 +366,8 @@ def extract_article(
     caption = _caption(figcaptions)
 
     _remove(crumbs)
-    _remove(filter(_is_small, figcaptions))  # scripts, styles, noscript: the engine's business
+    _remove(filter(_is_small, figcaptions))
+    _remove(root.xpath(CODE_NOT_TEXT))  # no engine reads them, each copies them; dates (above) and JSON-LD still do
     if profile is not None:
         for selector in profile.clean.drop:
             _remove(root.cssselect(selector))
