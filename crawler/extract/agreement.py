@@ -4,17 +4,17 @@ votes), and the blocks an article keeps by them. Pure: the engines' block lists 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 WORD = re.compile(r"\w+")
 COVERED = 0.8  # an engine votes for a block when its output holds this share of the block's words
 AGREED = 2  # votes that keep a block: its own engine's and at least one independent engine's
 NEIGHBOUR_WORDS = 15  # a block one engine alone keeps survives between agreed blocks only from this many words
-WORTH_A_VOTE = 50  # unconfirmed words (a paragraph or two) for which the agreement engine asks one more engine
+WORTH_A_VOTE = 50  # unconfirmed words of trafilatura's own extractor (a paragraph or two) worth a full vote
+MISSED_WORDS = 200  # words resiliparse keeps and that extractor lacks: it may have missed the body
 
 
-@dataclass(frozen=True)
-class VotedBlock:
+class VotedBlock(NamedTuple):
     """One engine's block, its words, and the engines whose output covers it (its own engine included)."""
 
     text: str
@@ -39,12 +39,13 @@ def vote(outputs: dict[str, list[str]], covered: float = COVERED) -> dict[str, l
     vocabulary = {engine: set().union(*lists) for engine, lists in tokens.items()}
     voted = {}
     for engine, blocks in outputs.items():
-        voted[engine] = []
+        others = [(other, held) for other, held in vocabulary.items() if other != engine]
+        voted[engine] = column = []
         for block, found in zip(blocks, tokens[engine]):
             own = frozenset(found)
-            votes = frozenset(other for other, held in vocabulary.items()
-                              if other == engine or coverage(own, held) >= covered)
-            voted[engine].append(VotedBlock(block, engine, votes, own, len(found)))
+            needed = covered * len(own)
+            votes = frozenset([engine, *(other for other, held in others if own and len(own & held) >= needed)])
+            column.append(VotedBlock(block, engine, votes, own, len(found)))
     return voted
 
 
