@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import lxml.html
 
-from crawler.extract.agreement import agreed_blocks, unconfirmed_words, vote
+from crawler.extract.agreement import WORTH_A_VOTE, agreed_blocks, unconfirmed_words, vote
 from crawler.extract.article import extract_article
-from crawler.extract.engines import agreement_blocks, trafilatura_blocks
+from crawler.extract.engines import agreement_blocks, resiliparse_blocks, trafilatura_blocks
 from crawler.farm.sites import harbor_news
 
 LEAD = ("Iran's foreign minister said on Tuesday that talks with European envoys on the shipping corridor "
@@ -115,3 +115,23 @@ def test_a_river_of_teasers_that_trafilaturas_fallback_pulls_in_is_voted_out():
     assert not any("officials said on Thursday" in block for block in blocks)
     record = extract_article(story_under_a_river_of_teasers(), url)  # the default engine
     assert record["text"].split("\n")[-len(STORY):] == STORY and "officials said" not in record["text"]
+
+
+def test_a_body_resiliparse_drops_is_kept_by_the_full_vote():
+    """resiliparse reads a Bootstrap ``hidden-xs`` wrapper as boilerplate and drops the story: trafilatura's own
+    extractor is left with unconfirmed words, so trafilatura runs in full and its own extractor's vote keeps them."""
+    story = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
+    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Cargo ship lost | Harbor News</title>
+</head><body><header><nav><a href="/">Home</a> <a href="/science/">Science</a></nav></header>
+<ol class="breadcrumb"><li><a href="/">Home</a></li><li><a href="/science/">Science</a></li></ol>
+<main><h1>Russian cargo ship bound for space station breaks up over Siberia</h1>
+<div class="share"><a href="#">Facebook</a> <a href="#">X</a> <a href="#">Telegram</a></div>
+<div class="hidden-xs">{story}</div>
+<aside class="related"><h3>Related</h3><ul><li><a href="/soyuz.html">Soyuz launch delayed again</a></li></ul></aside>
+</main><footer><p>All rights reserved. Harbor News 2026.</p></footer></body></html>""".encode()
+    url = "https://www.harbornews.ir/Detail/2026/12/3/771234/Cargo-ship-lost"
+    root = lxml.html.fromstring(page)
+    assert not any(paragraph in resiliparse_blocks(root, url) for paragraph in STORY)  # the premise
+    voted = vote({"trafilatura": trafilatura_blocks(root, url, fast=True), "resiliparse": resiliparse_blocks(root, url)})
+    assert unconfirmed_words(voted, "trafilatura") >= WORTH_A_VOTE  # the full vote runs
+    assert [block for block in agreement_blocks(root, url) if block in STORY] == STORY

@@ -48,7 +48,8 @@ def agreement_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
     resiliparse keeps it too."""
     own, other = trafilatura_blocks(root, url, fast=True), resiliparse_blocks(root, url)
     voted = vote({"trafilatura": own, "resiliparse": other})
-    if own and unconfirmed_words(voted, "trafilatura") < WORTH_A_VOTE and unconfirmed_words(voted, "resiliparse") < MISSED_WORDS:
+    agree = unconfirmed_words(voted, "trafilatura") < WORTH_A_VOTE and unconfirmed_words(voted, "resiliparse") < MISSED_WORDS
+    if own and agree:
         return agreed_blocks({"trafilatura": own, "resiliparse": other}, "trafilatura", agreed=1, voted=voted)
     return agreed_blocks({"trafilatura": trafilatura_blocks(root, url), "resiliparse": other, "trafilatura-own": own},
                          "trafilatura")
