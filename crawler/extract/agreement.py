@@ -43,8 +43,7 @@ def vote(outputs: dict[str, list[str]], covered: float = COVERED) -> dict[str, l
         voted[engine] = column = []
         for block, found in zip(blocks, tokens[engine]):
             own = frozenset(found)
-            needed = covered * len(own)
-            votes = frozenset([engine, *(other for other, held in others if own and len(own & held) >= needed)])
+            votes = frozenset([engine, *(other for other, held in others if coverage(own, held) >= covered)])
             column.append(VotedBlock(block, engine, votes, own, len(found)))
     return voted
 

@@ -47,10 +47,11 @@ def agreement_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
     voted on by both: a block that only a fallback (justext, its readability port) brought in stays when
     resiliparse keeps it too."""
     own, other = trafilatura_blocks(root, url, fast=True), resiliparse_blocks(root, url)
-    voted = vote({"trafilatura": own, "resiliparse": other})
+    outputs = {"trafilatura": own, "resiliparse": other}
+    voted = vote(outputs)
     agree = unconfirmed_words(voted, "trafilatura") < WORTH_A_VOTE and unconfirmed_words(voted, "resiliparse") < MISSED_WORDS
     if own and agree:
-        return agreed_blocks({"trafilatura": own, "resiliparse": other}, "trafilatura", agreed=1, voted=voted)
+        return agreed_blocks(outputs, "trafilatura", agreed=1, voted=voted)
     return agreed_blocks({"trafilatura": trafilatura_blocks(root, url), "resiliparse": other, "trafilatura-own": own},
                          "trafilatura")
 
