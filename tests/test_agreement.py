@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import lxml.html
 
-from crawler.extract.agreement import WORTH_A_VOTE, agreed_blocks, unconfirmed_words, vote
+from crawler.extract.agreement import ARTICLE_SHARE, MISSED_WORDS, WORTH_A_VOTE, agreed_blocks, confirmed, unconfirmed_words, vote
 from crawler.extract.article import extract_article
 from crawler.extract.engines import agreement_blocks, resiliparse_blocks, trafilatura_blocks
 from crawler.farm.sites import harbor_news
@@ -55,6 +55,21 @@ def test_the_primary_engine_stands_when_no_block_is_agreed():
 def test_with_its_own_vote_enough_the_primary_keeps_every_block_and_gains_the_missed_paragraph():
     outputs = {"trafilatura": [LEAD, BODY, CLOSING, PROMO], "resiliparse": [LEAD, BODY, MISSED, CLOSING, FOLLOW]}
     assert agreed_blocks(outputs, "trafilatura", agreed=1) == [LEAD, BODY, MISSED, CLOSING, PROMO]
+
+
+def test_a_disagreement_counts_from_a_share_of_a_long_article():
+    """Unconfirmed words worth a full vote in a short article are a note in a long one; so are missed ones."""
+    article = [LEAD, BODY, CLOSING]  # ~100 words
+    promos = [PROMO, FOLLOW, "Subscribe to the morning briefing: the day's top stories delivered to your inbox free",
+              "We use cookies to improve your experience; by continuing to browse you accept our privacy policy"]
+    for extractor, second in ((article + promos, article), (article, article + [MISSED] * 7)):
+        short = vote({"trafilatura": extractor, "resiliparse": second})
+        long = vote({"trafilatura": article * 50 + extractor, "resiliparse": article * 50 + second})
+        kept = sum(block.size for block in long["trafilatura"])
+        unconfirmed, missed = unconfirmed_words(long, "trafilatura"), unconfirmed_words(long, "resiliparse")
+        assert (unconfirmed >= WORTH_A_VOTE or missed >= MISSED_WORDS) and max(unconfirmed, missed) < ARTICLE_SHARE * kept
+        assert not confirmed(short, "trafilatura", "resiliparse") and confirmed(long, "trafilatura", "resiliparse")
+    assert not confirmed(vote({"trafilatura": [], "resiliparse": [LEAD]}), "trafilatura", "resiliparse")
 
 
 def test_the_agreement_engine_extracts_a_news_page_in_full():

@@ -157,6 +157,21 @@ def test_a_lead_the_engine_leaves_out_comes_first_unless_the_profile_drops_it():
     assert extract_article(page, url, dropping)["text"].split("\n")[:4] == STRIKE
 
 
+def test_embeds_and_form_controls_in_the_body_leave_its_text_whole():
+    """Icons, video embeds and a poll's controls inside the body go before the engines run (no engine reads
+    them); the text around them stays, in place."""
+    words = STRIKE[2].split(" ")
+    marred = (f'<p>{" ".join(words[:3])} <svg class="icon"><title>Chart</title><use href="#bars"></use></svg>'
+              f'{" ".join(words[3:8])}<button class="tooltip">i</button> {" ".join(words[8:])}</p>'
+              '<figure class="video"><iframe src="https://www.youtube.com/embed/x1"></iframe></figure>'
+              '<form class="poll"><label>Should ports pay weekly? <select name="v"><option>Yes</option><option>No</option>'
+              '</select></label><input type="submit" value="Vote"></form>')
+    page = strike_page("").replace(f"<p>{STRIKE[2]}</p>".encode(), marred.encode())
+    text = extract_article(page, "http://www.harbornews.ir/Detail/2026/3/1/1/port")["text"].split("\n")
+    assert text[:4] == STRIKE
+    assert not {"Chart", "Vote", "Yes"} & set(" ".join(text).split())
+
+
 def test_teasers_of_other_articles_and_promo_boxes_are_not_a_lead():
     record = extract_article(strike_page(""), "http://www.harbornews.ir/Detail/2026/3/1/1/port")
     assert record["text"].split("\n")[:4] == STRIKE

@@ -12,6 +12,7 @@ AGREED = 2  # votes that keep a block: its own engine's and at least one indepen
 NEIGHBOUR_WORDS = 15  # a block one engine alone keeps survives between agreed blocks only from this many words
 WORTH_A_VOTE = 50  # unconfirmed words of trafilatura's own extractor (a paragraph or two) worth a full vote
 MISSED_WORDS = 200  # words resiliparse keeps and that extractor lacks: it may have missed the body
+ARTICLE_SHARE = 0.05  # in a long article, a disagreement counts from this share of its words instead
 
 
 class VotedBlock(NamedTuple):
@@ -51,6 +52,16 @@ def vote(outputs: dict[str, list[str]], covered: float = COVERED) -> dict[str, l
 def unconfirmed_words(voted: dict[str, list[VotedBlock]], primary: str) -> int:
     """How many words the ``primary`` engine keeps in blocks that no other engine covers."""
     return sum(block.size for block in voted[primary] if len(block.votes) == 1)
+
+
+def confirmed(voted: dict[str, list[VotedBlock]], primary: str, second: str) -> bool:
+    """Whether ``second`` confirms what ``primary`` keeps: the primary keeps text, fewer than ``WORTH_A_VOTE`` of
+    its words are unconfirmed, and fewer than ``MISSED_WORDS`` words that ``second`` keeps are missing from it;
+    in a long article, each count may reach ``ARTICLE_SHARE`` of the primary's words (a note or a table
+    missed in a 5,000-word article is not a missed body)."""
+    kept = sum(block.size for block in voted[primary])
+    return (kept > 0 and unconfirmed_words(voted, primary) < max(WORTH_A_VOTE, ARTICLE_SHARE * kept)
+            and unconfirmed_words(voted, second) < max(MISSED_WORDS, ARTICLE_SHARE * kept))
 
 
 def agreed_blocks(outputs: dict[str, list[str]], primary: str, covered: float = COVERED, agreed: int = AGREED,

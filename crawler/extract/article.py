@@ -41,6 +41,10 @@ LEAD_CLASS = re.compile(r"(?:^|[\s_-])(?:introduction|" + "|".join(LEAD_WORDS) +
 NOT_A_LEAD = ("ancestor::li|ancestor::aside|ancestor::nav|ancestor::footer|ancestor::a|ancestor::form|.//script|.//form"
               "|.//input|.//iframe|.//button|.//figure|.//img")
 CODE_NOT_TEXT = "//script[not(@type='application/ld+json')] | //style | //template"
+# embedded media and form controls: no engine keeps their text (their tails stay); a lead candidate holding one is
+# a widget, so they go after the lead is found
+EMBEDDED = ("svg", "iframe", "input", "link", "source", "track", "param", "area", "map", "picture", "embed", "object",
+            "canvas", "video", "audio", "use", "textarea", "select", "button")
 BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 MIN_ARTICLE_CHARS = 400
@@ -51,7 +55,9 @@ MAX_PAGE_BYTES = 4 * 1024 * 1024  # larger pages are cut here before parsing: no
 
 UNICODE_ENCODINGS = ("utf-8", "utf8", "utf-16", "utf-32")
 DETECT_BYTES = 64 * 1024
-CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # libxml2 stops parsing at some
+# control characters and non-characters, which lxml keeps in the text and then refuses in any element it builds
+CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+NON_CHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")  # U+FFFE, U+FFFF in UTF-8
 MARKUP = re.compile(rb"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
 
 
@@ -103,11 +109,15 @@ def parse_html(body: bytes, content_type: str | None = None, max_bytes: int = MA
         raise ExtractionError("empty page")
     if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError("binary content, not HTML")
-    text = close_title(CONTROL_CHARS.sub("", decode_html(body[:max_bytes], content_type)))
+    html = close_title(decode_html(body[:max_bytes], content_type)).encode("utf-8", "surrogatepass")
+    html = html.translate(None, CONTROL_BYTES)  # bytes.translate: ten times a regex's speed on a large page
+    if b"\xef\xbf" in html:
+        for non_character in NON_CHARACTERS:
+            html = html.replace(non_character, b"")
     parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
     parser.set_element_class_lookup(HTML_CLASSES)
     try:
-        root = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparseable HTML: {exc}") from None
     if root is None:
@@ -372,6 +382,7 @@ def extract_article(
         for selector in profile.clean.drop:
             _remove(root.cssselect(selector))
     lead = _lead(root)  # after the profile's drops: a lead the profile drops stays out
+    etree.strip_elements(root, *EMBEDDED, with_tail=False)  # each engine would copy and search them
     blocks = _with_lead(without_repeats(_blocks(ENGINES[engine](root, url), title)), lead, title)
     text = "\n".join(blocks) or None
     og_type = (_meta(metas, "og:type") or "").lower()

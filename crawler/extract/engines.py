@@ -16,7 +16,7 @@ from resiliparse.extract.html2text import extract_plain_text
 from scrapy.exceptions import UsageError
 from trafilatura import bare_extraction
 
-from crawler.extract.agreement import MISSED_WORDS, WORTH_A_VOTE, agreed_blocks, unconfirmed_words, vote
+from crawler.extract.agreement import agreed_blocks, confirmed, vote
 
 # trafilatura warns for every page it finds no text in; the spider logs those itself, naming the host.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -40,17 +40,15 @@ def agreement_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
     """trafilatura's blocks that a second engine keeps too, with what resiliparse alone adds inside the body
     (``agreed_blocks``).
 
-    trafilatura's own extractor (no fallbacks) and resiliparse run first. When they agree — fewer than
-    ``WORTH_A_VOTE`` words of the extractor's unconfirmed, fewer than ``MISSED_WORDS`` of resiliparse's
-    missing from it (four pages in five) — the extractor's blocks stand. Otherwise the extractor may have
+    trafilatura's own extractor (no fallbacks) and resiliparse run first. When resiliparse confirms the
+    extractor (``confirmed``: four pages in five) the extractor's blocks stand. Otherwise the extractor may have
     missed the body or kept boilerplate, and trafilatura runs in full, fallbacks included; its blocks are
     voted on by both: a block that only a fallback (justext, its readability port) brought in stays when
     resiliparse keeps it too."""
     own, other = trafilatura_blocks(root, url, fast=True), resiliparse_blocks(root, url)
     outputs = {"trafilatura": own, "resiliparse": other}
     voted = vote(outputs)
-    agree = unconfirmed_words(voted, "trafilatura") < WORTH_A_VOTE and unconfirmed_words(voted, "resiliparse") < MISSED_WORDS
-    if own and agree:
+    if confirmed(voted, "trafilatura", "resiliparse"):
         return agreed_blocks(outputs, "trafilatura", agreed=1, voted=voted)
     return agreed_blocks({"trafilatura": trafilatura_blocks(root, url), "resiliparse": other, "trafilatura-own": own},
                          "trafilatura")
