@@ -353,8 +353,8 @@ def extract_article(
     """Article fields of one page: title, text, dates, authors, tags, section, language, image, caption.
 
     ``text`` is the engine's main text, one block per line, with markup-level boilerplate removed
-    (breadcrumb, captions, scripts, the profile's ``clean.drop`` selectors) but not yet cleaned of
-    boilerplate text: ``crawler.clean.layers`` does that. Raises ExtractionError for a page that is not HTML.
+    (breadcrumb, captions, scripts, embeds and form controls, the profile's ``clean.drop`` selectors) but
+    not yet cleaned of boilerplate text: ``crawler.clean.layers`` does that. Raises ExtractionError for a page that is not HTML.
     The dict also says whether the page ``is_article`` by its markup (article type or a substantial
     body), for sites without an article rule.
     """
