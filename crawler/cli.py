@@ -568,8 +568,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     scrape = add("scrape", cmd_scrape, "extract articles from URLs, files or stdin",
                  "Extract each TARGET (a URL, a local HTML file, or - for standard input) and print one JSON record "
-                 "per target, in order. A failed target prints a record with an 'error' field; the exit status is "
-                 "then 1.")
+                 "per target, in order. A URL on a known site that every host of the site fails comes from the "
+                 "newest good snapshot in the profile's web archives (its record says archived_at). A failed target "
+                 "prints a record with an 'error' field; the exit status is then 1.")
     scrape.add_argument("target", nargs="*", metavar="TARGET")
     scrape.add_argument("--warc", action="append", metavar="FILE",
                         help="also re-extract every article page archived in this WARC file (repeatable), offline; "

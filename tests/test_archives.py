@@ -111,6 +111,22 @@ def test_articles_every_host_fails_come_from_the_archive_once(archived_site):
     assert again.returncode == 0 and "harbor: 0 new articles" in again.stderr.decode()
 
 
+def test_scrape_of_an_article_every_host_fails_comes_from_the_archive(archived_site):
+    run = archived_site
+    run.site.article_status = 503
+    seized = run.seized  # its newest snapshot is a seizure notice: the older good one is taken
+    target = f"http://{run.site.hosts[0]}{seized.path}"
+    never = f"http://{run.site.hosts[0]}/Detail/2026/1/1/999999/Never-archived"
+    result = run.cli("scrape", "--sites", str(run.profile), target, never, "-s", "ARCHIVE_DELAY=0.05", "-s", "RETRY_TIMES=0")
+    found, missing = (json.loads(line) for line in result.stdout.decode().splitlines())
+    assert result.returncode == 1  # one target could not be had at all
+    assert found["source"] == target and found["url"] == target and found["title"] == seized.title
+    assert found["text"].split("\n") == seized.paragraphs and "2019" < found["archived_at"] < "2026-12-01"
+    assert found["mirror_urls"] == [target]  # the snapshot taken is the primary's
+    assert missing["source"] == never and "no archive has a good copy" in missing["error"]
+    assert "HTTP 404" in missing["error"] and "Traceback" not in result.stderr.decode()
+
+
 def test_backfill_of_a_site_whose_every_host_is_down(archived_site):
     run = archived_site
     for host in run.site.hosts:

@@ -27,7 +27,6 @@ from crawler.extract.dates import utc_now_iso
 from crawler.extract.pool import ArticleExtractor
 from crawler.fetch.archive_politeness import ARCHIVE, archive_meta
 from crawler.fetch.archives import CdxError, Snapshot, cdx_bound, cdx_query, parse_cdx
-from crawler.fetch.blockpages import detect_block
 from crawler.fetch.failover import ARCHIVE_FALLBACK
 from crawler.fetch.failures import failure_reason
 from crawler.fetch.fingerprint import PER_HOST
@@ -37,6 +36,7 @@ from crawler.output.record import make_article, with_listing_dates
 from crawler.sites.profiles import SiteProfile, profiles_from_settings
 from crawler.sites.signals import host_admitted, mirror_candidate
 from crawler.sites.urls import article_id, mirror_key, path_and_query, site_host, strip_tracking
+from crawler.spiders.archive_chain import ArchiveChain
 from crawler.state.backends import open_backend
 from crawler.state.locking import CrawlBusy, SiteLock
 from crawler.state.sqlite import state_path
@@ -80,7 +80,7 @@ def is_pagination(listing_root: str, link_url: str, rel: str | None) -> bool:
     return link.path.rstrip("/") == root and bool(re.search(r"(^|&)(page|p|pg)=\d+", link.query))
 
 
-class NewsSpider(scrapy.Spider):
+class NewsSpider(ArchiveChain, scrapy.Spider):
     """One incremental crawl of one site: ``scrapy crawl news -a site=SITE``.
 
     Two phases: feeds, sitemaps and section pages are read on every host first, collecting each
@@ -145,6 +145,7 @@ class NewsSpider(scrapy.Spider):
         self.archive_window = (cdx_bound(settings.get("NEWSMIRROR_ARCHIVE_SINCE")),
                                cdx_bound(settings.get("NEWSMIRROR_ARCHIVE_UNTIL")))
         self.archive_snapshots = settings.getint("NEWSMIRROR_ARCHIVE_SNAPSHOTS", 5)
+        self.archive_priority = ARTICLE_PRIORITY
         self.cdx_page_size = settings.getint("NEWSMIRROR_CDX_PAGE_SIZE", 1000)
         self.max_listing_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
         # mirror discovery: off when the profile pins its hosts (discover = false) and for archive backfills
@@ -297,7 +298,8 @@ class NewsSpider(scrapy.Spider):
             wave = self.discoveries.take_wave(self.profile, self.recheck_if_changed)
             for key, url in wave:
                 self.crawler.engine.crawl(
-                    self.archive_lookup(key, self.discoveries.urls(key)) if self.from_archive else scrapy.Request(
+                    self.archive_lookup({"mirror_key": key}, self.discoveries.urls(key), self.profile.archives)
+                    if self.from_archive else scrapy.Request(
                         url, callback=self.parse_article, errback=self.on_failure, priority=ARTICLE_PRIORITY,
                         meta={"mirror_key": key, ARCHIVE_FALLBACK: bool(self.profile.archives)},
                     )
@@ -324,8 +326,9 @@ class NewsSpider(scrapy.Spider):
             self.article_failures += 1
             if self.profile.archives:  # every live host failed it: the archives are the last mirror
                 path = path_and_query(request.url)
-                return [self.archive_lookup(request.meta["mirror_key"],
-                                            [f"{h}{path}" for h in (*self.profile.hosts, *self.profile.retired)])]
+                urls = [f"{h}{path}" for h in (*self.profile.hosts, *self.profile.retired)]
+                step = self.archive_lookup({"mirror_key": request.meta["mirror_key"]}, urls, self.profile.archives)
+                return [step] if step else []
         return []
 
     # -- web archives ----------------------------------------------------------------------------
@@ -359,74 +362,21 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newsmirror/archive/listing_failed")
         self.article_failures += 1  # an incomplete listing: keep feeds' validators out of it
 
-    def archive_lookup(self, key: str, urls: list[str]) -> scrapy.Request | None:
-        """The first step of an article's archive chain: CDX queries for the newest good snapshots of each of
-        its URLs, archive by archive, then those snapshots, newest first."""
-        bare = list(dict.fromkeys(url.split("://", 1)[-1] for url in urls))
-        queries = [cdx_query(archive, url, newest=self.archive_snapshots) for archive in self.profile.archives for url in bare]
-        return self.next_archive_step(key, queries, [])
+    async def extract_snapshot(self, article: dict, response, original: str) -> dict | None:
+        return await self.extractor.extract(response.body, original, self.profile,
+                                            response.headers.get("Content-Type", b"").decode("latin-1"))
 
-    def next_archive_step(self, key: str, queries: list[str], snapshots: list[tuple[str, str, str]]) -> scrapy.Request | None:
-        meta = {"mirror_key": key, "archive_queries": queries}
-        if snapshots:
-            archive, timestamp, original = snapshots[0]
-            return scrapy.Request(Snapshot(archive, timestamp, original).url, callback=self.parse_snapshot,
-                                  errback=self.on_archive_failure, priority=ARTICLE_PRIORITY, dont_filter=True,
-                                  meta={**meta, **archive_meta(archive), "archive_snapshots": snapshots})
-        if queries:
-            archive = next(base for base in self.profile.archives if queries[0].startswith(base))
-            return scrapy.Request(queries[0], callback=self.parse_archive_index, errback=self.on_archive_failure,
-                                  priority=ARTICLE_PRIORITY, meta={**meta, **archive_meta(archive), "archive_queries": queries[1:]})
+    def archived_article(self, article: dict, extracted: dict, snapshot: Snapshot):
+        key = article["mirror_key"]
+        fetched = self.on_site(snapshot.original) or snapshot.original
+        identity = self.identity_key(key, fetched, extracted["canonical_url"])
+        yield make_article(with_listing_dates(extracted, *self.discoveries.dates(key)), self.profile,
+                           [*self.discoveries.urls(key), fetched], snapshot.url, utc_now_iso(), identity)
+
+    def archive_exhausted(self, article: dict) -> None:
+        key = article["mirror_key"]
         self.logger.warning("%s: unavailable: no live host and no archive has a good copy", self.discoveries.urls(key)[:1] or key)
         self.crawler.stats.inc_value("newsmirror/requests/lost")
-        return None
-
-    def parse_archive_index(self, response):
-        key, queries = response.meta["mirror_key"], response.meta["archive_queries"]
-        try:
-            page = parse_cdx(response.meta[ARCHIVE], response.body)
-        except CdxError as exc:
-            self.logger.warning("%s: %s", response.url, exc)
-            self.crawler.stats.inc_value("newsmirror/archive/bad_cdx")
-            page = None
-        newest_first = [(s.archive, s.timestamp, s.original) for s in reversed(page.snapshots)] if page else []
-        step = self.next_archive_step(key, queries, newest_first)
-        return [step] if step else []
-
-    def on_archive_failure(self, failure):
-        request = failure.request
-        self.logger.info("%s: %s", request.url, failure_reason(failure.value))
-        self.crawler.stats.inc_value("newsmirror/archive/failed")
-        step = self.next_archive_step(request.meta["mirror_key"], request.meta["archive_queries"],
-                                      request.meta.get("archive_snapshots", [])[1:])
-        return [step] if step else []
-
-    async def parse_snapshot(self, response):
-        """An archived page: a block page or archive error page is skipped for the next older snapshot."""
-        key, snapshots = response.meta["mirror_key"], response.meta["archive_snapshots"]
-        archive, timestamp, original = snapshots[0]
-        verdict = detect_block(response.body)
-        extracted = None
-        if verdict is None:
-            try:
-                extracted = await self.extractor.extract(response.body, original, self.profile,
-                                                         response.headers.get("Content-Type", b"").decode("latin-1"))
-            except ExtractionError:
-                extracted = None
-        if extracted is None or not extracted["text"]:
-            self.logger.info("%s: %s; trying an older snapshot", response.url, verdict.label if verdict else "no article text")
-            self.crawler.stats.inc_value("newsmirror/archive/snapshots_skipped")
-            step = self.next_archive_step(key, response.meta["archive_queries"], snapshots[1:])
-            if step:
-                yield step
-            return
-        self.crawler.stats.inc_value("newsmirror/articles/from_archive")
-        snapshot = Snapshot(archive, timestamp, original)
-        extracted = {**with_listing_dates(extracted, *self.discoveries.dates(key)), "archived_at": snapshot.archived_at}
-        fetched = self.on_site(original) or original
-        identity = self.identity_key(key, fetched, extracted["canonical_url"])
-        yield make_article(extracted, self.profile, [*self.discoveries.urls(key), fetched], snapshot.url,
-                           utc_now_iso(), identity)
 
     def read_robots_sitemaps(self, response, request) -> None:
         """response_received: a host's robots.txt (fetched by Scrapy's RobotsTxtMiddleware, or by start()

@@ -1,4 +1,5 @@
-"""ScrapeSpider: fetches the URL targets of ``newsmirror scrape`` and extracts each into a record."""
+"""ScrapeSpider: fetches the URL targets of ``newsmirror scrape`` and extracts each into a record; a target that
+every live host of its site fails comes from the site's web archives."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ from crawler.clean.pipelines import TextCleaner
 from crawler.extract.article import ExtractionError, extract_article
 from crawler.extract.dates import utc_now_iso
 from crawler.extract.engines import engine_from_settings
+from crawler.fetch.archives import Snapshot
+from crawler.fetch.failover import ARCHIVE_FALLBACK
 from crawler.fetch.failures import failure_reason
 from crawler.output.record import make_article
 from crawler.sites.profiles import SiteProfile
+from crawler.sites.urls import path_and_query
+from crawler.spiders.archive_chain import ArchiveChain
 
 
-class ScrapeSpider(scrapy.Spider):
-    """Fetches ``targets`` [(index, url, profile)] and stores a record or an error per index in ``results``."""
+class ScrapeSpider(ArchiveChain, scrapy.Spider):
+    """Fetches ``targets`` [(index, url, profile)] and stores a record or an error per index in ``results``;
+    when every host of a target's site fails it, the newest good snapshot in the profile's ``archives``."""
 
     name = "scrape"
     custom_settings = {"ITEM_PIPELINES": {}}
@@ -23,14 +29,17 @@ class ScrapeSpider(scrapy.Spider):
                  *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.targets = targets
+        self.profiles = {index: profile for index, _, profile in targets}
         self.results = results
         self.cleaner = cleaner
 
     async def start(self):
+        self.archive_snapshots = self.settings.getint("NEWSMIRROR_ARCHIVE_SNAPSHOTS", 5)
         for index, url, profile in self.targets:
             yield scrapy.Request(
                 url, callback=self.parse_target, errback=self.on_failure, dont_filter=True,
                 cb_kwargs={"index": index, "target": url, "profile": profile},
+                meta={ARCHIVE_FALLBACK: bool(profile and profile.archives)},
             )
 
     def parse_target(self, response, index: int, target: str, profile: SiteProfile | None):
@@ -52,7 +61,29 @@ class ScrapeSpider(scrapy.Spider):
 
     def on_failure(self, failure):
         request = failure.request
-        index = request.cb_kwargs["index"]
+        index, profile = request.cb_kwargs["index"], request.cb_kwargs["profile"]
         if index in self.results:
-            return
-        self.results[index] = f"{failure_reason(failure.value)}, fetching {request.url}"
+            return []
+        failed = f"{failure_reason(failure.value)}, fetching {request.url}"
+        if profile is None or not profile.archives:
+            self.results[index] = failed
+            return []
+        path = path_and_query(request.url)  # every host the article was ever on, retired ones too
+        urls = [f"{host}{path}" for host in (*profile.hosts, *profile.retired)]
+        step = self.archive_lookup({"index": index, "target": request.cb_kwargs["target"], "failed": failed},
+                                   urls, profile.archives)
+        return [step] if step else []
+
+    async def extract_snapshot(self, article: dict, response, original: str) -> dict | None:
+        return extract_article(response.body, original, self.profiles[article["index"]],
+                               response.headers.get("Content-Type", b"").decode("latin-1"), engine_from_settings(self.settings))
+
+    def archived_article(self, article: dict, extracted: dict, snapshot: Snapshot):
+        profile = self.profiles[article["index"]]
+        self.logger.warning("%s was served by the archive: %s", article["target"], snapshot.url)
+        self.results[article["index"]] = make_article(self.cleaner.clean(extracted, profile), profile,
+                                                      [article["target"], snapshot.original], article["target"], utc_now_iso())
+        return []
+
+    def archive_exhausted(self, article: dict) -> None:
+        self.results[article["index"]] = f"{article['failed']}; no archive has a good copy"
