@@ -34,7 +34,7 @@ from crawler.state.locking import CrawlBusy, SiteLock
 from crawler.state.maintenance import StateError, backup_state, rebuild_state, state_problem
 from crawler.state.runfile import run_files
 from crawler.state.sqlite import CrawlState, state_path
-from crawler.state.writes import not_writable, space_problem
+from crawler.state.writes import WRITE_ERRORS, error_text, not_writable, not_writable_file, space_problem
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try again later"
 EXIT_STATE = 65  # EX_DATAERR: the state is damaged, or missing beside run files; `state rebuild` mends it
@@ -141,10 +141,13 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
     if settings.getbool("NEWSMIRROR_FROM_ARCHIVE") and (bare := [s for s in sites if not profiles[s].archives]):
         raise CliError(f"{bare[0]}: --from-archive needs archives in the profile (key 'archives')")
     output = Path(settings.get("NEWSMIRROR_OUTPUT"))
-    for directory in dict.fromkeys([output, state_path(settings).parent]):
+    for directory in dict.fromkeys([output, state_path(settings).parent, *(output / site for site in sites)]):
         if problem := not_writable(directory) or space_problem(directory, settings.getfloat("NEWSMIRROR_MIN_FREE_MB")):
             print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
             return EXIT_WRITE
+    if not frontier.redis_url(settings) and (problem := not_writable_file(state_path(settings))):
+        print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
+        return EXIT_WRITE
     if frontier.redis_url(settings):
         if problem := unreachable(frontier.redis_url(settings)):
             print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
@@ -370,6 +373,11 @@ def cmd_export(args) -> int:
     except export.ExportError as exc:
         print(f"newsmirror export: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:  # the destination (forbidden, full), or a run file that cannot be read
+        writing = exc.filename is None or (args.o is not None and Path(exc.filename).parent == Path(args.o).parent)
+        what = f"cannot write {args.o or 'standard output'}" if writing else f"cannot read {exc.filename}"
+        print(f"newsmirror export: {what}: {error_text(exc)}", file=sys.stderr)
+        return EXIT_WRITE if writing else EXIT_FAILED
     print(f"newsmirror export: {written} of {total} articles from {len(files)} run files -> "
           f"{args.o or 'standard output'} ({args.format})", file=sys.stderr)
     return EXIT_OK
@@ -451,10 +459,13 @@ def forget_host(host: str, profiles: dict[str, SiteProfile], settings) -> int:
 def cmd_state(args) -> int:
     settings = load_settings(args)
     state, output = state_path(settings), Path(settings.get("NEWSMIRROR_OUTPUT"))
+    target = state if args.action == "rebuild" else Path(args.o) if args.o else state.with_name(
+        f"{state.name}.backup-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    if problem := not_writable(target.parent):  # a new file, renamed into place: the directory is what counts
+        print(f"newsmirror state: {problem}; nothing done", file=sys.stderr)
+        return EXIT_WRITE
     try:
         if args.action == "backup":
-            target = Path(args.o) if args.o else state.with_name(
-                f"{state.name}.backup-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
             backup_state(state, target)
             print(f"newsmirror state: backed up {state} to {target}", file=sys.stderr)
             return EXIT_OK
@@ -471,6 +482,9 @@ def cmd_state(args) -> int:
     except StateError as exc:
         print(f"newsmirror state: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except WRITE_ERRORS as exc:  # the disk filled up, or the destination changed under us
+        print(f"newsmirror state: cannot write {target}: {error_text(exc)}", file=sys.stderr)
+        return EXIT_WRITE
     kept = f"; the old state is kept as {rebuilt.set_aside}" if rebuilt.set_aside else ""
     print(f"newsmirror state: rebuilt {state} from {rebuilt.run_files} run files under {output}: "
           f"{rebuilt.articles} articles{kept}", file=sys.stderr)

@@ -44,6 +44,14 @@ class FarmRun:
             capture_output=True, timeout=timeout, input=stdin,
         )
 
+    def cli_as_user(self, *args: str, timeout: float = 120):
+        """The CLI with an ordinary user's file permissions: as root (CI runs as root) without the capabilities
+        that bypass them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH)."""
+        command = [sys.executable, "-m", "crawler.cli", *args]
+        if os.geteuid() == 0:
+            command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *command]
+        return subprocess.run(command, cwd=self.workdir, env=self.env(), capture_output=True, timeout=timeout)
+
     def cli_process(self, *args: str) -> subprocess.Popen:
         """The CLI in the background, its standard error kept for the test."""
         return subprocess.Popen([sys.executable, "-m", "crawler.cli", *args], cwd=self.workdir, env=self.env(),

@@ -212,6 +212,17 @@ def test_usage_errors_exit_2(tmp_path, args, message):
     assert result.returncode == 2 and message in result.stderr
 
 
+def test_a_forbidden_destination_is_one_line_and_leaves_no_file(crawled, tmp_path):
+    forbidden = tmp_path / "forbidden"
+    forbidden.mkdir(mode=0o555)
+    result = crawled.cli_as_user("export", "--output", str(crawled.output), "--sites", str(crawled.profile),
+                                 "-o", str(forbidden / "dataset.jsonl"))
+    log = result.stderr.decode()
+    assert result.returncode == 74 and len(log.splitlines()) == 1 and "Traceback" not in log, log
+    assert f"cannot write {forbidden / 'dataset.jsonl'}: Permission denied" in log
+    assert list(forbidden.iterdir()) == []
+
+
 def test_interrupted_write_leaves_no_file(tmp_path):
     target = tmp_path / "dataset.jsonl"
     target.write_bytes(b"previous export\n")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.farm.sites import make_articles
+
 
 def export(run) -> list[dict]:
     result = run.cli("export", "--output", str(run.output), "--sites", str(run.profile))
@@ -102,6 +104,55 @@ def test_a_read_only_output_stops_in_one_line_before_crawling(farm_run, small_di
     assert result.returncode == 74 and len(log.splitlines()) == 1 and "Traceback" not in log
     assert f"cannot write to {read_only / 'out'}: Read-only file system" in log
     assert farm_run.farm.requests == []
+
+
+def test_a_forbidden_output_stops_in_one_line_before_crawling(farm_run, tmp_path):
+    forbidden = tmp_path / "forbidden"
+    forbidden.mkdir(mode=0o555)
+    result = farm_run.cli_as_user("crawl", "harbor", "--sites", str(farm_run.profile), "--output", str(forbidden / "out"))
+    log = result.stderr.decode()
+    assert result.returncode == 74 and len(log.splitlines()) == 1 and "Traceback" not in log
+    assert f"cannot write to {forbidden / 'out'}: Permission denied" in log
+    assert farm_run.farm.requests == []
+
+
+@pytest.mark.parametrize("owned", ["state", "run files"])
+def test_output_another_user_owns_stops_the_crawl_in_one_line_and_loses_nothing(farm_factory, owned):
+    run = farm_factory(articles=20)
+    assert run.crawl().returncode == 0
+    before = export(run)
+    path, mode = {"state": (run.output / "state.sqlite3", 0o444), "run files": (run.output / "harbor", 0o555)}[owned]
+    path.chmod(mode)  # as left by a crawl that another user ran
+    for added in make_articles(5, seed=99, first_id=990000):
+        added.channel = "news"
+        run.site.articles.insert(0, added)
+    result = run.cli_as_user(*run.crawl_args())
+    log = result.stderr.decode()
+    assert result.returncode == 74 and len(log.splitlines()) == 1 and "Traceback" not in log, log[-2000:]
+    assert f"{path}: Permission denied; not starting" in log
+    path.chmod(0o644 if owned == "state" else 0o755)
+    assert export(run) == before  # nothing half-written
+    resumed = run.crawl()
+    assert resumed.returncode == 0 and "harbor: 5 new articles" in resumed.stderr.decode()
+    assert len(export(run)) == 25
+
+
+def test_state_backup_and_rebuild_into_a_forbidden_directory_are_one_line_each(farm_factory, tmp_path):
+    run = farm_factory(articles=5)
+    assert run.crawl().returncode == 0
+    state = run.output / "state.sqlite3"
+    before = state.read_bytes()
+    forbidden = tmp_path / "forbidden"
+    forbidden.mkdir(mode=0o555)
+    backup = run.cli_as_user("state", "backup", "--output", str(run.output), "-o", str(forbidden / "copy.sqlite3"))
+    run.output.chmod(0o555)
+    rebuild = run.cli_as_user("state", "rebuild", "--output", str(run.output))
+    run.output.chmod(0o755)
+    for result, where in ((backup, forbidden), (rebuild, run.output)):
+        log = result.stderr.decode()
+        assert result.returncode == 74 and len(log.splitlines()) == 1 and "Traceback" not in log, log
+        assert f"cannot write to {where}: Permission denied; nothing done" in log
+    assert state.read_bytes() == before and list(forbidden.iterdir()) == []
 
 
 def test_a_disk_that_fills_mid_crawl_loses_nothing_once_space_is_freed(farm_factory, small_disk):

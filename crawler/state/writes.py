@@ -52,6 +52,18 @@ def not_writable(directory: Path) -> str | None:
     return None
 
 
+def not_writable_file(path: Path) -> str | None:
+    """Why the existing file ``path`` cannot be written (read-only, another user's), or None (also when missing)."""
+    try:
+        with open(path, "r+b"):
+            pass
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot write {path}: {error_text(exc)}"
+    return None
+
+
 def space_problem(directory: Path, min_free_mb: float) -> str | None:
     """Why ``directory``'s file system is too full for a crawl (under ``min_free_mb`` free), or None."""
     existing = next((folder for folder in (directory, *directory.parents) if folder.exists()), Path("."))
