@@ -46,6 +46,17 @@ def test_a_press_tv_style_notice_in_running_text_and_links():
     assert hosts_in_notice(persian.encode("utf-8")) == ["www.presstv.ir", "www.presstv.co.uk"]
 
 
+@pytest.mark.parametrize("encoding,notice,hosts", [
+    ("cp1251", "<p>Зеркала сайта: <a href='https://rt-zerkalo.net/'>rt-zerkalo.net</a>, russian.rt.com и rtnews.org</p>",
+     ["rt-zerkalo.net", "russian.rt.com", "rtnews.org"]),
+    ("cp1256", "<p>يمكنكم متابعتنا على العناوين البديلة: www.almanar.com.lb و almanar.tv</p>", ["www.almanar.com.lb", "almanar.tv"]),
+])
+def test_a_notice_on_a_page_in_a_legacy_encoding(encoding, notice, hosts):
+    page = f"<html><head><meta charset='{encoding}'></head><body>{notice}<footer>©</footer></body></html>".encode(encoding)
+    assert hosts_in_notice(page, encoding) == hosts
+    assert hosts_in_notice(page) == []  # read as UTF-8 the phrase is not there
+
+
 def test_alternate_links_count_only_for_the_same_path_on_another_host():
     page = """<html><head><title>Talks resume - Harbor News</title>
     <link rel="canonical" href="https://www.harbornews.ir/Detail/2026/3/9/770125/Talks">

@@ -3,6 +3,7 @@ entries and redirects on other hosts), and the checks that refuse a candidate be
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import re
 import socket
@@ -79,9 +80,12 @@ def notice_start(page: bytes, phrases: tuple[str, ...], anchors: tuple[str, ...]
     return None
 
 
-def hosts_in_notice(page: bytes) -> list[str]:
+def hosts_in_notice(page: bytes, encoding: str = "utf-8") -> list[str]:
     """The hosts a page's alternate-address notice lists: the host names and links that follow a notice phrase,
-    up to the first word that is neither a host nor a connector ("and", a comma)."""
+    up to the first word that is neither a host nor a connector ("and", a comma). ``encoding``: the page's
+    (a legacy one, windows-1251 or -1256, is read as such: the phrases are searched for in UTF-8)."""
+    if codecs.lookup(encoding).name not in ("utf-8", "ascii"):
+        page = page.decode(encoding, "replace").encode("utf-8")
     found: list[str] = []
     after = notice_start(page, *notice_phrases())
     if after is not None:

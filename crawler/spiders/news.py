@@ -490,7 +490,7 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         the cleaner drops the notice) and its alternate links to the same path on another host."""
         if self.mirrors is None:
             return
-        for host in hosts_in_notice(response.body):
+        for host in hosts_in_notice(response.body, getattr(response, "encoding", "utf-8")):
             self.note_candidate(self.mirrors.consider(host, "notice", response.url))
         for host in alternate_link_hosts(response.body, response.url):
             self.note_candidate(self.mirrors.consider(host, "alternate link", response.url))
