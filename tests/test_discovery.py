@@ -253,6 +253,34 @@ def test_a_moved_site_is_crawled_through_the_host_its_notice_names(moved):
     assert len(asked & stored) == 2, asked
 
 
+@pytest.mark.parametrize("how", ["alternate link", "rss"])
+def test_a_host_only_alternate_links_or_a_feed_names_is_verified_and_admitted(tmp_path, how):
+    """The notice names only the decoy; the new host is named by the article pages' <link rel="alternate"
+    hreflang>, or by the entries of a partner feed on the alternate host."""
+    site, parked = moved_news()
+    site.notice_hosts = (PARKED,)
+    if how == "alternate link":
+        site.alternate_hosts = (NEW,)
+    else:
+        items = "".join(f"<item><title>{a.title}</title><link>http://{NEW}{a.path}</link></item>" for a in site.articles[:8])
+        site.documents["/feeds/partners.xml"] = ("application/rss+xml", (
+            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Partners</title>{items}'
+            "</channel></rss>").encode())
+        site.extra_starts = ("/feeds/partners.xml",)
+    with MirrorFarm([site, parked]) as farm:
+        farm.set_fault(OLD, "seized")
+        run = FarmRun(farm, site, tmp_path)
+        result = run.crawl()
+        log = result.stderr.decode()
+        assert result.returncode == 0, log[-3000:]
+        assert f"mirrors admitted: {NEW}" in log.strip().splitlines()[-1]
+        records = run.records()
+        assert sorted(r["title"] for r in records) == sorted(a.title for a in site.articles)
+        assert NEW in hosts_of(records) and len({r["id"] for r in records}) == len(records)
+        listing = run.cli("sites", "--sites", str(run.profile), "--output", str(run.output)).stdout.decode()
+        assert f"mirror:  {NEW}: admitted" in listing and f"found by {how} on http://{ALTERNATE}/" in listing
+
+
 def test_pinned_hosts_discover_nothing(moved):
     moved.profile.write_text(moved.site.profile_toml().replace('scheme = "http"', 'scheme = "http"\ndiscover = false'))
     result = moved.crawl()

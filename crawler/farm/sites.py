@@ -122,6 +122,7 @@ class FarmSite:
     article_status: int | None = None  # every article page answers this error status (listings still answer)
     profile_hosts: tuple[str, ...] = ()  # the hosts its profile names (default: all): others are there to be discovered
     notice_hosts: tuple[str, ...] | None = None  # the hosts its alternate-address notice lists (default: hosts[1:])
+    alternate_hosts: tuple[str, ...] = ()  # hosts its article pages' <link rel="alternate" hreflang> name (same path)
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # host -> path prefixes answering 404 there
     redirects: dict[tuple[str, str], str] = field(default_factory=dict)  # (host, path) -> where it redirects (301)
     _pages: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
@@ -273,6 +274,8 @@ class FarmSite:
             f'<meta property="og:title" content="{escape(article.title)}">\n<meta property="og:type" content="article">\n'
             f'<meta property="og:image" content="http://cdn.harbornews.ir/Photo/{article.id}.jpg">\n'
             f'<meta name="author" content="{escape(article.author)}">\n<link rel="canonical" href="{canonical}">\n'
+            + "".join(f'<link rel="alternate" hreflang="en-gb" href="{self.url(h, self.path_on(article, h))}">\n'
+                      for h in self.alternate_hosts)
         )
         crumb = (
             f'<div class="breadcrumb"><a href="/Section/101">News</a> / '
