@@ -145,14 +145,14 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
         if problem := not_writable(directory) or space_problem(directory, settings.getfloat("NEWSMIRROR_MIN_FREE_MB")):
             print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
             return EXIT_WRITE
-    if not frontier.redis_url(settings) and (problem := not_writable_file(state_path(settings))):
-        print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
-        return EXIT_WRITE
     if frontier.redis_url(settings):
         if problem := unreachable(frontier.redis_url(settings)):
             print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
             return EXIT_REDIS
         return crawl_sites(sites, settings, profiles)
+    if problem := not_writable_file(state_path(settings)):  # left read-only, or by another user
+        print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
+        return EXIT_WRITE
     problem = None if settings.getbool("NEWSMIRROR_NEW_STATE") else state_problem(
         state_path(settings), output, list(dict.fromkeys(sites)))
     if problem:
