@@ -354,9 +354,9 @@ def extract_article(
 
     ``text`` is the engine's main text, one block per line, with markup-level boilerplate removed
     (breadcrumb, captions, scripts, embeds and form controls, the profile's ``clean.drop`` selectors) but
-    not yet cleaned of boilerplate text: ``crawler.clean.layers`` does that. Raises ExtractionError for a page that is not HTML.
-    The dict also says whether the page ``is_article`` by its markup (article type or a substantial
-    body), for sites without an article rule.
+    not yet cleaned of boilerplate text: ``crawler.clean.layers`` does that. Raises ExtractionError for a
+    page that is not HTML. The dict also says whether the page ``is_article`` by its markup (article type
+    or a substantial body), for sites without an article rule.
     """
     root = parse_html(body, content_type)
     ld_objects = _json_ld_objects(root)
