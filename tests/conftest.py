@@ -38,19 +38,18 @@ class FarmRun:
         env["http_proxy"] = self.farm.proxy_url
         return env
 
-    def cli(self, *args: str, timeout: float = 120, cwd: Path | None = None, stdin: bytes | None = None):
+    def cli(self, *args: str, timeout: float = 120, cwd: Path | None = None, stdin: bytes | None = None,
+            wrapper: tuple[str, ...] = ()):
         return subprocess.run(
-            [sys.executable, "-m", "crawler.cli", *args], cwd=cwd or self.workdir, env=self.env(),
+            [*wrapper, sys.executable, "-m", "crawler.cli", *args], cwd=cwd or self.workdir, env=self.env(),
             capture_output=True, timeout=timeout, input=stdin,
         )
 
-    def cli_as_user(self, *args: str, timeout: float = 120):
+    def cli_as_user(self, *args: str):
         """The CLI with an ordinary user's file permissions: as root (CI runs as root) without the capabilities
         that bypass them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH)."""
-        command = [sys.executable, "-m", "crawler.cli", *args]
-        if os.geteuid() == 0:
-            command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *command]
-        return subprocess.run(command, cwd=self.workdir, env=self.env(), capture_output=True, timeout=timeout)
+        root = os.geteuid() == 0
+        return self.cli(*args, wrapper=("setpriv", "--bounding-set", "-dac_override,-dac_read_search") if root else ())
 
     def cli_process(self, *args: str) -> subprocess.Popen:
         """The CLI in the background, its standard error kept for the test."""

@@ -10,25 +10,35 @@ from crawler.fetch.archive_politeness import ARCHIVE, archive_meta
 from crawler.fetch.archives import CdxError, Snapshot, cdx_query, parse_cdx
 from crawler.fetch.blockpages import detect_block
 from crawler.fetch.failures import failure_reason
+from crawler.sites.profiles import SiteProfile
+from crawler.sites.urls import path_and_query
 
 ARCHIVE_FOR = "newsmirror_archive_for"  # meta: the spider's own word on which article a chain request is for
 
 
 class ArchiveChain:
-    """Spider mixin. The spider sets ``archive_snapshots`` (snapshots asked per URL) and ``archive_priority``,
-    and says what the chain is for in three methods: ``extract_snapshot`` (an archived page's article),
+    """Spider mixin. The spider may set ``archive_priority`` (its requests' priority) and says what the chain
+    is for in three methods: ``extract_snapshot`` (an archived page's article),
     ``archived_article`` (what to yield for a good snapshot) and ``archive_exhausted`` (no archive had a
     good copy). Each gets the ``article`` dict the chain was started with (which article this is); the
     chain's own state travels in the requests' meta, so a distributed frontier can carry it."""
 
-    archive_snapshots = 5
     archive_priority = 0
+
+    def archive_fallback(self, article: dict, url: str, profile: SiteProfile) -> list[scrapy.Request]:
+        """The chain for an article every live host failed at ``url``: its path on every host the site was
+        ever on, retired ones too, in the profile's archives."""
+        path = path_and_query(url)
+        step = self.archive_lookup(article, [f"{host}{path}" for host in (*profile.hosts, *profile.retired)],
+                                   profile.archives)
+        return [step] if step else []
 
     def archive_lookup(self, article: dict, urls: list[str], archives: tuple[str, ...]) -> scrapy.Request | None:
         """The chain's first request for the article at ``urls`` (scheme ignored), or None when there is
         nothing to ask (``archive_exhausted`` is then called)."""
         bare = list(dict.fromkeys(url.split("://", 1)[-1] for url in urls))
-        queries = [(archive, cdx_query(archive, url, newest=self.archive_snapshots)) for archive in archives for url in bare]
+        newest = self.settings.getint("NEWSMIRROR_ARCHIVE_SNAPSHOTS", 5)  # snapshots asked per URL
+        queries = [(archive, cdx_query(archive, url, newest=newest)) for archive in archives for url in bare]
         return self.next_archive_step(article, queries, [])
 
     def next_archive_step(self, article: dict, queries: list[tuple[str, str]],

@@ -144,7 +144,6 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         self.from_archive = settings.getbool("NEWSMIRROR_FROM_ARCHIVE")
         self.archive_window = (cdx_bound(settings.get("NEWSMIRROR_ARCHIVE_SINCE")),
                                cdx_bound(settings.get("NEWSMIRROR_ARCHIVE_UNTIL")))
-        self.archive_snapshots = settings.getint("NEWSMIRROR_ARCHIVE_SNAPSHOTS", 5)
         self.archive_priority = ARTICLE_PRIORITY
         self.cdx_page_size = settings.getint("NEWSMIRROR_CDX_PAGE_SIZE", 1000)
         self.max_listing_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
@@ -325,10 +324,7 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         if "mirror_key" in request.meta:
             self.article_failures += 1
             if self.profile.archives:  # every live host failed it: the archives are the last mirror
-                path = path_and_query(request.url)
-                urls = [f"{h}{path}" for h in (*self.profile.hosts, *self.profile.retired)]
-                step = self.archive_lookup({"mirror_key": request.meta["mirror_key"]}, urls, self.profile.archives)
-                return [step] if step else []
+                return self.archive_fallback({"mirror_key": request.meta["mirror_key"]}, request.url, self.profile)
         return []
 
     # -- web archives ----------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from crawler.fetch.failover import ARCHIVE_FALLBACK
 from crawler.fetch.failures import failure_reason
 from crawler.output.record import make_article
 from crawler.sites.profiles import SiteProfile
-from crawler.sites.urls import path_and_query
 from crawler.spiders.archive_chain import ArchiveChain
 
 
@@ -34,7 +33,6 @@ class ScrapeSpider(ArchiveChain, scrapy.Spider):
         self.cleaner = cleaner
 
     async def start(self):
-        self.archive_snapshots = self.settings.getint("NEWSMIRROR_ARCHIVE_SNAPSHOTS", 5)
         for index, url, profile in self.targets:
             yield scrapy.Request(
                 url, callback=self.parse_target, errback=self.on_failure, dont_filter=True,
@@ -68,11 +66,8 @@ class ScrapeSpider(ArchiveChain, scrapy.Spider):
         if profile is None or not profile.archives:
             self.results[index] = failed
             return []
-        path = path_and_query(request.url)  # every host the article was ever on, retired ones too
-        urls = [f"{host}{path}" for host in (*profile.hosts, *profile.retired)]
-        step = self.archive_lookup({"index": index, "target": request.cb_kwargs["target"], "failed": failed},
-                                   urls, profile.archives)
-        return [step] if step else []
+        return self.archive_fallback({"index": index, "target": request.cb_kwargs["target"], "failed": failed},
+                                     request.url, profile)
 
     async def extract_snapshot(self, article: dict, response, original: str) -> dict | None:
         return extract_article(response.body, original, self.profiles[article["index"]],
