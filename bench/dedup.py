@@ -20,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.extract.article import ExtractionError, content_hash, extract_article  # noqa: E402
-from crawler.state.sqlite import CrawlState  # noqa: E402
+from crawler.dedup.identity import content_hash  # noqa: E402
+from crawler.extract.article import ExtractionError, extract_article  # noqa: E402
+from crawler.state.sqlite import SqliteState  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "data" / "extraction-dev"
 BOILERPLATE = [
@@ -116,7 +117,7 @@ def labelled_run(texts: list[str], threshold: float, seed: int = 1) -> dict:
     half = len(texts) // 2
     stored, others = texts[:half], texts[half:]
     with tempfile.TemporaryDirectory() as scratch:
-        state = CrawlState(Path(scratch) / "state.sqlite3", near_duplicate=threshold)
+        state = SqliteState(Path(scratch) / "state.sqlite3", near_duplicate=threshold)
         for number, text in enumerate(stored + [DISCLAIMER * 3]):
             record = {"id": f"{number:020x}", "site": "dev", "text": text, "content_hash": content_hash(text), "mirror_urls": []}
             state.mark_emitted(record, "bench", state.content_print(text, record["content_hash"]))
@@ -172,7 +173,7 @@ def scale_run(count: int, mirrors: int = 0, chunk: int = 10_000) -> dict:
     texts = synthetic_texts(count)
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "state.sqlite3"
-        state = CrawlState(path)
+        state = SqliteState(path)
         elapsed, number = 0.0, 0
         stretch = {"articles": 0, "seconds": 0.0, "lookups": 0.0}  # since the last progress line
         last_stretch = stretch

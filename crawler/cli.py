@@ -13,33 +13,31 @@ from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 from typing import BinaryIO
 
-import redis
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
 from crawler import __version__
 from crawler.clean.pipelines import TextCleaner
-from crawler.distributed import frontier
-from crawler.distributed.outage import unreachable
+from crawler.distributed.client import client_from_settings, redis_url, unreachable
+from crawler.distributed.store import RedisState
 from crawler.extract.article import MAX_PAGE_BYTES, ExtractionError, extract_article
 from crawler.extract.engines import engine_from_settings
 from crawler.output import export
 from crawler.output.record import Article, make_article
 from crawler.reporting.logs import hide_scrapy_info
-from crawler.reporting.stopping import REDIS_UNAVAILABLE, STOPPED, WRITE_FAILED
+from crawler.setting_names import setting_warning
+from crawler.reporting.outcome import (
+    EXIT_BUSY, EXIT_FAILED, EXIT_OK, EXIT_REDIS, EXIT_STATE, EXIT_USAGE, EXIT_WRITE, exit_statuses_help, site_outcome, worst,
+)
 from crawler.sites.profiles import ProfileError, SiteProfile, load_profiles
 from crawler.sites.urls import SiteIndex
 from crawler.state.locking import CrawlBusy, SiteLock
 from crawler.state.maintenance import StateError, backup_state, rebuild_state, state_problem
 from crawler.state.runfile import run_files
-from crawler.state.sqlite import CrawlState, state_path
+from crawler.state.sqlite import SqliteState, state_path
 from crawler.state.writes import WRITE_ERRORS, error_text, not_writable, not_writable_file, space_problem
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try again later"
-EXIT_STATE = 65  # EX_DATAERR: the state is damaged, or missing beside run files; `state rebuild` mends it
-EXIT_WRITE = 74  # EX_IOERR: output or state could not be written (disk full, read-only, forbidden)
-EXIT_REDIS = 69  # EX_UNAVAILABLE: the distributed crawl's Redis could not be reached, or lost the run
 URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://|^(file|data|javascript|mailto|about):", re.I)  # ftp://x, file:/etc/x
 
 
@@ -77,6 +75,8 @@ def load_settings(args, overrides: list[str] = ()) -> Settings:
         name, sep, value = override.partition("=")
         if not sep or not name:
             raise CliError(f"-s expects NAME=VALUE, got {override!r}")
+        if warning := setting_warning(name.strip()):
+            print(f"newsmirror {args.command}: warning: -s {override}: {warning}", file=sys.stderr)
         settings.set(name.strip(), value, "cmdline")
     return settings
 
@@ -89,49 +89,6 @@ def profiles_or_exit(args) -> dict[str, SiteProfile]:
 
 
 # -- crawl -------------------------------------------------------------------------------------
-def crawl_outcome(crawler, profile: SiteProfile, elapsed: float) -> tuple[bool, str]:
-    """(succeeded, one-line summary) of one finished site crawl, from its stats."""
-    return site_outcome(crawler.stats.get_stats(), profile, elapsed)
-
-
-def site_outcome(stats: dict, profile: SiteProfile, elapsed: float) -> tuple[bool, str]:
-    """(succeeded, one-line summary) of one site's run from what the run did: it failed when its crawl
-    ended early, or when its hosts were asked and none answered. A run that asked nothing (a resumed run
-    whose work was already done, a worker that found none left) did not fail."""
-    reason = stats.get("finish_reason", "not started")
-    joined = [k.rsplit("/", 1)[1] for k in stats if k.startswith("newsmirror/discovery/joined/")]
-    hosts = [*profile.hosts, *(h for h in joined if h not in profile.hosts)]
-    answered = [h for h in hosts if stats.get(f"newsmirror/host/{h}/ok")]
-    failures = sum(v for k, v in stats.items() if k.startswith("newsmirror/failed/"))
-    new = stats.get("newsmirror/articles/new", 0)
-    failed = {h: [k.rsplit("/", 1)[1] for k in stats if k.startswith(f"newsmirror/host/{h}/failed/")] for h in hosts}
-    down = [f"{h} ({failed[h][0]})" for h in hosts if h not in answered and failed[h]]
-    skipped = [h for h in hosts if h not in answered and stats.get(f"newsmirror/host/{h}/skipped")]
-    admitted = [k.rsplit("/", 1)[1] for k in stats if k.startswith("newsmirror/discovery/admitted/")]
-    rejected = [f"{k.rsplit('/', 1)[1]} ({v})" for k, v in stats.items() if k.startswith("newsmirror/discovery/rejected/")]
-    mirrors = "".join(f"; {label}: {', '.join(names)}" for label, names in
-                      (("mirrors admitted", admitted), ("mirror candidates rejected", rejected)) if names)
-    summary = (
-        f"{profile.id}: {new} new articles, {stats.get('newsmirror/articles/known', 0)} already known, "
-        f"{stats.get('newsmirror/pages/skipped', 0)} pages skipped, {failures} failed requests, "
-        f"{stats.get('newsmirror/failovers', 0)} failovers, {stats.get('newsmirror/requests/lost', 0)} lost; "
-        f"{len(answered)}/{len(hosts)} hosts answered{' (down: ' + ', '.join(down) + ')' if down else ''}{mirrors} "
-        f"in {elapsed:.1f}s -> {stats.get('newsmirror/output', 'no new articles, no run file')}"
-    )
-    if reason in (WRITE_FAILED, REDIS_UNAVAILABLE):
-        not_done = sum(v for k, v in stats.items() if k.startswith("newsmirror/outage/"))
-        left = f"; {not_done} pages or articles left for the next run" if not_done else ""
-        return False, f"{summary} [FAILED: {stats.get(STOPPED)}{left}]"
-    if reason != "finished":
-        return False, f"{summary} [FAILED: crawl ended with {reason}]"
-    if not answered and (down or skipped) and all(failed[h] or h in skipped for h in profile.hosts):
-        # every host of the profile failed (a worker of a distributed crawl may have asked only some of them)
-        return False, f"{summary} [FAILED: no host of {profile.id} reachable: {', '.join(hosts)}]"
-    if not answered:
-        return True, f"{summary} (nothing left to fetch)"
-    return True, summary
-
-
 def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProfile]) -> int:
     """Crawl each site once, holding each site's lock on the state (local state only: the workers of a
     distributed crawl share their run through Redis); the exit status."""
@@ -145,20 +102,15 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
         if problem := not_writable(directory) or space_problem(directory, settings.getfloat("NEWSMIRROR_MIN_FREE_MB")):
             print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
             return EXIT_WRITE
-    if frontier.redis_url(settings):
-        if problem := unreachable(frontier.redis_url(settings)):
+    if redis_url(settings):
+        if problem := unreachable(redis_url(settings)):
             print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
             return EXIT_REDIS
         return crawl_sites(sites, settings, profiles)
     if problem := not_writable_file(state_path(settings)):  # left read-only, or by another user
         print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
         return EXIT_WRITE
-    problem = None if settings.getbool("NEWSMIRROR_NEW_STATE") else state_problem(
-        state_path(settings), output, list(dict.fromkeys(sites)))
-    if problem:
-        print(f"newsmirror crawl: {problem}", file=sys.stderr)
-        return EXIT_STATE
-    locks = []
+    locks = []  # first: a state a running crawl writes is never judged (its WAL may hold pages not yet checkpointed)
     try:
         for site in dict.fromkeys(sites):
             locks.append(SiteLock(state_path(settings), site).acquire())
@@ -167,8 +119,13 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
             lock.release()
         print(f"newsmirror crawl: {exc}; not starting (exit {EXIT_BUSY}: try again later)", file=sys.stderr)
         return EXIT_BUSY
-    settings.set("NEWSMIRROR_LOCK_HELD", True, "cmdline")
     try:
+        problem = None if settings.getbool("NEWSMIRROR_NEW_STATE") else state_problem(
+            state_path(settings), output, list(dict.fromkeys(sites)))
+        if problem:
+            print(f"newsmirror crawl: {problem}", file=sys.stderr)
+            return EXIT_STATE
+        settings.set("NEWSMIRROR_LOCK_HELD", True, "cmdline")
         return crawl_sites(sites, settings, profiles)
     finally:
         for lock in locks:
@@ -187,7 +144,7 @@ def crawl_sites(sites: list[str], settings: Settings, profiles: dict[str, SitePr
     crawlers = []
     for site in dict.fromkeys(sites):
         spider_class = NewsSpider
-        if settings.getbool("NEWSMIRROR_JOBDIR") and not settings.get("JOBDIR") and not frontier.redis_url(settings):
+        if settings.getbool("NEWSMIRROR_JOBDIR") and not settings.get("JOBDIR") and not redis_url(settings):
             job_dir = str(Path(settings.get("NEWSMIRROR_OUTPUT")) / site / ".jobdir")  # one job dir per site
             spider_class = type(NewsSpider.__name__, (NewsSpider,), {"custom_settings": {"JOBDIR": job_dir}})
         crawler = process.create_crawler(spider_class)
@@ -196,16 +153,10 @@ def crawl_sites(sites: list[str], settings: Settings, profiles: dict[str, SitePr
     started = time.monotonic()
     process.start()
     elapsed = time.monotonic() - started
-    status = EXIT_OK
-    for crawler, profile in crawlers:
-        ok, summary = crawl_outcome(crawler, profile, elapsed)
-        print(summary, file=sys.stderr)
-        special = {WRITE_FAILED: EXIT_WRITE, REDIS_UNAVAILABLE: EXIT_REDIS}.get(crawler.stats.get_value("finish_reason"))
-        if special:
-            status = special
-        elif not ok and status == EXIT_OK:
-            status = EXIT_FAILED
-    return status
+    outcomes = [site_outcome(crawler.stats.get_stats(), profile, elapsed) for crawler, profile in crawlers]
+    for outcome in outcomes:
+        print(outcome.summary, file=sys.stderr)
+    return worst(outcome.status for outcome in outcomes)
 
 
 def cmd_crawl(args) -> int:
@@ -344,7 +295,7 @@ def cmd_export(args) -> int:
             export.pyarrow_modules()
         except export.ExportConfigError as exc:
             raise CliError(str(exc)) from None
-    redis_url = frontier.redis_url(settings)
+    shared = redis_url(settings)
     if args.state and not state_file.is_file():
         raise CliError(f"--state {args.state}: no such state file")
     if args.o and not Path(args.o).parent.is_dir():
@@ -359,10 +310,11 @@ def cmd_export(args) -> int:
         print(f"newsmirror export: nothing to export: no run files {where}/*.jsonl (run `newsmirror crawl` first)",
               file=sys.stderr)
         return EXIT_FAILED
-    if not state_file.is_file() and not redis_url:
+    if not state_file.is_file() and not shared:
         warn(f"no state file {state_file}: mirror_urls are those the run files hold")
     try:
-        state = export.state_open_redis(redis_url) if redis_url else export.state_open(state_file)
+        state = (export.state_open_redis(shared, settings.getfloat("NEWSMIRROR_REDIS_OUTAGE", 60.0)) if shared
+                 else export.state_open(state_file))
         with nullcontext() if state is None else closing(state):
             total, records = export.dataset(files, state, profiles, warn, args.skip_corrupt)
             with export_sink(args.o, args.format) as stream:
@@ -385,17 +337,16 @@ def cmd_export(args) -> int:
 
 # -- sites -------------------------------------------------------------------------------------
 @contextmanager
-def discovery_store(settings, site: str, create: bool = False):
+def discovery_store(settings, site: str, writing: bool = False):
     """The store holding a site's discovered mirrors (Redis with --redis, else the SQLite state), or None when
-    there is no state yet."""
-    url = frontier.redis_url(settings)
+    there is no state yet; opened read-only unless ``writing``."""
+    url = redis_url(settings)
     if url:
         if problem := unreachable(url):
             raise CliError(problem)
-        from crawler.state.redis_store import RedisState
-        store = RedisState(redis.Redis.from_url(url), site)
-    elif state_path(settings).exists() or create:
-        store = CrawlState(state_path(settings))
+        store = RedisState(client_from_settings(settings), site, read_only=not writing)
+    elif state_path(settings).exists():
+        store = SqliteState(state_path(settings), read_only=not writing)
     else:
         yield None
         return
@@ -444,7 +395,7 @@ def forget_host(host: str, profiles: dict[str, SiteProfile], settings) -> int:
     again if the site still names it."""
     forgotten = []
     for profile in profiles.values():
-        with discovery_store(settings, profile.id) as store:
+        with discovery_store(settings, profile.id, writing=True) as store:
             if store is not None and store.forget_discovered_host(profile.id, host):
                 forgotten.append(profile.id)
     if not forgotten:
@@ -533,9 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsmirror",
         description="Crawl news sites on all their mirror domains, clean each article and keep one record per article.",
-        epilog="Exit status: 0 done, 1 a crawl or target failed, 2 usage or configuration error, "
-        "75 another crawl of the site holds the state (try again later). "
-        "Network access honours http_proxy, https_proxy and no_proxy.",
+        epilog=f"{exit_statuses_help()} Network access honours http_proxy, https_proxy and no_proxy.",
     )
     parser.add_argument("--version", action="version", version=f"newsmirror {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

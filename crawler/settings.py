@@ -22,16 +22,20 @@ DOWNLOADER_MIDDLEWARES = {
     # WarcRecorder (off unless NEWSMIRROR_WARC) sits next to the downloader: it sees what came over the wire.
     "crawler.output.warc.WarcRecorder": 960,
 }
-EXTENSIONS = {"crawler.reporting.logs.OneLineDownloadErrors": 0, "crawler.reporting.progress.CrawlProgress": 0,
-              "crawler.state.writes.DiskSpaceGuard": 0,
-              "scrapy.extensions.spiderstate.SpiderState": None, "crawler.state.jobdir.AtomicSpiderState": 0}
+EXTENSIONS = {
+    "crawler.state.lifecycle.RunLifecycle": -100,  # first: opens the run context every other component is given
+    "crawler.discovery.coordinator.MirrorDiscoveryExtension": -90,
+    "crawler.reporting.logs.OneLineDownloadErrors": 0, "crawler.reporting.progress.CrawlProgress": 0,
+    "crawler.reporting.progress.RunStatsFile": 0, "crawler.state.writes.DiskSpaceGuard": 0,
+    "scrapy.extensions.spiderstate.SpiderState": None, "crawler.state.jobdir.AtomicSpiderState": 0,
+}
 SCHEDULER = "crawler.state.jobdir.JobDirScheduler"  # Scrapy's, with job-dir write failures in one line
 LOGSTATS_INTERVAL = 0  # CrawlProgress reports progress instead
 LOG_FORMATTER = "crawler.reporting.logs.DroppedItemsInOneLine"
 ITEM_PIPELINES = {
     "crawler.clean.pipelines.ProfileTextCleaner": 50,
     "crawler.clean.pipelines.BoilerplateRuleCleaner": 60,
-    "crawler.state.pipelines.DuplicateArticleFilter": 100,
+    "crawler.dedup.pipelines.DuplicateArticleFilter": 100,
     "crawler.clean.pipelines.TemplateCleaner": 200,
     "crawler.state.pipelines.RunFileWriter": 800,
     "crawler.state.pipelines.StateCommitter": 900,
@@ -80,3 +84,17 @@ NEWSMIRROR_ARCHIVE_UNTIL = None  # crawl --until DATE
 NEWSMIRROR_REDIS_OUTAGE = 60.0  # seconds a lost Redis is retried with backoff before the worker stops (exit 69)
 NEWSMIRROR_LEASE = 30.0  # seconds without a heartbeat after which a worker's leased requests are re-queued
 NEWSMIRROR_DISCOVERY_RETRY = 86400.0  # seconds before a rejected mirror candidate is verified again (when still named)
+NEWSMIRROR_LIVE_STATUS = None  # the live status line: None = when stderr is a terminal
+NEWSMIRROR_NEW_STATE = False  # start a new state although run files exist (crawl refuses otherwise: exit 65)
+
+# Set by newsmirror itself, not by hand: the site the spider crawls (its `site` argument), a run id to use,
+# and that `newsmirror crawl` holds the site's lock already.
+NEWSMIRROR_SITE = None
+NEWSMIRROR_RUN_ID = None
+NEWSMIRROR_LOCK_HELD = False
+
+# Which implementation keeps what: local ones here; `crawl --redis` switches every one to its Redis twin
+# (crawler.distributed.mode.REDIS_COMPONENTS), the way Scrapy's SCHEDULER is chosen.
+NEWSMIRROR_BACKEND = "crawler.state.backend.LocalBackend"  # the run's state store and findings
+NEWSMIRROR_HOST_HEALTH = "crawler.fetch.health.HostHealth"  # hosts' circuit breakers
+NEWSMIRROR_ARCHIVE_PACE = "crawler.fetch.archive_politeness.ArchivePace"  # web archives' turns and back-off

@@ -7,7 +7,7 @@ import pytest
 from crawler.clean.layers import BoilerplateRules, SiteTemplate, block_key
 from crawler.extract.article import extract_article
 from crawler.farm.sites import harbor_news
-from crawler.state.sqlite import CrawlState
+from crawler.state.sqlite import SqliteState
 
 RULES = BoilerplateRules.builtin()
 
@@ -70,10 +70,10 @@ def test_template_learns_an_unnamed_block_and_keeps_a_shared_quote(tmp_path):
             assert quote in cleaned
     assert kept_blurb == [True] * 4 + [False] * 8
 
-    state = CrawlState(tmp_path / "state.sqlite3")
+    state = SqliteState(tmp_path / "state.sqlite3")
     state.save_template_counts(site.id, template.counts)
     state.close()
-    later = SiteTemplate(CrawlState(tmp_path / "state.sqlite3").template_counts(site.id), threshold=5)
+    later = SiteTemplate(SqliteState(tmp_path / "state.sqlite3").template_counts(site.id), threshold=5)
     other = harbor_news(articles=3, seed=99, inline_boilerplate=True)
     first_of_later_run = farm_blocks(other, other.articles[0])
     assert not any(HOUSE_BLURB.search(b) for b in later.clean(first_of_later_run))

@@ -165,17 +165,44 @@ def test_unsupported_schemes_are_refused_by_name(tmp_path):
 
 
 def test_site_outcome_fails_only_when_hosts_were_asked_and_none_answered():
-    from crawler.cli import site_outcome
+    from crawler.reporting.outcome import EXIT_FAILED, EXIT_OK, site_outcome
     from crawler.sites.profiles import parse_profile
 
     profile = parse_profile("t.toml", "realnews", {"hosts": ["www.realnews.ir", "www.realnews.co.uk"]})
     resumed = {"finish_reason": "finished"}  # a resumed run whose work was done: nothing asked
-    ok, summary = site_outcome(resumed, profile, 1.0)
-    assert ok and "0/2 hosts answered" in summary and "nothing left to fetch" in summary
+    status, summary = site_outcome(resumed, profile, 1.0)
+    assert status == EXIT_OK and "0/2 hosts answered" in summary and "nothing left to fetch" in summary
     down = {"finish_reason": "finished", "newsmirror/host/www.realnews.ir/failed/HTTP 503": 3,
             "newsmirror/host/www.realnews.co.uk/failed/connection refused": 3}
-    ok, summary = site_outcome(down, profile, 1.0)
-    assert not ok and "FAILED: no host of realnews reachable" in summary and "HTTP 503" in summary
+    status, summary = site_outcome(down, profile, 1.0)
+    assert status == EXIT_FAILED and "FAILED: no host of realnews reachable" in summary and "HTTP 503" in summary
     one_up = {**down, "newsmirror/host/www.realnews.co.uk/ok": 4, "newsmirror/articles/new": 2}
-    assert site_outcome(one_up, profile, 1.0)[0]
-    assert not site_outcome({**one_up, "finish_reason": "shutdown"}, profile, 1.0)[0]
+    assert site_outcome(one_up, profile, 1.0).status == EXIT_OK
+    assert site_outcome({**one_up, "finish_reason": "shutdown"}, profile, 1.0).status == EXIT_FAILED
+
+
+def test_help_lists_every_exit_status(tmp_path):
+    from crawler.reporting.outcome import EXIT_STATUSES
+
+    result = run_cli("--help", cwd=tmp_path)
+    text = " ".join(result.stdout.decode().split())  # argparse wraps the epilog
+    for code, meaning in EXIT_STATUSES.items():
+        assert f"{code} {' '.join(meaning.split())}" in text
+
+
+def test_a_misspelt_setting_is_said_with_the_closest_name(farm_run):
+    result = farm_run.crawl("-q", "-s", "DOWNLOAD_DELAYS=0.01", "-s", "NEWSMIRROR_EXTRACT_WORKER=0", "-s", "MY_ADDON_LIMIT=3")
+    log = result.stderr.decode()
+    assert result.returncode == 0, log[-2000:]
+    assert "warning: -s DOWNLOAD_DELAYS=0.01: unknown setting DOWNLOAD_DELAYS; did you mean DOWNLOAD_DELAY?" in log
+    assert ("warning: -s NEWSMIRROR_EXTRACT_WORKER=0: unknown newsmirror setting NEWSMIRROR_EXTRACT_WORKER; "
+            "did you mean NEWSMIRROR_EXTRACT_WORKERS?") in log
+    assert "MY_ADDON_LIMIT" not in log  # an add-on's own setting is not a typo
+
+
+def test_a_misspelt_profile_key_suggests_the_closest_key(tmp_path):
+    profile = tmp_path / "sites.toml"
+    profile.write_text('[harbor]\nhosts = ["www.harbornews.ir"]\nartcle = "^/Detail/"\n', encoding="utf-8")
+    result = run_cli("sites", "--sites", str(profile), cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{profile}: site [harbor], key 'artcle': unknown key; did you mean 'article'?".encode() in result.stderr

@@ -14,7 +14,7 @@ import pytest
 from crawler.dedup.minhash import MinHasher, jaccard, shingle_hashes
 from crawler.farm.sites import make_articles
 from crawler.output.export import state_open, state_urls
-from crawler.state.sqlite import CrawlState, has_table, idkey
+from crawler.state.sqlite import SqliteState, has_table, idkey
 
 ARTICLES = make_articles(12, seed=11)
 
@@ -42,7 +42,7 @@ def edited(text: str, rate: float, seed: int = 1) -> str:
 
 
 def state_with(tmp_path, *texts):
-    state = CrawlState(tmp_path / "state.sqlite3")
+    state = SqliteState(tmp_path / "state.sqlite3")
     for number, text in enumerate(texts):
         record = {"id": f"{number:020x}", "site": "harbor", "text": text, "content_hash": f"{number:040x}",
                   "mirror_urls": [f"http://www.harbornews.ir/Detail/2026/1/1/{number}/x"]}
@@ -113,7 +113,7 @@ def test_words_ignore_case_punctuation_and_forms_but_marks_do_not_split_them():
 
 
 def test_buffered_articles_are_found_before_they_are_written_and_written_on_close(tmp_path):
-    state = CrawlState(tmp_path / "state.sqlite3", flush_interval=3600)
+    state = SqliteState(tmp_path / "state.sqlite3", flush_interval=3600)
     text = text_of(ARTICLES[2])
     record = {"id": "a" * 20, "site": "harbor", "text": text, "content_hash": "c" * 40,
               "mirror_urls": ["http://www.harbornews.ir/Detail/2026/1/1/2/x"]}
@@ -130,12 +130,12 @@ def test_buffered_articles_are_found_before_they_are_written_and_written_on_clos
     assert reader.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
     assert [u for (u,) in reader.execute("SELECT url FROM article_urls")] == [
         "http://harbornews.tv/Detail/2026/1/1/2/x", "http://www.harbornews.ir/Detail/2026/1/1/2/x"]
-    again = CrawlState(tmp_path / "state.sqlite3")
+    again = SqliteState(tmp_path / "state.sqlite3")
     assert again.find_copy("harbor", "b" * 20, again.content_print(copy, "d" * 40)) == ("a" * 20, "near-duplicate")
 
 
 def test_buffer_is_written_after_flush_after_articles(tmp_path):
-    state = CrawlState(tmp_path / "state.sqlite3", flush_after=3, flush_interval=3600)
+    state = SqliteState(tmp_path / "state.sqlite3", flush_after=3, flush_interval=3600)
     reader = sqlite3.connect(tmp_path / "state.sqlite3")
     for number, article in enumerate(ARTICLES[:4]):
         record = {"id": f"{number:020x}", "site": "harbor", "text": text_of(article), "content_hash": f"{number:040x}",
@@ -147,7 +147,7 @@ def test_buffer_is_written_after_flush_after_articles(tmp_path):
 def test_state_from_another_print_format_rebuilds_its_bands(tmp_path, caplog):
     """Also the state of an earlier version: text ids become keys, URLs move to the keyed table, bands are
     rebuilt, nothing is lost; export reads such a state as it is, before any crawl upgraded it."""
-    old = CrawlState(tmp_path / "state.sqlite3", hasher=MinHasher(seed=1))
+    old = SqliteState(tmp_path / "state.sqlite3", hasher=MinHasher(seed=1))
     record = {"id": "a" * 20, "site": "harbor", "text": text_of(ARTICLES[3]), "content_hash": "c" * 40, "mirror_urls": []}
     old.mark_emitted(record, "run1", old.content_print(record["text"], record["content_hash"]))
     old.close()
@@ -159,7 +159,7 @@ def test_state_from_another_print_format_rebuilds_its_bands(tmp_path, caplog):
     earlier.commit()
     earlier.close()
     assert state_urls(state_open(tmp_path / "state.sqlite3"), "a" * 20) == sorted(urls)
-    state = CrawlState(tmp_path / "state.sqlite3")
+    state = SqliteState(tmp_path / "state.sqlite3")
     assert state.is_emitted("a" * 20) and state.revision_of("a" * 20)[1] == 1
     assert state.urls_of("a" * 20) == sorted(urls) and state.urls_of("b" * 20) == []
     assert not has_table(state.db, "mirror_urls")
@@ -221,3 +221,33 @@ def test_interrupted_run_neither_loses_nor_duplicates(farm_run):
     ids = [r["id"] for r in farm_run.records()]  # the torn line is skipped by readers
     assert sorted(ids) == sorted(r["id"] for r in records)
     assert ids.count(torn_id) == 1 and farm_run.records()[-1]["id"] == torn_id
+
+
+def test_escapes_in_either_case_are_one_article_and_a_state_from_before_keeps_its_ids(farm_factory):
+    from crawler.dedup.identity import article_id
+    from crawler.sites.profiles import parse_profiles_file
+    from crawler.sites.urls import legacy_mirror_key
+
+    run = farm_factory(articles=10, escaped_slugs=True)  # the primary writes caf%c3%a9, the mirrors caf%C3%A9
+    assert run.crawl().returncode == 0
+    records = run.records()
+    assert len(records) == 10
+    fetched = [r.path for r in run.farm.requests if r.path.startswith("/Detail/")]
+    assert len(fetched) == 10 and all("%c3%a9" in path for path in fetched)  # one fetch each, from the primary
+    listed_by_mirrors = {a.title for a in run.site.articles if a.channel != "rss"}  # RSS gives the primary's spelling
+    assert {r["title"] for r in records if any("%C3%A9" in url for url in r["mirror_urls"])} == listed_by_mirrors
+    # An older newsmirror keyed these articles by their paths as given: its run files and state hold other ids.
+    profile = parse_profiles_file(run.profile)["harbor"]
+    old_ids = {r["id"]: article_id(legacy_mirror_key(r["url"], profile)) for r in records}
+    assert all(old != new for new, old in old_ids.items())
+    for path in run.run_files():
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        path.write_text("".join(json.dumps({**r, "id": old_ids[r["id"]]}) + "\n" for r in lines))
+    (run.output / "state.sqlite3").unlink()
+    assert run.cli("state", "rebuild", "--output", str(run.output)).returncode == 0
+    run.farm.requests.clear()
+    second = run.crawl()
+    assert second.returncode == 0 and b"harbor: 0 new articles, 10 already known" in second.stderr, second.stderr.decode()
+    assert not [r for r in run.farm.requests if r.path.startswith("/Detail/")]  # known by their old ids
+    export = run.cli("export", "--sites", str(run.profile), "--output", str(run.output))
+    assert sorted(json.loads(line)["id"] for line in export.stdout.splitlines()) == sorted(old_ids.values())

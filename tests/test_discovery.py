@@ -18,8 +18,8 @@ from crawler.discovery.verification import Sample, Verification
 from crawler.farm.proxy import MirrorFarm
 from crawler.farm.sites import FarmArticle, harbor_news, impostor, moved_news
 from crawler.sites.profiles import ProfileError, parse_profile
-from crawler.state.redis_store import RedisState
-from crawler.state.sqlite import CrawlState
+from crawler.distributed.store import RedisState
+from crawler.state.sqlite import SqliteState
 from tests.conftest import FarmRun
 
 OLD, ALTERNATE, NEW, PARKED = "www.movednews.ir", "www.movednews.co.uk", "www.movednews.net", "www.movednews.online"
@@ -139,7 +139,7 @@ def test_different_text_or_a_parking_page_rejects_as_soon_as_two_copies_are_out_
 
 
 # -- what discovery remembers (real SQLite) ---------------------------------------------------------
-def emitted(state: CrawlState, site: str, count: int) -> None:
+def emitted(state: SqliteState, site: str, count: int) -> None:
     for i in range(count):
         record = {"id": f"{i:020x}", "site": site, "content_hash": f"{i:064x}", "text": STORED[i % 3] + f" ({i})",
                   "mirror_urls": [f"http://www.harbornews.ir/Detail/2026/3/{i}/77010{i}/x"]}
@@ -148,7 +148,7 @@ def emitted(state: CrawlState, site: str, count: int) -> None:
 
 def test_candidates_wait_for_two_emitted_articles_and_rejections_for_a_day(tmp_path):
     clock = [1_000_000.0]
-    state = CrawlState(tmp_path / "state.sqlite3")
+    state = SqliteState(tmp_path / "state.sqlite3")
     site = profile(exclude=["harbornews.biz"])
     found = MirrorDiscovery(site, state, clock=lambda: clock[0])
     assert found.consider("http://www.harbornews.net/Detail/2026/3/1/1/x", "redirect", "http://www.harbornews.ir/x") \
@@ -166,7 +166,7 @@ def test_candidates_wait_for_two_emitted_articles_and_rejections_for_a_day(tmp_p
     check.record(check.samples[1], None, "HTTP 404")
     assert found.finish(check) == REJECTED
 
-    later = MirrorDiscovery(site, CrawlState(tmp_path / "state.sqlite3"), clock=lambda: clock[0])  # the next run
+    later = MirrorDiscovery(site, SqliteState(tmp_path / "state.sqlite3"), clock=lambda: clock[0])  # the next run
     assert {h: e["status"] for h, e in later.entries.items()} == {
         "www.harbornews.net": REJECTED, "www.harbornews.biz": REJECTED, "192.0.2.7": REJECTED}
     assert later.entries["www.harbornews.biz"]["reason"] == "excluded by the site profile"
@@ -177,7 +177,7 @@ def test_candidates_wait_for_two_emitted_articles_and_rejections_for_a_day(tmp_p
 
 
 def test_feed_and_sitemap_entries_on_another_host_are_candidates_only_on_article_paths(tmp_path):
-    found = MirrorDiscovery(profile(), CrawlState(tmp_path / "state.sqlite3"))
+    found = MirrorDiscovery(profile(), SqliteState(tmp_path / "state.sqlite3"))
     assert found.consider_listed("https://www.harbornews.net/Detail/2026/3/1/770101/x", "sitemap",
                                  "https://www.harbornews.ir/sitemap.xml") == "www.harbornews.net"
     assert found.consider_listed("https://www.facebook.com/harbornews", "rss", "https://www.harbornews.ir/rss.xml") is None

@@ -15,14 +15,17 @@ import redis
 from scrapy.settings import Settings
 
 from crawler.dedup.minhash import MinHasher
-from crawler.distributed.frontier import use_redis_frontier
-from crawler.distributed.run import RedisRun, site_pointer
+from crawler.distributed.client import redis_client
+from crawler.distributed.mode import use_redis
+from crawler.distributed.keys import run_key, site_pointer
+from crawler.distributed.run import RedisRun
 from crawler.farm.redis_server import free_port
 from crawler.farm.sites import make_articles
-from crawler.fetch.found import Discoveries, RedisDiscoveries
-from crawler.fetch.health import RedisHostHealth
+from crawler.distributed.found import RedisFoundArticles
+from crawler.state.found import LocalFoundArticles
+from crawler.distributed.health import RedisHostHealth
 from crawler.sites.profiles import parse_profile
-from crawler.state.redis_store import RedisState
+from crawler.distributed.store import RedisState
 
 from .conftest import assert_none_survive, process_tree
 
@@ -41,7 +44,7 @@ def test_redis_is_chosen_by_setting_or_environment_and_keeps_the_queue_for_other
         settings = Settings()
         settings.setmodule("crawler.settings")
         settings.update(values)
-        use_redis_frontier(settings)
+        use_redis(settings)
         return settings
 
     monkeypatch.delenv("NEWSMIRROR_REDIS", raising=False)
@@ -248,15 +251,36 @@ def wait_for(condition, what: str, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
+def leases_held(url: str, worker: str) -> int:
+    client = redis.Redis.from_url(url)
+    run = client.get(site_pointer("harbor"))
+    inflight = client.hkeys(run_key("harbor", run.decode(), "inflight")) if run else []
+    return sum(1 for lease in inflight if lease.startswith(f"{worker}|".encode()))
+
+
+def kill_holding_leases(worker: subprocess.Popen, url: str, name: str, timeout: float = 60) -> None:
+    """SIGKILL the worker at a moment it holds leased requests: stopped (SIGSTOP) it cannot release them
+    between the look and the kill."""
+    deadline = time.monotonic() + timeout
+    while True:
+        worker.send_signal(signal.SIGSTOP)
+        if leases_held(url, name):
+            worker.send_signal(signal.SIGKILL)
+            return
+        worker.send_signal(signal.SIGCONT)
+        assert time.monotonic() < deadline, f"{name} never held a lease"
+        time.sleep(0.01)
+
+
 def test_a_worker_that_joins_takes_work_and_one_killed_mid_crawl_loses_nothing(farm_factory, redis_url):
     farm_run = farm_factory(articles=200)
-    settings = ("DOWNLOAD_DELAY=0.03", "NEWSMIRROR_LEASE=2", "CONCURRENT_REQUESTS_PER_DOMAIN=4")
+    settings = ("DOWNLOAD_DELAY=0.1", "NEWSMIRROR_LEASE=2", "CONCURRENT_REQUESTS_PER_DOMAIN=4")  # work left to kill
     victim = start_worker(farm_run, redis_url, "victim", *settings)
     wait_for(lambda: emitted_by(farm_run, "victim") >= 10, "the first worker emits articles")
     survivor = start_worker(farm_run, redis_url, "survivor", *settings)  # joins the running crawl
     wait_for(lambda: emitted_by(farm_run, "survivor") >= 5, "the worker that joined emits articles")
     victim_processes = process_tree(victim.pid)
-    victim.send_signal(signal.SIGKILL)
+    kill_holding_leases(victim, redis_url, "victim")
     victim.wait()
     assert_none_survive(victim_processes)  # its extraction pool went with it
     assert "re-queued" in finish(survivor)  # the victim's leased requests went back to the queue
@@ -273,8 +297,8 @@ def test_a_worker_that_joins_takes_work_and_one_killed_mid_crawl_loses_nothing(f
 def test_listing_dates_merge_across_workers_and_known_articles_are_settled_once(redis_url):
     profile = parse_profile("t.toml", "harbor", {"hosts": ["www.harbornews.ir", "www.harbornews.co.uk"]})
     client = redis.Redis.from_url(redis_url)
-    workers = [RedisDiscoveries(RedisRun.join(client, "harbor", "run1", name, 30.0)) for name in ("a", "b")]
-    local = Discoveries()
+    workers = [RedisFoundArticles(RedisRun.join(client, "harbor", "run1", name, 30.0)) for name in ("a", "b")]
+    local = LocalFoundArticles()
     url = "http://www.harbornews.ir/Detail/2026/3/9/770125/x"
     listings = [("2026-03-09T11:50:00+03:30", None), (None, None), (None, "2026-12-03T08:00:00+00:00"),
                 (None, "2026-12-01"), (None, "2026-12-03T10:00:00+03:30")]  # 10:00+03:30 is 06:30 UTC: older
@@ -317,6 +341,22 @@ def test_a_worker_whose_redis_dies_stops_in_one_line_within_the_outage_bound(far
     assert summary.startswith("harbor: ") and "0 failed requests" in summary and "FAILED: Redis at" in summary
     assert_none_survive(processes)
     assert all(json.loads(line) for path in farm_run.output.glob("harbor/*.jsonl") for line in path.open())
+
+
+def test_an_outage_is_counted_once_per_client_then_every_call_fails_at_once():
+    client = redis_client(f"redis://127.0.0.1:{free_port()}/0", outage=1.5)  # nothing listens there
+    started = time.monotonic()
+    with pytest.raises(redis.ConnectionError):
+        client.ping()
+    assert 1.4 < time.monotonic() - started < 4  # retried with backoff for the outage window
+    started = time.monotonic()
+    for _ in range(3):
+        with pytest.raises(redis.ConnectionError):
+            client.get("newsmirror:harbor:run")
+    another = client.connection_pool.make_connection()  # as the pool makes one when calls overlap
+    with pytest.raises(redis.ConnectionError):
+        another.connect()
+    assert time.monotonic() - started < 0.5  # no call, nor a new connection, waits out a window of its own
 
 
 def test_an_unreachable_redis_at_start_is_one_line(farm_run):

@@ -8,7 +8,8 @@ from scrapy.settings import Settings
 
 from crawler.clean.layers import drop_phrase_blocks
 from crawler.clean.pipelines import TextCleaner
-from crawler.extract.article import ExtractionError, content_hash, extract_article
+from crawler.dedup.identity import content_hash
+from crawler.extract.article import ExtractionError, extract_article
 from crawler.farm.sites import harbor_news
 from crawler.sites.profiles import CleanRules, load_profiles, parse_profile
 

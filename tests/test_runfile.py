@@ -8,7 +8,7 @@ import pytest
 
 from crawler.farm.sites import make_articles
 from crawler.state.runfile import CorruptRunFile, run_file_records
-from crawler.state.sqlite import CrawlState
+from crawler.state.sqlite import SqliteState
 
 ARTICLES = make_articles(3, seed=5)
 
@@ -46,7 +46,7 @@ def test_corrupt_middle_line_raises_when_strict_and_is_skipped_otherwise(tmp_pat
 
 
 def test_recovery_of_an_interrupted_run_skips_a_corrupt_line_and_keeps_the_others(tmp_path, caplog):
-    state = CrawlState(tmp_path / "state.sqlite3")
+    state = SqliteState(tmp_path / "state.sqlite3")
     state.start_run("20261126T000000Z", "harbor", "2026-11-26T00:00:00+00:00")
     state.flush()
     site_dir = tmp_path / "harbor"

@@ -3,10 +3,12 @@
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -145,6 +147,40 @@ def test_the_lock_holds_for_the_same_state_reached_through_a_symlink(farm_run):
     assert first.wait(timeout=120) == 0
     ids = [r["id"] for r in farm_run.records()]
     assert len(ids) == len(set(ids)) == len(farm_run.site.articles)
+
+
+def wal_holds_pages(state: Path) -> bool:
+    """The live state's last pages are in its WAL only: the main file is shorter than the database."""
+    wal = Path(f"{state}-wal")
+    if not (state.exists() and state.stat().st_size and wal.exists() and wal.stat().st_size):
+        return False
+    with sqlite3.connect(f"{state.as_uri()}?mode=ro", uri=True) as db:
+        pages, size = (db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_count", "page_size"))
+    return state.stat().st_size < pages * size
+
+
+def test_a_live_state_file_reached_through_a_symlink_is_busy_never_damaged(farm_factory):
+    run = farm_factory(articles=120)
+    first = run.start_crawl("-s", "DOWNLOAD_DELAY=0.1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+    state = run.output / "state.sqlite3"
+    deadline = time.monotonic() + 60
+    while not (wal_holds_pages(state) and run.lines_written() >= 3):
+        assert time.monotonic() < deadline and first.poll() is None, "the first crawl never wrote its state"
+        time.sleep(0.02)
+    link = run.workdir / "link.sqlite3"
+    link.symlink_to(state)
+    second = run.crawl("--state", str(link))
+    assert second.returncode == 75, second.stderr.decode()
+    assert b"another crawl holds" in second.stderr and b"damaged" not in second.stderr
+    for command in (("sites", "--sites", str(run.profile), "--state", str(link)),
+                    ("export", "--sites", str(run.profile), "--output", str(run.output), "--state", str(link)),
+                    ("state", "backup", "--state", str(link), "-o", str(run.workdir / "copy.sqlite3"))):
+        result = run.cli(*command)
+        assert result.returncode == 0 and b"damaged" not in result.stderr and b"unreadable" not in result.stderr, \
+            (command[0], result.stderr.decode())
+    assert first.wait(timeout=120) == 0
+    ids = [r["id"] for r in run.records()]
+    assert len(ids) == len(set(ids)) == 120
 
 
 def test_stats_file_and_progress(farm_run):

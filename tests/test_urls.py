@@ -76,3 +76,26 @@ def test_pagination_links():
     assert is_pagination("/news", "http://h/news?page=4", None)
     assert is_pagination("/news", "http://h/archive/older", "next nofollow")
     assert not is_pagination("/news", "http://h/news/story-slug", None)
+
+
+def test_percent_escapes_in_either_case_and_dot_segments_are_one_article():
+    from crawler.dedup.identity import article_id
+
+    same = ["http://www.harbornews.ir/Detail/2026/3/9/770125/caf%C3%A9-talks",
+            "https://www.harbornews.co.uk/Detail/2026/3/9/770125/caf%c3%a9-talks",
+            "http://www.harbornews.tv/Detail/2026/3/9/770125/café-talks",
+            "http://www.harbornews.ir/Detail/2026/3/./9/770125/caf%C3%A9-talks?utm_source=rss",
+            "http://www.harbornews.ir/Detail/2026/3/x/../9/770125/caf%C3%A9-talks"]
+    assert len({article_id(mirror_key(url, PROFILE)) for url in same}) == 1
+    assert len({fp(url) for url in same}) == 1  # and one request: the second mirror's spelling is never fetched
+    assert mirror_key(same[0], PROFILE) != mirror_key("http://www.harbornews.ir/Detail/2026/3/9/770125/cafe-talks", PROFILE)
+    assert mirror_key("http://www.harbornews.ir/a%2Fb", PROFILE) != mirror_key("http://www.harbornews.ir/a/b", PROFILE)
+
+
+def test_legacy_keys_are_the_paths_as_given():
+    from crawler.sites.urls import legacy_mirror_key
+
+    url = "https://www.harbornews.co.uk/Detail/2026/3/9/770125/caf%c3%a9-talks?b=2&a=1&utm_source=x"
+    assert legacy_mirror_key(url, PROFILE) == "harbor:/Detail/2026/3/9/770125/caf%c3%a9-talks?a=1&b=2"
+    plain = f"http://www.harbornews.ir{ARTICLE}?utm_medium=feed"
+    assert legacy_mirror_key(plain, PROFILE) == mirror_key(plain, PROFILE)  # most URLs keep their key

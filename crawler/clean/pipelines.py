@@ -13,11 +13,12 @@ import redis
 from scrapy.exceptions import DropItem
 
 from crawler.clean.layers import BoilerplateRules, SiteTemplate, drop_phrase_blocks
-from crawler.distributed.outage import stop_for_outage
-from crawler.extract.article import content_hash
+from crawler.dedup.identity import content_hash
+from crawler.reporting import stats as keys
+from crawler.reporting.stopping import stop_for_outage
+from crawler.run.pipeline import RunPipeline
 from crawler.sites.profiles import SiteProfile
-from crawler.state.pipelines import CrawlerPipeline
-from crawler.state.sqlite import CrawlState, state_path
+from crawler.state.sqlite import SqliteState, state_path
 from crawler.state.writes import WRITE_ERRORS, error_text, stop_after_write_failure
 
 
@@ -39,7 +40,7 @@ def clean_text(text: str | None, clean: Callable[[list[str]], list[str]]) -> tup
     return "\n".join(kept) or None, len(blocks) - len(kept)
 
 
-class BlockCleaningPipeline(CrawlerPipeline):
+class BlockCleaningPipeline(RunPipeline):
     """Base of the cleaning pipelines: applies ``clean(blocks)`` to the item's text, counts what it removed."""
 
     layer = "base"
@@ -51,9 +52,9 @@ class BlockCleaningPipeline(CrawlerPipeline):
         item.text, removed = clean_text(item.text, self.clean)
         if removed:  # the hash is of the clean text: unchanged text keeps its hash
             item.content_hash = content_hash(item.text)
-        self.crawler.stats.inc_value(f"newsmirror/clean/{self.layer}/blocks", removed)
+        self.stats.inc_value(keys.cleaned_blocks(self.layer), removed)
         if item.text is None:
-            self.crawler.stats.inc_value("newsmirror/pages/skipped")
+            self.stats.inc_value(keys.PAGES_SKIPPED)
             raise DropItem(f"no article text left after {self.layer} cleaning ({item.url})")
         return item
 
@@ -64,7 +65,7 @@ class ProfileTextCleaner(BlockCleaningPipeline):
     layer = "profile"
 
     def clean(self, blocks):
-        return drop_phrase_blocks(blocks, self.crawler.spider.profile.clean.drop_text)
+        return drop_phrase_blocks(blocks, self.context.profile.clean.drop_text)
 
 
 class BoilerplateRuleCleaner(BlockCleaningPipeline):
@@ -72,8 +73,8 @@ class BoilerplateRuleCleaner(BlockCleaningPipeline):
 
     layer = "rules"
 
-    def __init__(self, crawler):
-        super().__init__(crawler)
+    def __init__(self, crawler, context):
+        super().__init__(crawler, context)
         self.rules = rules_from_settings(crawler.settings)
 
     def clean(self, blocks):
@@ -89,13 +90,11 @@ class TemplateCleaner(BlockCleaningPipeline):
     layer = "template"
 
     def open_spider(self):
-        spider = self.crawler.spider
-        self.template = template_from_settings(self.crawler.settings, spider.store.template_counts(spider.profile.id))
+        self.template = template_from_settings(self.crawler.settings, self.context.store.template_counts(self.context.site))
 
     def close_spider(self):
-        spider = self.crawler.spider
         try:
-            spider.store.save_template_counts(spider.profile.id, self.template.counts)
+            self.context.store.save_template_counts(self.context.site, self.template.counts)
         except WRITE_ERRORS as exc:  # learned again next run
             stop_after_write_failure(self.crawler, f"the state ({error_text(exc)})", exc)
         except redis.RedisError as exc:
@@ -123,7 +122,7 @@ class TextCleaner:
         if site not in self.templates:
             counts = {}
             if self.state_path is not None:
-                state = CrawlState(self.state_path)
+                state = SqliteState(self.state_path, read_only=True)
                 counts = state.template_counts(site)
                 state.close()
             self.templates[site] = template_from_settings(self.settings, counts)

@@ -14,9 +14,11 @@ from crawler.clean.layers import drop_phrase_blocks
 from crawler.clean.pipelines import rules_from_settings
 from crawler.discovery.candidates import address_refusal, is_proxied
 from crawler.discovery.verification import Verification
-from crawler.extract.article import ExtractionError
+from crawler.extract.article import ExtractionError, extract_article
+from crawler.extract.engines import engine_from_settings
 from crawler.fetch.blockpages import detect_block
-from crawler.fetch.failures import failure_reason
+from crawler.reporting.failures import failure_reason
+from crawler.reporting import stats as keys
 from crawler.sites.profiles import SiteProfile
 
 logger = logging.getLogger(__name__)
@@ -36,9 +38,10 @@ class MirrorVerifier:
     day later. An admitted mirror's robots.txt is obeyed like any host's.
     """
 
-    def __init__(self, crawler, extractor):
-        self.crawler, self.extractor = crawler, extractor
+    def __init__(self, crawler):
+        self.crawler = crawler
         self.rules = rules_from_settings(crawler.settings)
+        self.engine = engine_from_settings(crawler.settings)
 
     async def address_problem(self, host: str, scheme: str) -> str | None:
         """Why a directly fetched candidate may not be used (its name resolves to an internal address);
@@ -54,17 +57,18 @@ class MirrorVerifier:
             request = Request(sample.url, dont_filter=True, meta={
                 VERIFYING: verification.host, "allow_offsite": True, "dont_redirect": True,
                 "handle_httpstatus_all": True, "dont_obey_robotstxt": True, "dont_retry": True})
-            self.crawler.stats.inc_value("newsmirror/discovery/requests")
+            self.crawler.stats.inc_value(keys.DISCOVERY_REQUESTS)
             try:
                 response = await self.crawler.engine.download_async(request)
             except Exception as exc:  # any download failure is the candidate's
                 verification.record(sample, None, failure_reason(exc))
                 continue
-            text, problem = await self.page_text(response, sample.url, profile)
+            text, problem = self.page_text(response, sample.url, profile)
             verification.record(sample, text, problem)
 
-    async def page_text(self, response, url: str, profile: SiteProfile) -> tuple[str | None, str | None]:
-        """(clean text, None) of a candidate's page, or (None, what it served instead)."""
+    def page_text(self, response, url: str, profile: SiteProfile) -> tuple[str | None, str | None]:
+        """(clean text, None) of a candidate's page, or (None, what it served instead); extracted here, in the
+        reactor's thread (two or three pages a candidate)."""
         if response.status in REDIRECTS:
             location = response.headers.get("Location", b"").decode("latin-1")
             return None, f"redirects to {location or 'nowhere'}"
@@ -76,8 +80,8 @@ class MirrorVerifier:
         if not isinstance(response, TextResponse):
             return None, "not an HTML page"
         try:
-            extracted = await self.extractor.extract(response.body, url, profile,
-                                                     response.headers.get("Content-Type", b"").decode("latin-1"))
+            extracted = extract_article(response.body, url, profile,
+                                        response.headers.get("Content-Type", b"").decode("latin-1"), self.engine)
         except ExtractionError as exc:
             return None, f"no article ({exc})"
         blocks = self.rules.clean(drop_phrase_blocks((extracted["text"] or "").split("\n"), profile.clean.drop_text))

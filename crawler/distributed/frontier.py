@@ -1,10 +1,9 @@
 """The shared frontier of a distributed crawl: scrapy-redis's Scheduler with leased pops and mirror-aware
-request fingerprints, switched on by ``NEWSMIRROR_REDIS`` (or ``crawl --redis URL``)."""
+request fingerprints (chosen by ``crawler.distributed.mode.use_redis``)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 
 import redis
@@ -16,34 +15,14 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
-from crawler.distributed.outage import outage_safe, stop_for_outage
+from crawler.distributed.outage import outage_safe
+from crawler.reporting.stopping import stop_for_outage
+from crawler.run.context import RunContext
 
 logger = logging.getLogger(__name__)
 
 LEASE = "newsmirror_lease"
 WAKE = "newsmirror_wake"
-
-
-def redis_url(settings) -> str | None:
-    """The Redis URL of a distributed crawl: setting ``NEWSMIRROR_REDIS``, else the environment variable."""
-    return settings.get("NEWSMIRROR_REDIS") or os.environ.get("NEWSMIRROR_REDIS") or None
-
-
-def use_redis_frontier(settings) -> None:
-    """Point the scheduler and duplicate filter at Redis when a Redis URL is configured.
-
-    ``SCHEDULER_PERSIST``: a worker that finishes must not delete the queue other workers still use;
-    the last worker deletes the run's keys itself (``RedisRun.leave``).
-    """
-    url = redis_url(settings)
-    if not url:
-        return
-    settings.set("NEWSMIRROR_REDIS", url, "cmdline")
-    settings.set("REDIS_URL", url, "cmdline")
-    settings.set("SCHEDULER", "crawler.distributed.frontier.LeasedScheduler", "cmdline")
-    settings.set("SCHEDULER_QUEUE_CLASS", "crawler.distributed.frontier.LeasedQueue", "cmdline")
-    settings.set("DUPEFILTER_CLASS", "crawler.distributed.frontier.MirrorAwareDupeFilter", "cmdline")
-    settings.set("SCHEDULER_PERSIST", True, "cmdline")
 
 
 class MirrorAwareDupeFilter(RFPDupeFilter):
@@ -55,9 +34,10 @@ class MirrorAwareDupeFilter(RFPDupeFilter):
         self.fingerprinter = fingerprinter
 
     @classmethod
-    def from_spider(cls, spider):
-        return cls(spider.redis_run.client, spider.redis_run.key("dupefilter"),
-                   spider.settings.getbool("DUPEFILTER_DEBUG"), spider.crawler.request_fingerprinter)
+    def from_spider(cls, spider):  # scrapy-redis's scheduler builds its dupefilter from the spider
+        run = RunContext.of(spider.crawler).redis_run
+        return cls(run.client, run.key("dupefilter"), spider.settings.getbool("DUPEFILTER_DEBUG"),
+                   spider.crawler.request_fingerprinter)
 
     def request_fingerprint(self, request) -> str:
         return self.fingerprinter.fingerprint(request).hex()
@@ -69,7 +49,7 @@ class LeasedQueue(PriorityQueue):
 
     def __init__(self, server, spider, key, serializer=None):
         super().__init__(server, spider, key, serializer)
-        self.run = spider.redis_run
+        self.run = RunContext.of(spider.crawler).redis_run
 
     def push(self, request) -> None:
         lease = request.meta.get(LEASE)
@@ -108,7 +88,7 @@ class LeasedScheduler(Scheduler):
         return scheduler
 
     def open(self, spider):
-        self.run = spider.redis_run
+        self.run = RunContext.of(self.crawler).redis_run
         self.server = self.run.client  # one client for queue, dupefilter and leases: its timeouts and outage retry
         self.queue_key = self.run.key("requests")
         self.leased: dict[str, object] = {}

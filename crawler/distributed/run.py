@@ -11,6 +11,8 @@ import socket
 
 import redis
 
+from crawler.distributed.keys import run_key, site_pointer, state_key
+
 # Server time in seconds (float), so that workers on machines with skewed clocks agree on expiry.
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
 
@@ -101,7 +103,6 @@ class RedisRun:
     def __init__(self, client: redis.Redis, site: str, run_id: str, worker: str, lease_seconds: float):
         self.client, self.site, self.run_id, self.worker = client, site, run_id, worker
         self.lease_seconds = lease_seconds
-        self.prefix = f"newsmirror:{site}:{run_id}"
         self.scripts = {name: client.register_script(body) for name, body in
                         (("heartbeat", HEARTBEAT), ("pop", POP), ("push", PUSH), ("requeue", REQUEUE), ("leave", LEAVE))}
         self.leases_taken = 0
@@ -110,11 +111,11 @@ class RedisRun:
     def join(cls, client: redis.Redis, site: str, proposed_run_id: str, worker: str, lease_seconds: float) -> "RedisRun":
         """Join the site's current run, or start ``proposed_run_id`` when there is none."""
         run_id = client.register_script(JOIN)(
-            keys=[site_pointer(site)], args=[proposed_run_id, worker, lease_seconds, f"newsmirror:{site}:"])
+            keys=[site_pointer(site)], args=[proposed_run_id, worker, lease_seconds, state_key(site, "")])
         return cls(client, site, run_id.decode() if isinstance(run_id, bytes) else run_id, worker, lease_seconds)
 
     def key(self, name: str) -> str:
-        return f"{self.prefix}:{name}"
+        return run_key(self.site, self.run_id, name)
 
     def is_current(self) -> bool:
         """Whether Redis still names this run as the site's (a Redis restarted without persistence forgot it)."""
@@ -158,8 +159,3 @@ class RedisRun:
         keys = [self.key("workers"), self.key("requests"), self.key("inflight"), self.key("pending"),
                 site_pointer(self.site), *(self.key(name) for name in RUN_KEYS)]
         return bool(self.scripts["leave"](keys=keys, args=[self.worker, self.run_id, "1" if finished else "0"]))
-
-
-def site_pointer(site: str) -> str:
-    """The key naming a site's current run."""
-    return f"newsmirror:{site}:run"

@@ -6,7 +6,6 @@ share it. It removes markup-level boilerplate only; text-level cleaning is ``cra
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import unicodedata
@@ -19,6 +18,7 @@ from lxml import etree
 from trafilatura.metadata import examine_meta, extract_meta_json
 from w3lib.encoding import html_to_unicode
 
+from crawler.dedup.identity import content_hash
 from crawler.extract.agreement import coverage, words
 from crawler.extract.byline import byline_authors
 from crawler.extract.dates import agreed_date, date_from_url, stated_new_year, to_iso
@@ -277,14 +277,6 @@ def _remove(elements) -> None:
             else:
                 parent.text = (parent.text or "") + element.tail
         parent.remove(element)
-
-
-def content_hash(text: str | None) -> str | None:
-    """Hash of the normalised text: case, punctuation spacing and whitespace do not count."""
-    if not text:
-        return None
-    normal = re.sub(r"\W+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
-    return hashlib.sha1(normal.encode("utf-8")).hexdigest()
 
 
 def _ld_string(obj: dict, key: str) -> str | None:

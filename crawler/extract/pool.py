@@ -23,6 +23,7 @@ from scrapy import signals
 
 from crawler.extract.article import ExtractionError, extract_article
 from crawler.extract.engines import engine_from_settings
+from crawler.reporting import stats as keys
 from crawler.sites.profiles import SiteProfile
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class ArticleExtractor:
         """The page's article fields; raises ExtractionError like ``extract_article``."""
         stats = self.crawler.stats
         if self.workers <= 0:
-            stats.inc_value("newsmirror/extract/in_process")
+            stats.inc_value(keys.EXTRACT_IN_PROCESS)
             return extract_article(body, url, profile, content_type, self.engine)
         try:
             pid, extracted = await asyncio.wrap_future(
@@ -111,9 +112,9 @@ class ArticleExtractor:
         except BrokenProcessPool:
             logger.warning("extraction worker died on %s; restarting the pool", url)
             self.executor = None
-            stats.inc_value("newsmirror/extract/worker_died")
+            stats.inc_value(keys.EXTRACT_WORKER_DIED)
             raise ExtractionError("extraction worker died") from None
-        stats.inc_value("newsmirror/extract/in_worker" if pid != os.getpid() else "newsmirror/extract/in_process")
+        stats.inc_value(keys.EXTRACT_IN_WORKER if pid != os.getpid() else keys.EXTRACT_IN_PROCESS)
         return extracted
 
     def close(self) -> None:

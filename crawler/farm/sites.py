@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import gzip
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 CHANNELS = ("rss", "atom", "sitemap", "news", "section")
 SECTIONS = ("World", "Middle East", "Economy", "Russia", "Science")
@@ -149,10 +150,11 @@ class FarmSite:
         return f"http://{host}{path}"
 
     def path_on(self, article: FarmArticle, host: str) -> str:
-        """The article's path on a host: mirrors serve renamed articles under their own slug."""
+        """The article's path on a host: mirrors serve renamed articles under their own slug, and spell
+        percent-escapes in upper case where the primary spells them in lower case."""
         if article.id in self.renamed_on_mirrors and host != self.hosts[0]:
             return f"{article.path}-{host.rsplit('.', 1)[-1]}"
-        return article.path
+        return article.path if host == self.hosts[0] else re.sub(r"%[0-9a-f]{2}", lambda e: e[0].upper(), article.path)
 
     def share_lead(self, source: int, target: int, paragraphs: int = 2) -> None:
         """Give article ``target`` the first paragraphs of article ``source`` (a shared wire lead)."""
@@ -168,7 +170,7 @@ class FarmSite:
 
     def page(self, host: str, path_qs: str) -> tuple[int, str, bytes] | tuple[int, str, bytes, dict]:
         """(status, content type, body[, headers]) for a path on one of the site's hosts."""
-        path = urlsplit(path_qs).path
+        path = unquote(urlsplit(path_qs).path)  # percent-escapes in either case name the same page
         if (host, path) in self.redirects:
             return 301, "text/html", b"", {"Location": self.redirects[host, path]}
         if path.startswith(self.missing.get(host, ())) and self.missing.get(host):
@@ -199,14 +201,15 @@ class FarmSite:
             if broken is not None:
                 return broken
         for article in self.articles:
-            if self.article_status and path == self.path_on(article, host):
+            if path != unquote(self.path_on(article, host)):
+                continue
+            if self.article_status:
                 return self.article_status, "text/html; charset=utf-8", self._frame("Error", "<p>Service unavailable</p>")
-            if article.id in self.article_pages and path == self.path_on(article, host):
+            if article.id in self.article_pages:
                 return 200, "text/html", self.article_pages[article.id]  # a corpus page names its own charset
-            if path == self.path_on(article, host):
-                if (host, path) not in self._pages:
-                    self._pages[host, path] = self.article_html(article, host)
-                return 200, "text/html; charset=utf-8", self._pages[host, path]
+            if (host, path) not in self._pages:
+                self._pages[host, path] = self.article_html(article, host)
+            return 200, "text/html; charset=utf-8", self._pages[host, path]
         return 404, "text/html; charset=utf-8", self._frame("Page not found", "<p>The page you requested was not found.</p>")
 
     def broken_page(self, path: str) -> tuple[int, str, bytes] | None:
@@ -389,11 +392,15 @@ class FarmSite:
 
 
 def harbor_news(articles: int = 25, hosts: int = 3, broken: bool = False, seed: int = 7,
-                renamed_on_mirrors: int = 0, inline_boilerplate: bool = False) -> FarmSite:
+                renamed_on_mirrors: int = 0, inline_boilerplate: bool = False, escaped_slugs: bool = False) -> FarmSite:
     """The standard farm site: Harbor News on up to three hosts; mirrors rename every n-th article
-    (``renamed_on_mirrors=n``, 0 for none); ``inline_boilerplate`` puts the furniture inside the body."""
+    (``renamed_on_mirrors=n``, 0 for none); ``inline_boilerplate`` puts the furniture inside the body;
+    ``escaped_slugs``: slugs start with "Café", written everywhere with lower-case percent-escapes, as some
+    publishing systems spell them."""
     all_hosts = ["www.harbornews.ir", "www.harbornews.co.uk", "www.harbornews.tv"]
     made = make_articles(articles, seed)
+    for article in made if escaped_slugs else ():
+        article.slug = f"Caf%c3%a9-{article.slug}"
     renamed = frozenset(a.id for i, a in enumerate(made) if renamed_on_mirrors and i % renamed_on_mirrors == 1)
     return FarmSite("harbor", "Harbor News", all_hosts[:hosts], made, broken=broken, renamed_on_mirrors=renamed,
                     inline_boilerplate=inline_boilerplate)

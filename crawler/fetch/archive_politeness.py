@@ -9,6 +9,10 @@ import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from scrapy.utils.misc import load_object
+
+from crawler.reporting import stats as keys
+
 logger = logging.getLogger(__name__)
 
 ARCHIVE = "newsmirror_archive"  # meta: the archive's base URL, on every request to an archive
@@ -39,11 +43,10 @@ def retry_after(value: bytes | None, now: float | None = None) -> float:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-class ArchivePolitenessMiddleware:
-    """Downloader middleware for requests to archives (``archive_meta``): one request at a time and
-    ``ARCHIVE_DELAY`` (default 1 s) between two; a 429 makes every request to that archive wait its
-    Retry-After, then the request is asked again (at most MAX_BACKOFFS times, then it fails like any error
-    page). In a distributed crawl the turn and the back-off are kept in Redis, shared by every worker."""
+class ArchivePace:
+    """Each archive's turns and back-off in this process: its download slot takes one request at a time with
+    ``ARCHIVE_DELAY`` between two (Scrapy's own slot delay), and after a 429 nothing goes to it before the
+    back-off ends. (``crawler.distributed.pacing.RedisArchivePace`` shares both between workers.)"""
 
     def __init__(self, crawler, delay: float):
         self.crawler, self.delay = crawler, delay
@@ -53,45 +56,44 @@ class ArchivePolitenessMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler, crawler.settings.getfloat("ARCHIVE_DELAY", 1.0))
 
-    def shared(self):
-        """The Redis client of a distributed crawl, else None."""
-        run = getattr(self.crawler.spider, "redis_run", None)
-        return run.client if run is not None else None
+    async def turn(self, archive: str) -> None:
+        """Wait until a request may go to ``archive``."""
+        slots = self.crawler.engine.downloader.per_slot_settings
+        slots.setdefault(archive_slot(archive), {"concurrency": 1, "delay": self.delay})
+        wait = self.not_before.get(archive, 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def back_off(self, archive: str, seconds: float) -> None:
+        """Nothing goes to ``archive`` for ``seconds`` (a longer back-off already set stands)."""
+        self.not_before[archive] = max(self.not_before.get(archive, 0.0), time.monotonic() + seconds)
+
+
+class ArchivePolitenessMiddleware:
+    """Downloader middleware for requests to archives (``archive_meta``): each waits its archive's turn
+    (``NEWSMIRROR_ARCHIVE_PACE``: this process's, or shared by every worker through Redis); a 429 makes every
+    request to that archive wait its Retry-After, then the request is asked again (at most MAX_BACKOFFS times,
+    then it fails like any error page)."""
+
+    def __init__(self, crawler, pace):
+        self.crawler, self.pace = crawler, pace
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, load_object(crawler.settings["NEWSMIRROR_ARCHIVE_PACE"]).from_crawler(crawler))
 
     async def process_request(self, request):
         archive = request.meta.get(ARCHIVE)
-        if archive is None:
-            return None
-        client = self.shared()
-        if client is None:
-            slots = self.crawler.engine.downloader.per_slot_settings
-            slots.setdefault(archive_slot(archive), {"concurrency": 1, "delay": self.delay})
-            wait = self.not_before.get(archive, 0.0) - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            return None
-        key = f"newsmirror:{archive_slot(archive)}"
-        while True:  # the back-off after a 429, then this worker's turn: at most one request per ARCHIVE_DELAY
-            backoff = client.pttl(f"{key}:backoff")
-            if backoff > 0:
-                await asyncio.sleep(backoff / 1000)
-            elif client.set(f"{key}:turn", 1, nx=True, px=max(int(self.delay * 1000), 1)):
-                return None
-            else:
-                await asyncio.sleep(max(client.pttl(f"{key}:turn"), 10) / 1000)
+        if archive is not None:
+            await self.pace.turn(archive)
+        return None
 
     def process_response(self, request, response):
         archive = request.meta.get(ARCHIVE)
         if archive is None or response.status != 429 or request.meta.get(BACKOFFS, 0) >= MAX_BACKOFFS:
             return response
         wait = retry_after(response.headers.get("Retry-After"))
-        client = self.shared()
-        if client is None:
-            self.not_before[archive] = max(self.not_before.get(archive, 0.0), time.monotonic() + wait)
-        elif wait > 0:
-            key = f"newsmirror:{archive_slot(archive)}:backoff"
-            if client.pttl(key) < wait * 1000:
-                client.set(key, 1, px=int(wait * 1000))
-        self.crawler.stats.inc_value("newsmirror/archive/rate_limited")
+        self.pace.back_off(archive, wait)
+        self.crawler.stats.inc_value(keys.ARCHIVE_RATE_LIMITED)
         logger.info("%s: rate limited (429); every request to it waits %.0f s (Retry-After)", archive, wait)
         return request.replace(dont_filter=True, meta={**request.meta, BACKOFFS: request.meta.get(BACKOFFS, 0) + 1})

@@ -8,13 +8,14 @@ from urllib.parse import urlsplit
 
 import redis
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.misc import load_object
 
-from crawler.distributed.frontier import redis_url
 from crawler.fetch.blockpages import detect_block
-from crawler.fetch.failures import failure_reason
 from crawler.fetch.fingerprint import PER_HOST
-from crawler.fetch.health import HostHealth, RedisHostHealth
+from crawler.fetch.health import HostHealth
 from crawler.fetch.offsite import OFFSITE_REDIRECT
+from crawler.reporting import stats as keys
+from crawler.reporting.failures import failure_reason
 from crawler.sites.profiles import SiteProfile
 from crawler.sites.urls import SiteIndex, on_host, path_and_query
 
@@ -58,11 +59,7 @@ class MirrorFailoverMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        settings = crawler.settings
-        limits = {"threshold": settings.getint("NEWSMIRROR_CIRCUIT_FAILURES", 3),
-                  "cooldown": settings.getfloat("NEWSMIRROR_CIRCUIT_COOLDOWN", 60.0)}
-        url = redis_url(settings)
-        health = RedisHostHealth(redis.Redis.from_url(url), **limits) if url else HostHealth(**limits)
+        health = load_object(crawler.settings["NEWSMIRROR_HOST_HEALTH"]).from_crawler(crawler)
         return cls(crawler.stats, SiteIndex.from_crawler(crawler), health)
 
     def process_request(self, request):
@@ -71,7 +68,7 @@ class MirrorFailoverMiddleware:
             return None
         reason = f"circuit open after {self.health.last_reason(host)}"
         if request.meta.get(PER_HOST):
-            self.stats.inc_value(f"newsmirror/host/{host}/skipped")
+            self.stats.inc_value(keys.host_skipped(host))
             raise IgnoreRequest(f"skipped, {reason}")
         return self.failover(request, profile, host, reason, quiet=True)
 
@@ -84,7 +81,7 @@ class MirrorFailoverMiddleware:
         if request.meta.get(OFFSITE_REDIRECT):
             reason = f"redirected off the site to {request.meta[OFFSITE_REDIRECT]}"
         if reason is None:
-            self.stats.inc_value(f"newsmirror/host/{host}/ok")
+            self.stats.inc_value(keys.host_ok(host))
             if self.health.record_success(host):
                 logger.info("%s: answering again, back in use", host)
             return response
@@ -108,9 +105,9 @@ class MirrorFailoverMiddleware:
         return self.failover(request, profile, host, reason)
 
     def note_failure(self, host: str, reason: str) -> None:
-        self.stats.inc_value(f"newsmirror/host/{host}/failed/{reason}")
+        self.stats.inc_value(keys.host_failed(host, reason))
         if self.health.record_failure(host, reason):
-            self.stats.inc_value(f"newsmirror/host/{host}/circuit_trips")
+            self.stats.inc_value(keys.host_circuit_trips(host))
             logger.warning("%s: %d consecutive failures (last: %s); skipping it for %.0fs", host,
                            self.health.failures(host), reason, self.health.cooldown)
 
@@ -128,12 +125,12 @@ class MirrorFailoverMiddleware:
                 logger.warning("%s: every host failed (%s); asking the archives", path, hosts)
             else:
                 logger.warning("%s: lost, every host failed (%s)", path, hosts)
-                self.stats.inc_value("newsmirror/requests/lost")
+                self.stats.inc_value(keys.REQUESTS_LOST)
             return None
         if not quiet:
             logger.warning("%s: %s, failing over to %s for %s", host, reason, candidate, path)
-        self.stats.inc_value("newsmirror/failovers")
-        self.stats.inc_value(f"newsmirror/failovers/{host}")
+        self.stats.inc_value(keys.FAILOVERS)
+        self.stats.inc_value(keys.failovers_from(host))
         meta = {k: v for k, v in request.meta.items() if k not in RESTART_META}
         meta[TRIED] = tried
         return request.replace(url=on_host(request.url, candidate, profile), meta=meta, dont_filter=True)

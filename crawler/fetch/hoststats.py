@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from crawler.fetch.failures import failure_reason
+from crawler.reporting import stats as keys
+from crawler.reporting.failures import failure_reason
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +23,10 @@ class HostStatsMiddleware:
 
     def process_response(self, request, response):
         host = urlsplit(response.url).hostname
-        self.stats.inc_value(f"newsmirror/host/{host}/responses")
-        self.stats.inc_value(f"newsmirror/host/{host}/status/{response.status}")
+        self.stats.inc_value(keys.host_responses(host))
+        self.stats.inc_value(keys.host_status(host, response.status))
         return response
 
     def process_exception(self, request, exception):
         host = urlsplit(request.url).hostname
-        self.stats.inc_value(f"newsmirror/host/{host}/errors/{failure_reason(exception)}")
+        self.stats.inc_value(keys.host_errors(host, failure_reason(exception)))

@@ -20,11 +20,11 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 
 import redis
 
-from crawler.fetch.found import split_urls
+from crawler.distributed.client import redis_client
+from crawler.distributed.store import stored_urls as redis_stored_urls
 from crawler.output.record import BOOLEAN_FIELDS, INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, Article
 from crawler.sites.profiles import SiteProfile
 from crawler.sites.urls import order_by_hosts
-from crawler.state.redis_store import state_key
 from crawler.state.runfile import CorruptRunFile, run_file_records
 from crawler.state.sqlite import ARTICLE_URLS_COLUMNS, copy_legacy_urls, has_table, stored_urls
 
@@ -83,9 +83,9 @@ def state_open(path: Path) -> sqlite3.Connection | None:
     return db
 
 
-def state_open_redis(url: str) -> redis.Redis:
+def state_open_redis(url: str, outage: float) -> redis.Redis:
     """A client on the state of distributed crawls (``crawl --redis URL``), checked to answer."""
-    client = redis.Redis.from_url(url)
+    client = redis_client(url, outage)
     try:
         client.ping()
     except redis.RedisError as exc:
@@ -99,7 +99,7 @@ def state_urls(db: sqlite3.Connection | redis.Redis | None, article_id: str, sit
     if db is None:
         return []
     if isinstance(db, redis.Redis):
-        return split_urls(db.hget(state_key(site, "urls"), article_id))
+        return redis_stored_urls(db, site, article_id)
     return stored_urls(db, article_id)
 
 

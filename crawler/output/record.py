@@ -7,7 +7,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.sites.profiles import SiteProfile
-from crawler.sites.urls import article_id, mirror_key, order_by_hosts, strip_tracking
+from crawler.dedup.identity import article_id
+from crawler.sites.urls import mirror_key, order_by_hosts, strip_tracking
 
 # Version of the record schema (crawler/output/schema/article.schema.json); README "Article record" says what
 # a minor (additive) and a major (breaking) change may do.
@@ -56,13 +57,14 @@ def with_listing_dates(extracted: dict[str, Any], published: str | None, modifie
 
 def make_article(
     extracted: dict[str, Any], profile: SiteProfile | None, urls: list[str], source: str, fetched_at: str | None,
-    key: str | None = None,
+    key: str | None = None, known_id: str | None = None,
 ) -> Article:
     """The record of an extracted page: ``urls`` are where it was found.
 
     ``url`` is the copy on the primary host if there is one, else the page's canonical link (when on the
     site), else the first URL in profile host order. ``key`` is the article's mirror key when the caller
-    knows it (the crawl does), else it is derived from ``url``.
+    knows it (the crawl does), else it is derived from ``url``; ``known_id`` the id the state already knows
+    the article by, when the caller looked it up.
     """
     canonical = extracted.get("canonical_url")
     if profile is None:
@@ -80,6 +82,6 @@ def make_article(
     identity = key or url or extracted.get("content_hash") or source
     content = {k: v for k, v in extracted.items() if k in RECORD_FIELDS}
     return Article(
-        id=article_id(identity), site=profile.id if profile is not None else None, url=url,
+        id=known_id or article_id(identity), site=profile.id if profile is not None else None, url=url,
         mirror_urls=urls or ([url] if url else []), fetched_at=fetched_at, source=source, **content,
     )

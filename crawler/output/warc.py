@@ -23,6 +23,8 @@ from crawler import __version__
 from crawler.extract.article import ExtractionError, extract_article
 from crawler.fetch.listings import ListingError, is_xml_listing, parse_xml_listing
 from crawler.output.record import Article, make_article, with_listing_dates
+from crawler.reporting import stats as keys
+from crawler.run.context import RunContext
 from crawler.sites.profiles import SiteProfile
 from crawler.sites.urls import SiteIndex, mirror_key, strip_tracking
 
@@ -54,8 +56,9 @@ class WarcRecorder:
     the headers and body as they came over the wire (before decompression, redirects and retries).
     """
 
-    def __init__(self, crawler):
-        self.crawler = crawler
+    def __init__(self, crawler, context: RunContext):
+        self.crawler, self.context = crawler, context
+        self.path = context.run_file(".warc.gz")
         self.file = None
         self.writer: WARCWriter | None = None
 
@@ -63,24 +66,19 @@ class WarcRecorder:
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("NEWSMIRROR_WARC"):
             raise NotConfigured
-        recorder = cls(crawler)
+        recorder = cls(crawler, RunContext.of(crawler))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
-
-    @property
-    def path(self) -> Path:
-        spider = self.crawler.spider
-        return spider.output_dir / spider.profile.id / f"{spider.run_name}.warc.gz"
 
     def spider_opened(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.file = self.path.open("ab")
         self.writer = WARCWriter(self.file, gzip=True)
         self.writer.write_record(self.writer.create_warcinfo_record(
-            self.path.name, {"software": f"newsmirror/{__version__}", "isPartOf": self.crawler.spider.run_id}))
+            self.path.name, {"software": f"newsmirror/{__version__}", "isPartOf": self.context.run_id}))
         self.file.flush()
-        self.crawler.stats.set_value("newsmirror/warc", str(self.path))
+        self.crawler.stats.set_value(keys.WARC, str(self.path))
 
     def spider_closed(self) -> None:
         if self.file is not None:
@@ -111,7 +109,7 @@ class WarcRecorder:
         )
         self.writer.write_request_response_pair(request_record, response_record)
         self.file.flush()
-        self.crawler.stats.inc_value("newsmirror/warc/responses")
+        self.crawler.stats.inc_value(keys.WARC_RESPONSES)
 
 
 def warc_time(value: str | None) -> str | None:

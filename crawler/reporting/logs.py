@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.logformatter import LogFormatter
 
-from crawler.fetch.failures import failure_reason
+from crawler.reporting.failures import failure_reason
 
 logger = logging.getLogger(__name__)
 

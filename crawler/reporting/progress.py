@@ -10,7 +10,9 @@ import time
 from scrapy import signals
 from twisted.internet import task
 
+from crawler.reporting import stats as keys
 from crawler.reporting.stopping import WRITE_FAILED, stop_crawl
+from crawler.run.context import RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -18,20 +20,20 @@ logger = logging.getLogger(__name__)
 def progress_line(site: str, stats: dict, elapsed: float) -> str:
     """One line on a running crawl: pages, articles new/duplicate/failed, failovers, rate, elapsed time."""
     pages = stats.get("response_received_count", 0)
-    failed = sum(v for k, v in stats.items() if k.startswith("newsmirror/failed/"))
     minutes, seconds = divmod(int(elapsed), 60)
-    return (f"{site}: {pages} pages, {stats.get('newsmirror/articles/new', 0)} new, "
-            f"{stats.get('newsmirror/articles/duplicate', 0)} duplicate, {failed} failed, "
-            f"{stats.get('newsmirror/failovers', 0)} failovers, {pages / elapsed if elapsed else 0:.1f} pages/s, "
+    return (f"{site}: {pages} pages, {stats.get(keys.ARTICLES_NEW, 0)} new, "
+            f"{stats.get(keys.ARTICLES_DUPLICATE, 0)} duplicate, {keys.total(stats, keys.FAILED)} failed, "
+            f"{stats.get(keys.FAILOVERS, 0)} failovers, {pages / elapsed if elapsed else 0:.1f} pages/s, "
             f"{minutes}:{seconds:02d}")
 
 
 class CrawlProgress:
     """A live status line on a terminal (every second), a progress log line otherwise (every
-    NEWSMIRROR_PROGRESS_INTERVAL seconds), and ``<output>/<site>/<run-id>.stats.json`` at the end."""
+    NEWSMIRROR_PROGRESS_INTERVAL seconds)."""
 
-    def __init__(self, crawler, interval: float, live: bool):
+    def __init__(self, crawler, label: str, interval: float, live: bool):
         self.crawler = crawler
+        self.label = label
         self.interval = interval
         self.live = live
         self.started = None
@@ -40,7 +42,8 @@ class CrawlProgress:
     @classmethod
     def from_crawler(cls, crawler):
         live = crawler.settings.getbool("NEWSMIRROR_LIVE_STATUS", sys.stderr.isatty())
-        extension = cls(crawler, crawler.settings.getfloat("NEWSMIRROR_PROGRESS_INTERVAL", 60.0), live)
+        label = crawler.settings.get("NEWSMIRROR_SITE") or crawler.spidercls.name  # the site, or "scrape"
+        extension = cls(crawler, label, crawler.settings.getfloat("NEWSMIRROR_PROGRESS_INTERVAL", 60.0), live)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
@@ -59,9 +62,7 @@ class CrawlProgress:
         return True
 
     def report(self) -> None:
-        line = progress_line(self.crawler.spider.name if not hasattr(self.crawler.spider, "profile")
-                             else self.crawler.spider.profile.id, self.crawler.stats.get_stats(),
-                             time.monotonic() - self.started)
+        line = progress_line(self.label, self.crawler.stats.get_stats(), time.monotonic() - self.started)
         if self.live:
             sys.stderr.write(f"\r\x1b[K{line}")
             sys.stderr.flush()
@@ -75,13 +76,26 @@ class CrawlProgress:
             sys.stderr.write("\r\x1b[K")
             for handler in logging.getLogger().handlers:
                 handler.removeFilter(self.clear_status_line)
-        spider = self.crawler.spider
-        if not hasattr(spider, "run_id"):
-            return
-        path = spider.output_dir / spider.profile.id / f"{spider.run_name}.stats.json"
+
+
+class RunStatsFile:
+    """``<output>/<site>/<run-name>.stats.json`` when the run ends: its stats, finish reason, run id and site,
+    written atomically."""
+
+    def __init__(self, crawler, context: RunContext):
+        self.crawler, self.context = crawler, context
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls(crawler, RunContext.of(crawler))
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, reason: str) -> None:
+        path = self.context.run_file(".stats.json")
         path.parent.mkdir(parents=True, exist_ok=True)
-        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason, "run_id": spider.run_id,
-                 "site": spider.profile.id}
+        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason, "run_id": self.context.run_id,
+                 "site": self.context.site}
         temporary = path.with_suffix(".tmp")
         try:
             temporary.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True), encoding="utf-8")
@@ -90,4 +104,4 @@ class CrawlProgress:
             temporary.unlink(missing_ok=True)
             stop_crawl(self.crawler, WRITE_FAILED, f"cannot write {path}: {exc.strerror or exc}", "the run's stats stay in the log")
             return
-        self.crawler.stats.set_value("newsmirror/stats_file", str(path))
+        self.crawler.stats.set_value(keys.STATS_FILE, str(path))

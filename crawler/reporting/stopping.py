@@ -1,5 +1,5 @@
 """Ending a crawl early for a cause outside the site (a full disk, a lost Redis): one log line, the cause in
-the stats, and the spider closed with a reason that ``newsmirror crawl`` turns into a distinct exit status."""
+the stats, and the spider closed with a reason that the run's outcome turns into a distinct exit status."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import logging
 
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.reporting.stats import STOPPED
+
 logger = logging.getLogger(__name__)
 
 WRITE_FAILED = "write_failed"  # exit 74: output or state could not be written
 REDIS_UNAVAILABLE = "redis_unavailable"  # exit 69: the distributed crawl's Redis is gone
-STOPPED = "newsmirror/stopped"  # the stat holding the cause, as logged
 
 
 def stop_crawl(crawler, reason: str, message: str, consequence: str) -> None:
@@ -29,3 +30,12 @@ def stop_crawl(crawler, reason: str, message: str, consequence: str) -> None:
     from twisted.internet import reactor  # the one Scrapy installed (importing it earlier would install another)
 
     reactor.callLater(0, close)
+
+
+def stop_for_outage(crawler, error: BaseException | str) -> None:
+    """Stop this worker (exit 69): Redis is gone for longer than NEWSMIRROR_REDIS_OUTAGE, or lost the run."""
+    outage = crawler.settings.getfloat("NEWSMIRROR_REDIS_OUTAGE", 60.0)
+    cause = error if isinstance(error, str) else f"unreachable for {outage:g} s ({error})"
+    stop_crawl(crawler, REDIS_UNAVAILABLE, f"Redis at {crawler.settings.get('NEWSMIRROR_REDIS')}: {cause}",
+               "stopping this worker (its run file is complete to the last line; its leases expire and other "
+               "workers, or the next run, take over what it held)")

@@ -5,6 +5,7 @@ Built-in profiles ship in ``crawler/sites/*.toml``; user files add or override t
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -88,6 +89,12 @@ def is_host_name(value: str) -> bool:
     return len(labels) >= 2 and all(HOST_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
 
 
+def unknown_key(key: str, allowed: set[str]) -> str:
+    """The problem with an unknown key: the closest allowed key when it looks misspelt, and every allowed key."""
+    close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+    return (f"unknown key; did you mean '{close[0]}'?" if close else "unknown key") + f" (allowed: {', '.join(sorted(allowed))})"
+
+
 def _expect_list_of_str(file: str, site: str, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ProfileError(file, site, key, f"expected a list of strings, got {value!r}")
@@ -99,7 +106,7 @@ def _parse_clean(file: str, site: str, table: Any) -> CleanRules:
         raise ProfileError(file, site, "clean", f"expected a table, got {table!r}")
     unknown = sorted(set(table) - CLEAN_KEYS)
     if unknown:
-        raise ProfileError(file, site, f"clean.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(CLEAN_KEYS))})")
+        raise ProfileError(file, site, f"clean.{unknown[0]}", unknown_key(unknown[0], CLEAN_KEYS))
     drop = _expect_list_of_str(file, site, "clean.drop", table.get("drop", []))
     for selector in drop:
         try:
@@ -120,7 +127,7 @@ def parse_profile(file: str, site: str, table: Any) -> SiteProfile:
         raise ProfileError(file, site, None, f"expected a table, got {table!r}")
     unknown = sorted(set(table) - PROFILE_KEYS)
     if unknown:
-        raise ProfileError(file, site, unknown[0], f"unknown key (allowed: {', '.join(sorted(PROFILE_KEYS))})")
+        raise ProfileError(file, site, unknown[0], unknown_key(unknown[0], PROFILE_KEYS))
     if "hosts" not in table:
         raise ProfileError(file, site, "hosts", "missing (a list of host names, primary first)")
     hosts = _expect_list_of_str(file, site, "hosts", table["hosts"])

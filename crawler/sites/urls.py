@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tldextract import TLDExtract
+from w3lib.url import canonicalize_url
 
 from crawler.sites.profiles import SiteProfile, profiles_from_settings
 from crawler.sites.signals import host_admitted
@@ -63,12 +63,31 @@ def site_host(host: str | None, profile: SiteProfile) -> str | None:
     return None
 
 
-def path_and_query(url: str) -> str:
-    """Path plus sorted query without tracking parameters: the part of a URL that all mirrors share."""
-    parts = urlsplit(url)
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k))
+def normal_path(url: str) -> str:
+    """The URL's path as w3lib canonicalises it: percent-escapes in one case (``caf%c3%a9`` is ``caf%C3%A9``, and
+    ``café`` too), escaped unreserved characters unescaped, dot segments resolved (``/x/./y`` is ``/x/y``)."""
+    try:
+        return urlsplit(canonicalize_url(url)).path or "/"
+    except ValueError:  # a URL w3lib cannot parse keeps its path as given
+        return urlsplit(url).path or "/"
+
+
+def sorted_query(url: str) -> str:
+    """The query without tracking parameters, sorted and encoded one way (``?a=1&b=2``), or ''."""
+    query = sorted((k, v) for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True) if not is_tracking_param(k))
     encoded = urlencode(query)
-    return (parts.path or "/") + (f"?{encoded}" if encoded else "")
+    return f"?{encoded}" if encoded else ""
+
+
+def path_and_query(url: str) -> str:
+    """Normal path plus sorted query without tracking parameters: the part of a URL that all mirrors share."""
+    return normal_path(url) + sorted_query(url)
+
+
+def legacy_path_and_query(url: str) -> str:
+    """``path_and_query`` as newsmirror spelt it before paths were normalised (the path as given): the key of
+    the ids that states written then hold."""
+    return (urlsplit(url).path or "/") + sorted_query(url)
 
 
 class SiteIndex:
@@ -111,14 +130,16 @@ def mirror_key(url: str, profile: SiteProfile) -> str | None:
     return f"{profile.id}:{path_and_query(url)}"
 
 
+def legacy_mirror_key(url: str, profile: SiteProfile) -> str | None:
+    """``mirror_key`` as states written before path normalisation have it (the same key for most URLs)."""
+    if site_host(urlsplit(url).hostname, profile) is None:
+        return None
+    return f"{profile.id}:{legacy_path_and_query(url)}"
+
+
 def on_host(url: str, host: str, profile: SiteProfile) -> str:
     """The same path and query (tracking removed) on another host of the site."""
     return f"{profile.scheme}://{host}{path_and_query(url)}"
-
-
-def article_id(key: str) -> str:
-    """Stable article id from a mirror key: the same on every host and in every run."""
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
 
 
 def order_by_hosts(urls, profile: SiteProfile) -> list[str]:

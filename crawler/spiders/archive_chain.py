@@ -9,7 +9,8 @@ from crawler.extract.article import ExtractionError
 from crawler.fetch.archive_politeness import ARCHIVE, archive_meta
 from crawler.fetch.archives import CdxError, Snapshot, cdx_query, parse_cdx
 from crawler.fetch.blockpages import detect_block
-from crawler.fetch.failures import failure_reason
+from crawler.reporting import stats as keys
+from crawler.reporting.failures import failure_reason
 from crawler.sites.profiles import SiteProfile
 from crawler.sites.urls import path_and_query
 
@@ -61,7 +62,7 @@ class ArchiveChain:
             page = parse_cdx(response.meta[ARCHIVE], response.body)
         except CdxError as exc:
             self.logger.warning("%s: %s", response.url, exc)
-            self.crawler.stats.inc_value("newsmirror/archive/bad_cdx")
+            self.crawler.stats.inc_value(keys.ARCHIVE_BAD_CDX)
             page = None
         newest_first = [(s.archive, s.timestamp, s.original) for s in reversed(page.snapshots)] if page else []
         step = self.next_archive_step(response.meta[ARCHIVE_FOR], response.meta["archive_queries"], newest_first)
@@ -70,7 +71,7 @@ class ArchiveChain:
     def on_archive_failure(self, failure):
         request = failure.request
         self.logger.info("%s: %s", request.url, failure_reason(failure.value))
-        self.crawler.stats.inc_value("newsmirror/archive/failed")
+        self.crawler.stats.inc_value(keys.ARCHIVE_FAILED)
         step = self.next_archive_step(request.meta[ARCHIVE_FOR], request.meta["archive_queries"],
                                       request.meta.get("archive_snapshots", [])[1:])
         return [step] if step else []
@@ -89,12 +90,12 @@ class ArchiveChain:
                 extracted = None
         if extracted is None or not extracted["text"]:
             self.logger.info("%s: %s; trying an older snapshot", response.url, verdict.label if verdict else "no article text")
-            self.crawler.stats.inc_value("newsmirror/archive/snapshots_skipped")
+            self.crawler.stats.inc_value(keys.ARCHIVE_SNAPSHOTS_SKIPPED)
             step = self.next_archive_step(article, response.meta["archive_queries"], snapshots[1:])
             if step:
                 yield step
             return
-        self.crawler.stats.inc_value("newsmirror/articles/from_archive")
+        self.crawler.stats.inc_value(keys.ARTICLES_FROM_ARCHIVE)
         for item in self.archived_article(article, {**extracted, "archived_at": snapshot.archived_at}, snapshot):
             yield item
 

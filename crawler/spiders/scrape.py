@@ -11,7 +11,7 @@ from crawler.extract.dates import utc_now_iso
 from crawler.extract.engines import engine_from_settings
 from crawler.fetch.archives import Snapshot
 from crawler.fetch.failover import ARCHIVE_FALLBACK
-from crawler.fetch.failures import failure_reason
+from crawler.reporting.failures import failure_reason
 from crawler.output.record import make_article
 from crawler.sites.profiles import SiteProfile
 from crawler.spiders.archive_chain import ArchiveChain

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from crawler.state.runfile import run_file_records, run_files
-from crawler.state.sqlite import CrawlState
+from crawler.state.sqlite import SqliteState
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 QUICK_CHECK_BYTES = 64 * 1024 * 1024  # smaller states get SQLite's quick_check too; larger ones the cheap checks
@@ -31,11 +31,12 @@ class Rebuilt:
 
 def unreadable(path: Path) -> str | None:
     """Why an existing SQLite state file cannot be read (damaged header, cut short, failed check), or None."""
+    path = path.resolve()  # a symlink's WAL is the real file's: beside it, not beside the link
     with path.open("rb") as head:
         if head.read(16) != SQLITE_HEADER:
             return "not an SQLite database (damaged header)"
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         try:
             page_size, pages = (db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_size", "page_count"))
             wal = Path(f"{path}-wal")
@@ -85,7 +86,7 @@ def rebuild_state(output_dir: Path, state: Path, warn: Callable[[str], None]) ->
         raise StateError(f"no run files under {output_dir}: nothing to rebuild the state from")
     fresh = state.with_name(f"{state.name}.rebuilding")
     remove_with_side_files(fresh)
-    store = CrawlState(fresh)
+    store = SqliteState(fresh)
     articles = 0
     for path in files:
         run_id, site = run_id_of(path), path.parent.name

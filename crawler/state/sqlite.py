@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import time
 from pathlib import Path
 
-from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy, pack_text, stored_band_keys, unpack_text
+from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64
+from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, ShingleCache, pack_text, stored_band_keys, unpack_text
 from crawler.state.runfile import run_file_records
+from crawler.state.store import Revision
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,8 @@ CREATE TABLE IF NOT EXISTS site_templates (
 );
 """
 
+SCHEMA_TABLES = {match[1]: match[0] for match in re.finditer(r"CREATE TABLE IF NOT EXISTS (\w+) .*?\)(?: WITHOUT ROWID)?;", SCHEMA, re.S)}
+
 
 def state_path(settings) -> Path:
     """The SQLite state file a crawl, scrape or export uses: NEWSMIRROR_STATE, else <output>/state.sqlite3."""
@@ -95,16 +100,8 @@ def stored_urls(db: sqlite3.Connection, article_id: str) -> list[str]:
     return [url for (url,) in db.execute("SELECT url FROM article_urls WHERE id = ? ORDER BY url", (idkey(article_id),))]
 
 
-def hash64(content_hash: str | None) -> int | None:
-    """The first 64 bits of a hex content hash as a signed SQLite integer."""
-    if not content_hash:
-        return None
-    value = int(content_hash[:16], 16)
-    return value - (1 << 64) if value >= (1 << 63) else value
-
-
-class CrawlState:
-    """SQLite state store shared by every site and run.
+class SqliteState:
+    """The ``StateStore`` in SQLite, shared by every site and run.
 
     Emitted articles and the URLs seen for them are buffered and written in one short transaction at
     least every ``flush_interval`` seconds or ``flush_after`` articles, and when the run ends; lookups
@@ -113,13 +110,19 @@ class CrawlState:
     """
 
     def __init__(self, path: str | Path, hasher: MinHasher | None = None, near_duplicate: float = 0.5,
-                 flush_after: int = 8192, flush_interval: float = 10.0):
+                 flush_after: int = 8192, flush_interval: float = 10.0, read_only: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        if read_only:  # a reader (scrape's templates, `sites`) never changes the file, nor migrates it
+            self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None)
+            for table, statement in SCHEMA_TABLES.items():  # tables an older state lacks read as empty
+                if not has_table(self.db, table):
+                    self.db.execute(statement.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
         self.hasher = hasher or MinHasher()
         self.near_duplicate = near_duplicate
         self.shingles = ShingleCache(self.hasher.shingle)
@@ -129,7 +132,8 @@ class CrawlState:
         self.pending_bands: dict[int, list[str]] = {}
         self.pending_urls: list[tuple[str, str]] = []
         self.buffered_since: float | None = None
-        self.upgrade()
+        if not read_only:
+            self.upgrade()
 
     def close(self) -> None:
         self.flush()
@@ -143,20 +147,23 @@ class CrawlState:
     def content_print(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
         return self.printer(text, content_hash)
 
-    def find_copy(self, site: str, article_id: str, printed: ContentPrint | None) -> tuple[str, str] | None:
-        """(id of the emitted article this one is a copy of, which identity layer matched), or None."""
-        if self.is_emitted(article_id):
-            return article_id, "id"
-        if printed is None:
-            return None
-        candidates = self.stored_candidates(site, printed) | self.pending_candidates(site, printed)
-        exact = hash64(printed.content_hash)
-        for candidate_id, (candidate_hash, _) in candidates.items():
-            if candidate_hash == exact:
-                return candidate_id, "text"
-        best = closest_copy(printed, ((candidate_id, shingles()) for candidate_id, (_, shingles) in candidates.items()),
-                            self.near_duplicate)
-        return (best, "near-duplicate") if best else None
+    def find_copy(self, site: str, article_id: str, printed: ContentPrint | None) -> Copy | None:
+        """The emitted article this one is a copy of (``crawler.dedup.identity.find_copy``), or None."""
+        candidates: dict = {}
+
+        def step(checked: list[str]) -> Copy | list[str] | None:
+            if checked:  # every band candidate came in the first step
+                return None
+            if self.is_emitted(article_id):
+                return Copy(article_id, BY_ID)
+            if printed is None:
+                return None
+            candidates.update(self.stored_candidates(site, printed) | self.pending_candidates(site, printed))
+            exact = hash64(printed.content_hash)
+            same_text = next((c for c, (candidate_hash, _) in candidates.items() if candidate_hash == exact), None)
+            return Copy(same_text, BY_TEXT) if same_text else list(candidates) or None
+
+        return find_copy(step, lambda ids: ((c, candidates[c][1]()) for c in ids), printed, self.near_duplicate)
 
     def stored_candidates(self, site: str, printed: ContentPrint) -> dict:
         """{id: (hash64, shingles loader)} of the site's written articles sharing an LSH band with the print."""
@@ -182,9 +189,9 @@ class CrawlState:
                     found[candidate_id] = (hash64(record["content_hash"]), lambda shingles=candidate_print.shingles: shingles)
         return found
 
-    def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> tuple[str, str] | None:
-        """``find_copy`` before emitting; one process emits, so there is nothing to reserve until
-        ``mark_emitted`` (``RedisState.claim`` reserves the article against the other workers)."""
+    def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> Copy | None:
+        """``find_copy`` before emitting; one process emits (the site lock), so there is nothing to reserve
+        until ``mark_emitted``."""
         return self.find_copy(site, article_id, self.content_print(text, content_hash))
 
     def record_urls(self, article_id: str, urls) -> None:
@@ -192,14 +199,14 @@ class CrawlState:
         self.pending_urls.extend((article_id, url) for url in urls)
         self.flush_when_due()
 
-    def revision_of(self, article_id: str) -> tuple[int | None, int, str | None, str | None] | None:
-        """(hash64 of its text, revision, published, modified) of an emitted article, or None."""
+    def revision_of(self, article_id: str) -> Revision | None:
         if article_id in self.pending:
             record = self.pending[article_id][0]
-            return hash64(record["content_hash"]), record.get("revision") or 1, record.get("published"), record.get("modified")
-        return self.db.execute(
-            "SELECT hash64, revision, published, modified FROM articles WHERE id = ?", (idkey(article_id),)
-        ).fetchone()
+            return Revision(hash64(record["content_hash"]), record.get("revision") or 1, record.get("published"),
+                            record.get("modified"))
+        row = self.db.execute(
+            "SELECT hash64, revision, published, modified FROM articles WHERE id = ?", (idkey(article_id),)).fetchone()
+        return Revision(*row) if row else None
 
     def mark_emitted(self, record: dict, run_id: str, printed: ContentPrint | None) -> None:
         """Record an emitted article — or a new revision of one — with its URLs and content print: in
@@ -323,7 +330,7 @@ class CrawlState:
         """Commit a record read back from a run file unless the state has it (or a later revision); its
         URLs are recorded either way. True when it was committed."""
         known = self.revision_of(record["id"])
-        if known is None or (record.get("revision") or 1) > known[1]:
+        if known is None or (record.get("revision") or 1) > known.revision:
             self.mark_emitted(record, run_id, self.content_print(record.get("text"), record.get("content_hash")))
             return True
         self.record_urls(record["id"], record.get("mirror_urls") or [])

@@ -1,4 +1,4 @@
-"""Crawl state in Redis, shared by the workers of a distributed crawl: ``CrawlState``'s interface, with an
+"""Crawl state in Redis, shared by the workers of a distributed crawl: the ``StateStore`` contract, with an
 atomic claim so that two workers never both emit one article (the same id, text or a near-identical text)."""
 
 from __future__ import annotations
@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import datetime, timezone
 
 import redis
 
-from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, ShingleCache, closest_copy, pack_text, stored_band_keys, unpack_text
-from crawler.fetch.found import APPEND_UNIQUE, split_urls
-from crawler.state.sqlite import hash64
+from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64
+from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, ShingleCache, pack_text, stored_band_keys, unpack_text
+from crawler.distributed.keys import host_check_key, state_key
+from crawler.distributed.url_lists import APPEND_UNIQUE, split_urls
+from crawler.state.store import Revision
 
 logger = logging.getLogger(__name__)
 
@@ -58,23 +61,32 @@ return {'claimed'}
 """
 
 
-def state_key(site: str, name: str) -> str:
-    """A site's state key (kept across runs): ``newsmirror:<site>:<name>``."""
-    return f"newsmirror:{site}:{name}"
+def epoch(iso: str) -> float | None:
+    """An ISO 8601 date or time as seconds since the epoch (UTC when it has no offset), or None."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def stored_urls(client: redis.Redis, site: str, article_id: str) -> list[str]:
+    """Every URL the state recorded for an article of ``site`` (the store's and ``export``'s one reading)."""
+    return split_urls(client.hget(state_key(site, "urls"), article_id))
 
 
 class RedisState:
-    """The state of one site in Redis: hashes ``articles`` (id → run), ``hashes`` (content hash → id),
-    ``bands`` (LSH band key → ids), ``texts`` (id → zlib text), ``urls`` (id → URLs, one a line),
-    ``runs`` and the string ``content_print`` (how the bands were made); a run's ``claims`` (id → worker)
-    reserve articles between claim and ``mark_emitted``.
+    """The state of one site in Redis: hashes ``articles`` (id → run), ``meta`` (id → revision), ``hashes``
+    (content hash → id), ``bands`` (LSH band key → ids), ``texts`` (id → zlib text), ``urls`` (id → URLs, one
+    a line), ``runs``, the sorted set ``published`` and the string ``content_print`` (how the bands were made);
+    a run's ``claims`` (id → worker) reserve articles between claim and ``mark_emitted``.
 
     A claim whose worker died (its heartbeat expired) is taken over by the worker that fetches the
     article again (the dead worker's lease re-queues the request).
     """
 
     def __init__(self, client: redis.Redis, site: str, run=None, hasher: MinHasher | None = None,
-                 near_duplicate: float = 0.5):
+                 near_duplicate: float = 0.5, read_only: bool = False):
         self.client, self.site, self.run = client, site, run
         self.hasher = hasher or MinHasher()
         self.near_duplicate = near_duplicate
@@ -83,10 +95,11 @@ class RedisState:
         self.template_base: dict[str, dict[str, int]] = {}
         self.claim_script = client.register_script(CLAIM)
         self.append = client.register_script(APPEND_UNIQUE)
-        self.ensure_band_format()
+        if not read_only:  # a reader (`sites`) never rebuilds anything
+            self.ensure_band_format()
 
     def ensure_band_format(self) -> None:
-        """``CrawlState.upgrade`` of the bands for Redis: one worker rebuilds the site's ``bands`` from its
+        """``SqliteState.upgrade`` of the bands for Redis: one worker rebuilds the site's ``bands`` from its
         ``texts`` (holding the ``rebuilding`` key), the others wait for the new ``content_print``."""
         wanted = self.hasher.describe()
         while (current := self.client.get(self.key("content_print"))) != wanted.encode():
@@ -119,53 +132,51 @@ class RedisState:
         self.client.close()
 
     # -- identity ------------------------------------------------------------------------------------
-    def is_emitted(self, article_id: str) -> bool:
-        return bool(self.client.hexists(self.key("articles"), article_id))
-
     def content_print(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
         return self.printer(text, content_hash)
 
-    def find_copy(self, site: str, article_id: str, printed: ContentPrint | None) -> tuple[str, str] | None:
-        """(id of the emitted article this one is a copy of, which identity layer matched), or None."""
+    def is_emitted(self, article_id: str) -> bool:
+        return bool(self.client.hexists(self.key("articles"), article_id))
+
+    def find_copy(self, site: str, article_id: str, printed: ContentPrint | None) -> Copy | None:
+        """The emitted article this one is a copy of, without claiming anything."""
         return self.lookup(site, article_id, printed, None, claim=False)
 
-    def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> tuple[str, str] | None:
-        """``find_copy``, and when there is no copy, reserve the article for this worker in the same atomic
-        step: a copy claimed by a live worker counts as emitted."""
+    def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> Copy | None:
+        """``find_copy`` whose last step, when there is no copy, reserves the article for this worker in the same
+        atomic script: a copy claimed by a live worker counts as emitted."""
         printed = self.content_print(text, content_hash)
-        blob = pack_text(text) if printed is not None else None
-        return self.lookup(site, article_id, printed, blob, claim=True)
+        return self.lookup(site, article_id, printed, pack_text(text) if printed is not None else None, claim=True)
 
-    def lookup(self, site, article_id, printed, blob, claim: bool) -> tuple[str, str] | None:
+    def lookup(self, site: str, article_id: str, printed: ContentPrint | None, blob: bytes | None,
+               claim: bool) -> Copy | None:
+        """``crawler.dedup.identity.find_copy`` with the CLAIM script as its step."""
         keys = [self.key(name, site) for name in ("articles", "hashes", "bands", "texts")]
         keys += [self.run.key("claims"), self.run.key("workers")] if self.run else ["-", "-"]
         prints = [str(hash64(printed.content_hash)), blob or ""] if printed is not None else ["", ""]
         bands = [str(band) for band in printed.band_keys] if printed is not None else []
-        checked: list[str] = []
-        while True:
+
+        def step(checked: list[str]) -> Copy | list[str] | None:
             reply = [part.decode() if isinstance(part, bytes) else part for part in self.claim_script(
                 keys=keys, args=[article_id, *prints, self.run.worker if self.run else "", "1" if claim else "0",
                                  len(checked), *checked, *bands])]
-            if reply[0] in ("id", "text"):
-                return reply[1], reply[0]
-            if reply[0] != "check":
-                return None
-            candidates = reply[1:]
+            if reply[0] in (BY_ID, BY_TEXT):
+                return Copy(reply[1], reply[0])
+            return reply[1:] if reply[0] == "check" else None
+
+        def shingles(candidates: list[str]):
             texts = self.client.hmget(self.key("texts", site), candidates)
-            match = closest_copy(printed, ((c, self.shingles.get(c, lambda t=t: unpack_text(t)))
-                                           for c, t in zip(candidates, texts) if t), self.near_duplicate)
-            if match:
-                return match, "near-duplicate"
-            checked += candidates
+            return [(c, self.shingles.get(c, lambda t=t: unpack_text(t))) for c, t in zip(candidates, texts) if t]
+
+        return find_copy(step, shingles, printed, self.near_duplicate)
 
     def record_urls(self, article_id: str, urls) -> None:
         for url in urls:
             self.append(keys=[self.key("urls")], args=[article_id, url])
 
-    def revision_of(self, article_id: str) -> tuple[int | None, int, str | None, str | None] | None:
-        """(hash64 of its text, revision, published, modified) of an emitted article, or None."""
+    def revision_of(self, article_id: str) -> Revision | None:
         value = self.client.hget(self.key("meta"), article_id)
-        return tuple(json.loads(value)) if value else None
+        return Revision(*json.loads(value)) if value else None
 
     def mark_emitted(self, record: dict, run_id: str, printed: ContentPrint | None) -> None:
         """Commit an emitted article (or a new revision): its claim becomes an emitted id (the claim stored
@@ -179,13 +190,15 @@ class RedisState:
         if meta[1] > 1 and record.get("text"):
             commit.hset(self.key("texts", record["site"]), record["id"], pack_text(record["text"]))
         commit.hset(self.key("articles", record["site"]), record["id"], run_id)
+        if record.get("published") and (moment := epoch(record["published"])) is not None:
+            commit.zadd(self.key("published", record["site"]), {record["id"]: moment})
         if self.run is not None:
             commit.hdel(self.run.key("claims"), record["id"])
         commit.execute()
         self.record_urls(record["id"], record["mirror_urls"])
 
     def urls_of(self, article_id: str) -> list[str]:
-        return split_urls(self.client.hget(self.key("urls"), article_id))
+        return stored_urls(self.client, self.site, article_id)
 
     # -- runs ----------------------------------------------------------------------------------------
     def start_run(self, run_id: str, site: str, when: str) -> None:
@@ -197,14 +210,18 @@ class RedisState:
         record = json.loads(self.client.hget(runs, run_id) or "{}")
         self.client.hset(runs, run_id, json.dumps({**record, "finished_at": when, "status": status}))
 
-    def last_run_status(self, site: str) -> None:
-        """Distributed runs resume through Redis, not JOBDIR: there is no paused local job to resume."""
-        return None
+    def last_run_status(self, site: str) -> str | None:
+        runs = [json.loads(value) for value in self.client.hvals(self.key("runs", site))]
+        latest = max(runs, key=lambda run: run.get("started_at") or "", default={})
+        return latest.get("status")
 
-    def published_since(self, site: str, day: str) -> list:
-        """Not indexed in Redis: in distributed mode, articles are re-checked when feeds list them with a
-        newer date, not from the state (see the README)."""
-        return []
+    def published_since(self, site: str, day: str) -> list[tuple[str, str, list[str]]]:
+        """From the sorted set ``published`` (id scored by its publication time, UTC)."""
+        ids = [i.decode() for i in self.client.zrangebyscore(self.key("published", site), epoch(day), "+inf")]
+        if not ids:
+            return []
+        metas, urls = self.client.hmget(self.key("meta", site), ids), self.client.hmget(self.key("urls", site), ids)
+        return [(i, json.loads(meta)[2], split_urls(found)) for i, meta, found in zip(ids, metas, urls) if meta]
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         value = self.client.hget(self.key("validators"), url)
@@ -250,11 +267,11 @@ class RedisState:
 
     def claim_host_check(self, site: str, host: str, seconds: float) -> bool:
         """Whether this worker verifies ``host`` (the first to ask, for ``seconds``): one verification per host."""
-        return bool(self.client.set(self.key(f"checking:{host}", site), self.run.worker if self.run else "-",
+        return bool(self.client.set(host_check_key(site, host), self.run.worker if self.run else "-",
                                     nx=True, ex=max(1, int(seconds))))
 
     def release_host_check(self, site: str, host: str) -> None:
-        self.client.delete(self.key(f"checking:{host}", site))
+        self.client.delete(host_check_key(site, host))
 
     def emitted_samples(self, site: str, limit: int) -> list[tuple[str, list[str], str]]:
         """(id, URLs, stored clean text) of up to ``limit`` of the site's emitted articles (any order)."""

@@ -1,0 +1,40 @@
+"""Every Redis key newsmirror uses, built here and nowhere else: a site's state (kept across runs), its
+current run's keys, host health and web-archive turns."""
+
+from __future__ import annotations
+
+NAMESPACE = "newsmirror"
+
+
+def state_key(site: str, name: str) -> str:
+    """A site's state key, kept across runs: ``newsmirror:<site>:<name>``."""
+    return f"{NAMESPACE}:{site}:{name}"
+
+
+def site_pointer(site: str) -> str:
+    """The key naming a site's current run."""
+    return state_key(site, "run")
+
+
+def run_prefix(site: str, run_id: str) -> str:
+    """The prefix of a run's keys: ``newsmirror:<site>:<run-id>``."""
+    return state_key(site, run_id)
+
+
+def run_key(site: str, run_id: str, name: str) -> str:
+    return f"{run_prefix(site, run_id)}:{name}"
+
+
+def host_check_key(site: str, host: str) -> str:
+    """Held by the worker verifying a mirror candidate of the site."""
+    return state_key(site, f"checking:{host}")
+
+
+def host_health_key(host: str) -> str:
+    """A host's circuit breaker, shared by every site and run: ``newsmirror:host:<host>``."""
+    return f"{NAMESPACE}:host:{host}"
+
+
+def slot_key(slot: str, name: str) -> str:
+    """A download slot's shared pacing (``archive:<netloc>``): its ``turn`` and its ``backoff``."""
+    return f"{NAMESPACE}:{slot}:{name}"

@@ -1,0 +1,1 @@
+"""What every component of a crawl run shares: the run context (profile, run id, paths, stores)."""

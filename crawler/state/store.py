@@ -1,0 +1,132 @@
+"""The store contract: what a crawl keeps across runs (``StateStore``) and what one run's listings found
+(``FoundArticles``). SQLite with memory serves one process, Redis the workers of a distributed crawl; one test
+suite (tests/test_store_contract.py) holds both to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+from crawler.dedup.identity import Copy
+from crawler.dedup.minhash import ContentPrint
+from crawler.sites.profiles import SiteProfile
+
+Dates = tuple[str | None, str | None]  # (published, modified) as listings gave them
+Wave = list[tuple[str, str]]  # (mirror key, URL to fetch it from)
+
+
+class Revision(NamedTuple):
+    """What the state knows of an emitted article's latest revision."""
+
+    hash64: int | None  # of its clean text (``crawler.dedup.identity.hash64``)
+    revision: int
+    published: str | None
+    modified: str | None
+
+
+class StateStore(Protocol):
+    """Everything a crawl remembers across runs, per site: emitted articles and their content prints, every URL
+    each was seen at, feed validators, runs, learned templates and discovered mirrors."""
+
+    # -- content identity ------------------------------------------------------------------------
+    def content_print(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
+        """The print a text is matched and indexed by (None without text)."""
+
+    def is_emitted(self, article_id: str) -> bool: ...
+
+    def find_copy(self, site: str, article_id: str, printed: ContentPrint | None) -> Copy | None:
+        """The emitted article this one is a copy of, or None; nothing is claimed."""
+
+    def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> Copy | None:
+        """The emitted article this one is a copy of (same id, same text, near-identical text:
+        ``crawler.dedup.identity.find_copy``), or None, and then the article is this process's to emit: no
+        other worker emits it or a copy of it until this one's claim ends (``mark_emitted`` or its death)."""
+
+    def revision_of(self, article_id: str) -> Revision | None:
+        """The article's latest revision, or None when it was never emitted."""
+
+    def mark_emitted(self, record: dict, run_id: str, printed: ContentPrint | None) -> None:
+        """Commit an article this process claimed (or a new revision of one) with its URLs and print, once its
+        line is in the run file."""
+
+    def record_urls(self, article_id: str, urls) -> None:
+        """More URLs an emitted article was seen at."""
+
+    def urls_of(self, article_id: str) -> list[str]:
+        """Every URL recorded for an article."""
+
+    def published_since(self, site: str, day: str) -> list[tuple[str, str, list[str]]]:
+        """(id, published, URLs) of the site's articles published on or after ``day`` (YYYY-MM-DD)."""
+
+    # -- listings --------------------------------------------------------------------------------
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) a feed or sitemap answered with when a complete run last read it."""
+
+    def save_validators(self, validators: dict[str, tuple[str | None, str | None]]) -> None: ...
+
+    # -- runs ------------------------------------------------------------------------------------
+    def start_run(self, run_id: str, site: str, when: str) -> None: ...
+
+    def finish_run(self, run_id: str, when: str | None, status: str) -> None:
+        """Mark a run ended, after everything it emitted is written."""
+
+    def last_run_status(self, site: str) -> str | None:
+        """How the site's latest run ended ('finished', 'shutdown' when paused, ...); None when it never ended
+        (killed, or still running) or there was none."""
+
+    def recover_interrupted_runs(self, site: str, site_dir: Path) -> int:
+        """Commit what runs that never ended wrote to their run files but did not commit; how many articles.
+        (A distributed run is not interrupted but resumed by the next worker: nothing to recover.)"""
+
+    # -- learned templates -----------------------------------------------------------------------
+    def template_counts(self, site: str) -> dict[str, int]: ...
+
+    def save_template_counts(self, site: str, counts: dict[str, int]) -> None: ...
+
+    # -- discovered mirrors ----------------------------------------------------------------------
+    def discovered_hosts(self, site: str) -> dict[str, dict]: ...
+
+    def save_discovered_host(self, site: str, host: str, entry: dict) -> None: ...
+
+    def forget_discovered_host(self, site: str, host: str) -> bool: ...
+
+    def claim_host_check(self, site: str, host: str, seconds: float) -> bool:
+        """Whether this process verifies ``host`` now (no other worker does, for ``seconds``)."""
+
+    def release_host_check(self, site: str, host: str) -> None: ...
+
+    def emitted_samples(self, site: str, limit: int) -> list[tuple[str, list[str], str]]:
+        """(id, URLs, stored clean text) of up to ``limit`` of the site's emitted articles."""
+
+    def close(self) -> None: ...
+
+
+class FoundArticles(Protocol):
+    """What one run's listings found: each article's URLs on every host and its listing dates, the articles
+    still to fetch, and which to fetch next (waves by host rank). In memory for one process, in the run's Redis
+    keys for the workers of a distributed run."""
+
+    def note(self, key: str, url: str, published: str | None = None, modified: str | None = None) -> bool:
+        """Record a URL of an article (and its listing dates); True on the article's first sighting."""
+
+    def urls(self, key: str) -> list[str]: ...
+
+    def dates(self, key: str) -> Dates: ...
+
+    def add_known(self, key: str) -> None:
+        """An emitted article the listings named (no longer pending): decided on (fetch again or not) once
+        discovery is done."""
+
+    def add_pending(self, key: str) -> None: ...
+
+    def is_pending(self, key: str) -> bool: ...
+
+    def take_wave(self, profile: SiteProfile, may_have_changed: Callable[[str, Dates], bool]) -> Wave:
+        """The articles to fetch next (known ones that ``may_have_changed`` join them first)."""
+
+    def taken(self, wave: Wave) -> None:
+        """The wave's requests are scheduled: they are no longer pending."""
+
+    def busy_elsewhere(self) -> bool:
+        """Whether another worker still has work (always False for one process)."""
