@@ -10,12 +10,16 @@ from crawler.fetch.archive_politeness import archive_slot
 from crawler.run.context import RunContext
 
 
+TURN_MARGIN = 1.25  # a turn lasts this much longer than the delay: a busy worker may send its request late
+
+
 class RedisArchivePace:
-    """``ArchivePace`` in Redis: a ``turn`` key (set for ``ARCHIVE_DELAY`` by the worker whose turn it is) and a
-    ``backoff`` key (set for the Retry-After of a 429) per archive."""
+    """``ArchivePace`` in Redis: a ``turn`` key (set by the worker whose turn it is, for ``ARCHIVE_DELAY`` and a
+    margin, so that the moment a busy worker's request actually leaves does not bring it closer than the delay
+    to the next worker's) and a ``backoff`` key (set for the Retry-After of a 429) per archive."""
 
     def __init__(self, client, delay: float):
-        self.client, self.delay = client, delay
+        self.client, self.delay = client, delay * TURN_MARGIN
 
     @classmethod
     def from_crawler(cls, crawler):
