@@ -28,7 +28,8 @@ from crawler.output.record import Article, make_article
 from crawler.reporting.logs import hide_scrapy_info
 from crawler.setting_names import setting_warning
 from crawler.reporting.outcome import (
-    EXIT_BUSY, EXIT_FAILED, EXIT_OK, EXIT_REDIS, EXIT_STATE, EXIT_USAGE, EXIT_WRITE, exit_statuses_help, site_outcome, worst,
+    EXIT_BUSY, EXIT_FAILED, EXIT_INCOMPLETE, EXIT_OK, EXIT_REDIS, EXIT_STATE, EXIT_USAGE, EXIT_WRITE, exit_statuses_help,
+    site_outcome, worst,
 )
 from crawler.sites.profiles import ProfileError, SiteProfile, load_profiles
 from crawler.sites.urls import SiteIndex
@@ -61,16 +62,23 @@ def load_settings(args, overrides: list[str] = ()) -> Settings:
         settings.set("NEWSMIRROR_SCRAPY_INFO", args.verbose, "cmdline")
     if getattr(args, "record_warc", False):
         settings.set("NEWSMIRROR_WARC", True, "cmdline")
-    if getattr(args, "from_archive", False):
-        settings.set("NEWSMIRROR_FROM_ARCHIVE", True, "cmdline")
-        for option, name in (("since", "NEWSMIRROR_ARCHIVE_SINCE"), ("until", "NEWSMIRROR_ARCHIVE_UNTIL")):
+    if hasattr(args, "from_archive"):  # crawl's --since and --until (export has its own)
+        archive = args.from_archive
+        if archive:
+            settings.set("NEWSMIRROR_FROM_ARCHIVE", True, "cmdline")
+        elif args.until:
+            raise CliError("--until goes with --from-archive")
+        for option, name in (("since", "NEWSMIRROR_ARCHIVE_SINCE" if archive else "NEWSMIRROR_SINCE"),
+                             ("until", "NEWSMIRROR_ARCHIVE_UNTIL")):
             value = getattr(args, option, None)
             if value:
                 if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
                     raise CliError(f"--{option} {value!r}: expected a date, YYYY-MM-DD")
                 settings.set(name, value, "cmdline")
-    elif hasattr(args, "from_archive") and (args.since or args.until):  # crawl's; export has its own
-        raise CliError("--since and --until go with --from-archive")
+        if args.max_articles is not None:
+            if args.max_articles < 1:
+                raise CliError(f"--max-articles {args.max_articles}: expected at least 1")
+            settings.set("NEWSMIRROR_MAX_ARTICLES", args.max_articles, "cmdline")
     for override in overrides:
         name, sep, value = override.partition("=")
         if not sep or not name:
@@ -522,8 +530,14 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--from-archive", action="store_true",
                        help="backfill: list the site's article URLs on all its hosts, retired ones too, from the "
                        "profile's web archives (CDX) and fetch each article not yet emitted from its newest good snapshot")
-    crawl.add_argument("--since", metavar="DATE", help="with --from-archive: snapshots from DATE (YYYY-MM-DD)")
+    crawl.add_argument("--since", metavar="DATE",
+                       help="follow only listing entries dated DATE (YYYY-MM-DD) or later, by their listing's date or "
+                       "the date in their URL (undated ones are followed); a profile's max_age does the same for "
+                       "every run; with --from-archive: snapshots from DATE")
     crawl.add_argument("--until", metavar="DATE", help="with --from-archive: snapshots until DATE (YYYY-MM-DD)")
+    crawl.add_argument("--max-articles", metavar="N", type=int,
+                       help="fetch at most N new articles, then end cleanly: the rest stay pending for the next run "
+                       f"(exit status {EXIT_INCOMPLETE})")
     crawl.add_argument("--warc", dest="record_warc", action="store_true",
                        help="also archive every response downloaded, with its request, to OUTPUT/<site>/<run-id>.warc.gz "
                        "(same as -s NEWSMIRROR_WARC=True); `newsmirror scrape --warc FILE` re-extracts it offline")

@@ -4,7 +4,9 @@ BOT_NAME = "newsmirror"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-USER_AGENT = "newsmirror/0.1 (news archive crawler)"
+# Names the project and where a site's operator reads what it does and how to slow it down or keep it out;
+# set your own (with a contact) when you run it: -s USER_AGENT=..., or a profile's user_agent.
+USER_AGENT = "newsmirror/0.1 (news archive crawler; +https://github.com/newsmirror/newsmirror#for-site-operators)"
 ROBOTSTXT_OBEY = True
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's HTTP endpoint that runs code: on only when asked (-s REMOTE_CONTROL_ENABLED=True)
@@ -15,8 +17,10 @@ SPIDER_MIDDLEWARES = {"crawler.distributed.outage.RedisOutageMiddleware": 50}  #
 DOWNLOADER_MIDDLEWARES = {
     "crawler.discovery.middleware.AdmittedMirrorsMiddleware": 40,  # distributed: learns other workers' mirrors first
     "crawler.fetch.slots.SiteDownloadSlotMiddleware": 45,  # before offsite (50) and robots.txt (100)
+    "crawler.fetch.slots.SiteHeadersMiddleware": 46,  # before Scrapy's default headers (400) and user agent (500)
     "crawler.fetch.failover.MirrorFailoverMiddleware": 540,  # sees responses after retries (550) and redirects (600)
     "crawler.fetch.archive_politeness.ArchivePolitenessMiddleware": 560,  # sees an archive's 429 before retries
+    "crawler.fetch.politeness.SitePolitenessMiddleware": 580,  # sees a site's 429, 403 and Retry-After first
     "crawler.fetch.offsite.OffsiteRedirectMiddleware": 650,  # sees a redirect before RedirectMiddleware (600)
     "crawler.fetch.hoststats.HostStatsMiddleware": 950,
     # WarcRecorder (off unless NEWSMIRROR_WARC) sits next to the downloader: it sees what came over the wire.
@@ -28,6 +32,7 @@ EXTENSIONS = {
     "crawler.reporting.logs.OneLineDownloadErrors": 0, "crawler.reporting.progress.CrawlProgress": 0,
     "crawler.reporting.progress.RunStatsFile": 0, "crawler.state.writes.DiskSpaceGuard": 0,
     "scrapy.extensions.spiderstate.SpiderState": None, "crawler.state.jobdir.AtomicSpiderState": 0,
+    "scrapy.extensions.throttle.AutoThrottle": None, "crawler.fetch.throttle.SiteAutoThrottle": 0,
 }
 SCHEDULER = "crawler.state.jobdir.JobDirScheduler"  # Scrapy's, with job-dir write failures in one line
 LOGSTATS_INTERVAL = 0  # CrawlProgress reports progress instead
@@ -41,17 +46,21 @@ ITEM_PIPELINES = {
     "crawler.state.pipelines.StateCommitter": 900,
 }
 
-# Politeness and limits sized for news sites.
+# Politeness and limits: per site (all its hosts share one download slot), what Scrapy's project template
+# asks of a domain: one request at a time, a second between two. A profile's `delay` and `concurrency` set a
+# site's own; `-s DOWNLOAD_DELAY=...`/`CONCURRENT_REQUESTS_PER_DOMAIN=...` override both for one run.
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 0.25
-AUTOTHROTTLE_MAX_DELAY = 10.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # Scrapy's, less 429: SitePolitenessMiddleware waits it out
 
 # newsmirror's own settings.
 NEWSMIRROR_OUTPUT = "output"  # run files go to <output>/<site>/<run-id>.jsonl
@@ -85,6 +94,13 @@ NEWSMIRROR_REDIS_OUTAGE = 60.0  # seconds a lost Redis is retried with backoff b
 NEWSMIRROR_LEASE = 30.0  # seconds without a heartbeat after which a worker's leased requests are re-queued
 NEWSMIRROR_DISCOVERY_RETRY = 86400.0  # seconds before a rejected mirror candidate is verified again (when still named)
 NEWSMIRROR_LIVE_STATUS = None  # the live status line: None = when stderr is a terminal
+NEWSMIRROR_RETRY_AFTER_MAX = 300.0  # seconds: a longer Retry-After stops the run; the site is not asked before then
+NEWSMIRROR_THROTTLE_RETRIES = 10  # times one request is asked again after a 429; then it is left pending
+NEWSMIRROR_BAN_AFTER = 3  # 403s or challenge pages in a row, from hosts that were serving pages, that make a ban
+NEWSMIRROR_BAN_WINDOW = 600.0  # seconds: "were serving pages" means within this
+NEWSMIRROR_BAN_COOLDOWN = 3600.0  # seconds a banned site is not asked (this run stops; later runs wait)
+NEWSMIRROR_SINCE = None  # crawl --since DATE: listing entries (and sitemaps) dated before are not followed
+NEWSMIRROR_MAX_ARTICLES = 0  # crawl --max-articles N: fetch at most N new articles, leave the rest pending (0: all)
 NEWSMIRROR_NEW_STATE = False  # start a new state although run files exist (crawl refuses otherwise: exit 65)
 
 # Set by newsmirror itself, not by hand: the site the spider crawls (its `site` argument), a run id to use,
@@ -98,3 +114,4 @@ NEWSMIRROR_LOCK_HELD = False
 NEWSMIRROR_BACKEND = "crawler.state.backend.LocalBackend"  # the run's state store and findings
 NEWSMIRROR_HOST_HEALTH = "crawler.fetch.health.HostHealth"  # hosts' circuit breakers
 NEWSMIRROR_ARCHIVE_PACE = "crawler.fetch.archive_politeness.ArchivePace"  # web archives' turns and back-off
+NEWSMIRROR_SITE_PACE = "crawler.fetch.politeness.SitePace"  # sites' pace and Retry-After pauses

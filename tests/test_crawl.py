@@ -119,7 +119,7 @@ def test_without_an_article_rule_the_extractor_judges(farm_run):
     profile = farm_run.workdir / "no-rule.toml"
     profile.write_text(
         '[harbor]\nhosts = ["www.harbornews.ir", "www.harbornews.co.uk", "www.harbornews.tv"]\nscheme = "http"\n'
-        'start = ["/Section/101"]\n')
+        'start = ["/Section/101"]\ndelay = 0\nconcurrency = 8\n')
     result = farm_run.cli("crawl", "harbor", "--sites", str(profile), "--output", str(farm_run.output),
                           "-s", "AUTOTHROTTLE_ENABLED=False")
     assert result.returncode == 0, result.stderr.decode()[-2000:]

@@ -158,3 +158,41 @@ def test_the_store_contract_is_what_both_stores_implement():
     contract = {name for name in vars(StateStore) if not name.startswith("_")}
     for store in (SqliteState, RedisState):
         assert contract <= set(dir(store)), contract - set(dir(store))
+
+
+def test_the_pending_queue_keeps_reasons_and_tries_until_the_article_is_got(open_store):
+    from crawler.state.store import PendingArticle
+
+    store = open_store()
+    url = "http://www.harbornews.ir/Detail/2026/3/9/1/a"
+    store.save_pending("harbor", [PendingArticle("harbor:/Detail/2026/3/9/1/a", [url], "every host failed (HTTP 503)", True),
+                                  PendingArticle("harbor:/b", ["http://www.harbornews.ir/b"], "not fetched", False)],
+                       "2026-12-06T01:00:00+00:00")
+    mirror = "http://www.harbornews.co.uk/Detail/2026/3/9/1/a"
+    open_store("b").save_pending("harbor", [PendingArticle("harbor:/Detail/2026/3/9/1/a", [mirror], "timed out", True)],
+                                 "2026-12-06T02:00:00+00:00")
+    pending = store.pending_articles("harbor")
+    assert pending["harbor:/Detail/2026/3/9/1/a"] == {"urls": [url, mirror], "reason": "timed out", "tries": 2,
+                                                      "first_seen": "2026-12-06T01:00:00+00:00",
+                                                      "last_seen": "2026-12-06T02:00:00+00:00"}
+    assert pending["harbor:/b"]["tries"] == 0 and store.pending_articles("other") == {}
+    store.clear_pending("harbor", ["harbor:/b"])
+    assert list(store.pending_articles("harbor")) == ["harbor:/Detail/2026/3/9/1/a"]
+
+
+def test_a_site_on_hold_and_the_runs_summaries(open_store):
+    store = open_store()
+    assert store.site_hold("harbor") is None
+    hold = {"why": "banned by www.harbornews.ir (HTTP 403, 3 in a row)", "host": "www.harbornews.ir",
+            "since": "2026-12-06T01:00:00+00:00", "until": "2026-12-06T02:00:00+00:00"}
+    store.save_site_hold("harbor", hold)
+    assert open_store("b").site_hold("harbor") == hold
+    store.save_site_hold("harbor", None)
+    assert store.site_hold("harbor") is None
+    store.start_run("20261206T010000000000Z", "harbor", "2026-12-06T01:00:00+00:00")
+    store.finish_run("20261206T010000000000Z", "2026-12-06T01:02:00+00:00", "finished", {"listed": 40, "new": 3, "exit_status": 0})
+    store.start_run("20261206T020000000000Z", "harbor", "2026-12-06T02:00:00+00:00")  # never ended (killed)
+    runs = store.run_history("harbor")
+    assert [run["run_id"] for run in runs] == ["20261206T020000000000Z", "20261206T010000000000Z"]
+    assert runs[0]["summary"] is None and runs[1]["summary"] == {"listed": 40, "new": 3, "exit_status": 0}
+    assert runs[1]["status"] == "finished" and runs[1]["finished_at"] == "2026-12-06T01:02:00+00:00"

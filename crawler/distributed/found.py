@@ -89,3 +89,8 @@ class RedisFoundArticles:
     def busy_elsewhere(self) -> bool:
         return (self.run.busy_elsewhere() or bool(self.client.scard(self.run.key("pending")))
                 or bool(self.client.scard(self.run.key("known"))))
+
+    def left_over(self, unfinished: set[str]) -> set[str]:
+        """Nothing: a distributed run's findings, queue and leases outlive its workers, and the next worker
+        resumes the run where it stopped."""
+        return set()

@@ -13,6 +13,7 @@ REDIS_COMPONENTS = {
     "NEWSMIRROR_BACKEND": "crawler.distributed.backend.RedisBackend",
     "NEWSMIRROR_HOST_HEALTH": "crawler.distributed.health.RedisHostHealth",
     "NEWSMIRROR_ARCHIVE_PACE": "crawler.distributed.pacing.RedisArchivePace",
+    "NEWSMIRROR_SITE_PACE": "crawler.distributed.pacing.RedisSitePace",
 }
 
 

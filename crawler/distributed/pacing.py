@@ -1,12 +1,13 @@
-"""Web archives' turns and back-off shared by every worker of a distributed crawl, in Redis: at most one
-request per ``ARCHIVE_DELAY`` to an archive from all workers together, and a 429's back-off for all."""
+"""Pacing shared by every worker of a distributed crawl, in Redis: a site's pace and Retry-After pause, and web
+archives' turns (at most one request per ``ARCHIVE_DELAY`` to an archive from all workers together) and back-off."""
 
 from __future__ import annotations
 
 import asyncio
 
-from crawler.distributed.keys import slot_key
+from crawler.distributed.keys import slot_key, state_key
 from crawler.fetch.archive_politeness import archive_slot
+from crawler.fetch.politeness import Pace
 from crawler.run.context import RunContext
 
 
@@ -40,3 +41,51 @@ class RedisArchivePace:
         key = slot_key(archive_slot(archive), "backoff")
         if seconds > 0 and self.client.pttl(key) < seconds * 1000:
             self.client.set(key, 1, px=int(seconds * 1000))
+
+
+class RedisSitePace:
+    """``SitePace`` in Redis: the site's ``Pace`` (its delays) in hash ``newsmirror:<site>:pace``, applied by the
+    same rules, and its pause as key ``newsmirror:<site>:pause``, which expires when the Retry-After ends."""
+
+    def __init__(self, client):
+        self.client = client
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(RunContext.of(crawler).redis)
+
+    def pace(self, site: str) -> Pace:
+        fields = {k.decode(): float(v) for k, v in self.client.hgetall(state_key(site, "pace")).items()}
+        return Pace(**fields)
+
+    def save(self, site: str, pace: Pace) -> None:
+        """Workers update a site's pace at once now and then: the last write stands (a pace is a rate, not a count)."""
+        self.client.hset(state_key(site, "pace"), mapping={"base": pace.base, "delay": pace.delay, "too_fast": pace.too_fast})
+
+    def set_base(self, site: str, base: float) -> None:
+        pace = self.pace(site)
+        if base > pace.base:
+            pace.base = base
+            self.save(site, pace)
+
+    def throttled(self, site: str, wait: float) -> float:
+        pace = self.pace(site)
+        pace.throttled(0.0, wait)
+        self.save(site, pace)
+        pause = state_key(site, "pause")
+        if wait > 0 and self.client.pttl(pause) < wait * 1000:
+            self.client.set(pause, 1, px=max(1, int(wait * 1000)))
+        return pace.floor
+
+    def succeeded(self, site: str) -> None:
+        pace = self.pace(site)
+        if pace.delay > pace.base or pace.too_fast:
+            pace.succeeded()
+            self.save(site, pace)
+
+    def state(self, site: str) -> tuple[float, float]:
+        with self.client.pipeline(transaction=False) as batch:
+            batch.pttl(state_key(site, "pause"))
+            batch.hmget(state_key(site, "pace"), "base", "delay")
+            pause, (base, delay) = batch.execute()
+        return max(pause, 0) / 1000, max(float(base or 0), float(delay or 0))

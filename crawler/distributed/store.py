@@ -14,7 +14,8 @@ from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64
 from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, ShingleCache, pack_text, stored_band_keys, unpack_text
 from crawler.distributed.keys import host_check_key, state_key
 from crawler.distributed.url_lists import APPEND_UNIQUE, split_urls
-from crawler.state.store import Revision
+from crawler.reporting.outcome import worst
+from crawler.state.store import PendingArticle, Revision, pending_entry
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,21 @@ def epoch(iso: str) -> float | None:
     except ValueError:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def summed(summaries: dict[str, dict] | None) -> dict | None:
+    """One run's summary from its workers': counts added up, the worst exit status, other values the last's."""
+    if not summaries:
+        return None
+    total: dict = {}
+    for summary in summaries.values():
+        for name, value in summary.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and name != "exit_status":
+                total[name] = total.get(name, 0) + value
+            else:
+                total[name] = value
+    total["exit_status"] = worst(summary.get("exit_status", 0) for summary in summaries.values())
+    return total
 
 
 def stored_urls(client: redis.Redis, site: str, article_id: str) -> list[str]:
@@ -204,11 +220,23 @@ class RedisState:
     def start_run(self, run_id: str, site: str, when: str) -> None:
         self.client.hsetnx(self.key("runs", site), run_id, json.dumps({"started_at": when}))
 
-    def finish_run(self, run_id: str, when: str | None, status: str) -> None:
-        """Every worker records its finish; the last one to finish has the last word."""
+    def finish_run(self, run_id: str, when: str | None, status: str, summary: dict | None = None) -> None:
+        """Every worker records its finish and its own summary; the last one to finish has the last word on
+        the run's end (``run_history`` adds the workers' counts up)."""
         runs = self.key("runs")
         record = json.loads(self.client.hget(runs, run_id) or "{}")
-        self.client.hset(runs, run_id, json.dumps({**record, "finished_at": when, "status": status}))
+        summaries = {**record.get("summaries", {}), **({self.worker: summary} if summary is not None else {})}
+        self.client.hset(runs, run_id, json.dumps({**record, "finished_at": when, "status": status, "summaries": summaries}))
+
+    @property
+    def worker(self) -> str:
+        return self.run.worker if self.run is not None else "-"
+
+    def run_history(self, site: str, limit: int = 100) -> list[dict]:
+        runs = [(run_id.decode(), json.loads(value)) for run_id, value in self.client.hgetall(self.key("runs", site)).items()]
+        runs.sort(key=lambda run: run[1].get("started_at") or "", reverse=True)
+        return [{"run_id": run_id, "started_at": run.get("started_at"), "finished_at": run.get("finished_at"),
+                 "status": run.get("status"), "summary": summed(run.get("summaries"))} for run_id, run in runs[:limit]]
 
     def last_run_status(self, site: str) -> str | None:
         runs = [json.loads(value) for value in self.client.hvals(self.key("runs", site))]
@@ -252,6 +280,41 @@ class RedisState:
         """Nothing to recover: an interrupted distributed run resumes (the next worker joins it, its
         frontier, claims and the leases of dead workers are in Redis)."""
         return 0
+
+    # -- what runs left for the next, and sites on hold -----------------------------------------------
+    def pending_articles(self, site: str) -> dict[str, dict]:
+        return {key.decode(): json.loads(entry) for key, entry in self.client.hgetall(self.key("pending", site)).items()}
+
+    def save_pending(self, site: str, left: list[PendingArticle], when: str) -> None:
+        """Workers leave articles pending at once (a run cut short): each entry is merged under WATCH."""
+        key = self.key("pending", site)
+        for article in left:
+            with self.client.pipeline() as merge:
+                while True:
+                    try:
+                        merge.watch(key)
+                        known = merge.hget(key, article.key)
+                        merge.multi()
+                        merge.hset(key, article.key, json.dumps(pending_entry(json.loads(known) if known else None, article, when)))
+                        merge.execute()
+                        break
+                    except redis.WatchError:
+                        continue
+
+    def clear_pending(self, site: str, keys) -> None:
+        keys = list(keys)
+        if keys:
+            self.client.hdel(self.key("pending", site), *keys)
+
+    def site_hold(self, site: str) -> dict | None:
+        value = self.client.get(self.key("hold", site))
+        return json.loads(value) if value else None
+
+    def save_site_hold(self, site: str, hold: dict | None) -> None:
+        if hold is None:
+            self.client.delete(self.key("hold", site))
+        else:
+            self.client.set(self.key("hold", site), json.dumps(hold))
 
     # -- discovered mirrors ------------------------------------------------------------------------------
     def discovered_hosts(self, site: str) -> dict[str, dict]:

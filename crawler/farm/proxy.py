@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from email.utils import formatdate
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -26,6 +27,57 @@ class FarmRequest:
     status: int | None
     fault: str | None
     at: float = field(default_factory=time.monotonic)  # when the farm received it
+    inside_retry_after: bool = False  # sent while the server had asked (429 Retry-After) to wait
+    user_agent: str = ""
+
+
+@dataclass
+class RateLimitedServer:
+    """Hosts that share one server behind a rate limiter, as a CDN or web application firewall runs it: it
+    allows ``per_second`` requests in any second; past that it answers 429 with Retry-After (``retry_after``
+    seconds, or as an HTTP date with ``http_date``), and after ``ban_after`` requests sent inside such a
+    window it bans the client: 403 to everything for ``ban_seconds``. ``ban_after_total`` bans after that
+    many requests in all, whatever their pace (a firewall that has had enough)."""
+
+    hosts: frozenset[str]
+    per_second: float = 4.0
+    retry_after: float = 2.0
+    http_date: bool = False
+    ban_after: int = 10
+    ban_seconds: float = 60.0
+    ban_after_total: int | None = None
+    served: list[float] = field(default_factory=list)
+    window_until: float = 0.0
+    violations: int = 0
+    total: int = 0
+    banned_until: float = 0.0
+
+    def answer(self, now: float) -> tuple[int | None, dict[str, str], bool]:
+        """(status to answer instead of the page, or None to serve it; headers; whether the request came
+        inside a Retry-After window)."""
+        self.total += 1
+        inside = now < self.window_until
+        if inside:
+            self.violations += 1
+        too_many = self.ban_after_total is not None and self.total > self.ban_after_total
+        if (too_many or self.violations >= self.ban_after) and not self.banned_until:
+            self.banned_until = now + self.ban_seconds
+        if now < self.banned_until:
+            return 403, {}, inside
+        self.served = [at for at in self.served if now - at < 1.0]
+        if inside or len(self.served) >= self.per_second:
+            self.window_until = max(self.window_until, now + self.retry_after)
+            return 429, {"Retry-After": self.retry_after_header()}, inside
+        self.served.append(now)
+        return None, {}, inside
+
+    def retry_after_header(self) -> str:
+        if self.http_date:
+            return formatdate(time.time() + self.retry_after + 1, usegmt=True)  # whole seconds: round up
+        return f"{self.retry_after:g}"
+
+    def lift_ban(self) -> None:
+        self.banned_until, self.violations, self.total, self.window_until = 0.0, 0, 0, 0.0
 
 
 class MirrorFarm:
@@ -34,11 +86,18 @@ class MirrorFarm:
     def __init__(self, sites: list[FarmSite], hang_seconds: float = 30.0):
         self.sites = {host: site for site in sites for host in site.hosts}
         self.faults: dict[str, str] = {}
+        self.servers: dict[str, RateLimitedServer] = {}  # host -> the rate-limited server it is on
         self.requests: list[FarmRequest] = []
         self.hang_seconds = hang_seconds
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
+
+    def rate_limit(self, hosts, **limits) -> RateLimitedServer:
+        """Put ``hosts`` on one rate-limited server (``RateLimitedServer``'s limits)."""
+        server = RateLimitedServer(frozenset(hosts), **limits)
+        self.servers.update((host, server) for host in hosts)
+        return server
 
     def set_fault(self, host: str, fault: str | None) -> None:
         if fault is not None and fault not in FAULTS:
@@ -80,8 +139,17 @@ class MirrorFarm:
                 if site is None:
                     farm._log(FarmRequest(host, path, 502, None))
                     return self._send(502, "text/plain", f"farm: unknown host {host}\n".encode())
-                entry = FarmRequest(host, path, None, fault)
+                entry = FarmRequest(host, path, None, fault, user_agent=self.headers.get("User-Agent", ""))
                 count = farm._log(entry)
+                server = farm.servers.get(host)
+                if server is not None and path != "/robots.txt":
+                    with farm._lock:
+                        status, headers, entry.inside_retry_after = server.answer(entry.at)
+                    if status is not None:
+                        entry.status = status
+                        body = b"<html><body><h1>Too Many Requests</h1></body></html>" if status == 429 else \
+                            b"<html><head><title>403 Forbidden</title></head><body><h1>Access denied</h1></body></html>"
+                        return self._send(status, "text/html", body, None, headers)
                 if fault == "refuse":
                     self.close_connection = True
                     return

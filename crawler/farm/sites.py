@@ -126,6 +126,9 @@ class FarmSite:
     alternate_hosts: tuple[str, ...] = ()  # hosts its article pages' <link rel="alternate" hreflang> name (same path)
     missing: dict[str, tuple[str, ...]] = field(default_factory=dict)  # host -> path prefixes answering 404 there
     redirects: dict[tuple[str, str], str] = field(default_factory=dict)  # (host, path) -> where it redirects (301)
+    crawl_delay: float | None = None  # robots.txt Crawl-delay on every host
+    request_rate: str | None = None  # robots.txt Request-rate ("1/5": one request every five seconds)
+    redesigned: bool = False  # article URLs moved to /news/<year>/<slug>-<id>.html
     _pages: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     @property
@@ -141,7 +144,8 @@ class FarmSite:
         hosts = ", ".join(f'"{h}"' for h in self.profile_hosts or self.hosts)
         return (
             f'[{self.id}]\nname = "{self.name}"\nhosts = [{hosts}]\nscheme = "http"\nstart = [{starts}]\n'
-            "article = '^/Detail/\\d{4}/\\d{1,2}/\\d{1,2}/\\d+/'\n\n"
+            "article = '^/Detail/\\d{4}/\\d{1,2}/\\d{1,2}/\\d+/'\n"
+            "delay = 0\nconcurrency = 8  # a farm on loopback: as fast as it goes (a real site: leave the defaults)\n\n"
             f'[{self.id}.clean]\ndrop = [".share-box", ".app-promo"]\n'
             'drop_text = ["SHARE THIS ARTICLE", "can also be accessed at the following alternate addresses"]\n'
         )
@@ -153,8 +157,16 @@ class FarmSite:
         """The article's path on a host: mirrors serve renamed articles under their own slug, and spell
         percent-escapes in upper case where the primary spells them in lower case."""
         if article.id in self.renamed_on_mirrors and host != self.hosts[0]:
-            return f"{article.path}-{host.rsplit('.', 1)[-1]}"
-        return article.path if host == self.hosts[0] else re.sub(r"%[0-9a-f]{2}", lambda e: e[0].upper(), article.path)
+            return f"{self.article_path(article)}-{host.rsplit('.', 1)[-1]}"
+        path = self.article_path(article)
+        return path if host == self.hosts[0] else re.sub(r"%[0-9a-f]{2}", lambda e: e[0].upper(), path)
+
+    def article_path(self, article: FarmArticle) -> str:
+        """The article's path as the primary writes it: ``/Detail/...``, or after a redesign
+        ``/news/<year>/<slug>-<id>.html`` (which the profile's article rule does not match)."""
+        if self.redesigned:
+            return f"/news/{article.published.year}/{article.slug.lower()}-{article.id}.html"
+        return article.path
 
     def share_lead(self, source: int, target: int, paragraphs: int = 2) -> None:
         """Give article ``target`` the first paragraphs of article ``source`` (a shared wire lead)."""
@@ -177,7 +189,9 @@ class FarmSite:
             return 404, "text/html; charset=utf-8", self._frame("Page not found", "<p>The page you requested was not found.</p>")
         if path == "/robots.txt":
             sitemaps = "".join(f"Sitemap: {url}\n" for url in self.robots_sitemaps)
-            return 200, "text/plain", f"User-agent: *\nDisallow: /Search\n{sitemaps}".encode()
+            pace = "".join(f"{name}: {value}\n" for name, value in (("Crawl-delay", self.crawl_delay),
+                                                                    ("Request-rate", self.request_rate)) if value)
+            return 200, "text/plain", f"User-agent: *\nDisallow: /Search\n{pace}{sitemaps}".encode()
         if path in self.documents:
             return 200, *self.documents[path]
         if path == "/rss.xml":
@@ -252,7 +266,7 @@ class FarmSite:
 <div class="page">
 {crumb}{main}
   <aside class="most-read"><h3>Most Read</h3><ol>
-    {"".join(f'<li><a href="{a.path}">{escape(a.title)}</a></li>' for a in self.articles[:3])}
+    {"".join(f'<li><a href="{self.article_path(a)}">{escape(a.title)}</a></li>' for a in self.articles[:3])}
   </ol></aside>
 </div>
 <footer class="site-footer">
@@ -267,8 +281,8 @@ class FarmSite:
 
     def article_html(self, article: FarmArticle, host: str) -> bytes:
         section = SECTIONS[article.section]
-        url = self.url(self.hosts[0], article.path)
-        renamed = self.path_on(article, host) != article.path
+        url = self.url(self.hosts[0], self.article_path(article))
+        renamed = self.path_on(article, host) != self.article_path(article)
         canonical = self.url(host, self.path_on(article, host)) if renamed else url  # a renamed copy names itself
         related = [a for a in self.articles if a.id != article.id and a.section == article.section][:3]
         head = (
@@ -299,7 +313,7 @@ class FarmSite:
   <div class="share-box"><span>SHARE THIS ARTICLE</span>
     <a href="https://www.facebook.com/sharer.php?u={url}">Facebook</a> <a href="https://twitter.com/share?url={url}">X</a></div>
   <aside class="related"><h3>Related</h3><ul>
-    {"".join(f'<li><a href="{a.path}">{escape(a.title)}</a></li>' for a in related)}
+    {"".join(f'<li><a href="{self.article_path(a)}">{escape(a.title)}</a></li>' for a in related)}
   </ul></aside>
 </article>"""
         return self._frame(article.title, main, head, crumb)
@@ -309,7 +323,7 @@ class FarmSite:
         the alternate-address notice, app and newsletter promos, a most-read list and a house blurb that
         no built-in rule names (template learning has to find it)."""
         alternates = "".join(f'<p><a href="http://{h}/">{h}</a></p>' for h in self.announced_hosts)
-        most_read = "".join(f'<li><a href="{a.path}">{escape(a.title)}</a></li>' for a in self.articles[:3])
+        most_read = "".join(f'<li><a href="{self.article_path(a)}">{escape(a.title)}</a></li>' for a in self.articles[:3])
         return f"""
     <p>{escape(self.name)} has reported from the harbours of the region since 1998, funded by its readers.</p>
     <div class="share-bar"><span>Share on Facebook</span> <span>Share on X</span> <a href="mailto:?body={url}">Email</a></div>
@@ -353,7 +367,7 @@ class FarmSite:
         ).encode("utf-8")
 
     def rss(self, host: str) -> bytes:
-        return self._rss_items([(a.path, a.published) for a in self.by_channel("rss")], host)
+        return self._rss_items([(self.article_path(a), a.published) for a in self.by_channel("rss")], host)
 
     def atom(self, host: str) -> bytes:
         entries = "".join(

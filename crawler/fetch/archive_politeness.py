@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from scrapy.utils.misc import load_object
 
+from crawler.fetch.retry_after import parse_retry_after
 from crawler.reporting import stats as keys
 
 logger = logging.getLogger(__name__)
@@ -31,16 +31,9 @@ def archive_slot(archive: str) -> str:
 
 
 def retry_after(value: bytes | None, now: float | None = None) -> float:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), within sane bounds."""
-    text = (value or b"").decode("latin-1").strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(text).timestamp() - (now or time.time())
-        except (TypeError, ValueError, IndexError):
-            seconds = DEFAULT_RETRY_AFTER
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    """Seconds an archive's 429 asks to wait (``parse_retry_after``), within sane bounds."""
+    seconds = parse_retry_after(value, now)
+    return min(DEFAULT_RETRY_AFTER if seconds is None else seconds, MAX_RETRY_AFTER)
 
 
 class ArchivePace:

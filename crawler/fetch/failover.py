@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 TRIED = "newsmirror_tried"  # meta: [(host, reason), ...] hosts that failed this request
 ARCHIVE_FALLBACK = "newsmirror_archive_fallback"  # meta: the spider asks web archives when every host fails it
-FAILED_STATUSES = {403: "HTTP 403 (blocked)", 429: "HTTP 429 (rate limited)", 451: "HTTP 451 (blocked for legal reasons)"}
+# a 429 is not a failure: the server asks to slow down (crawler.fetch.politeness), whichever host it is asked on
+FAILED_STATUSES = {403: "HTTP 403 (blocked)", 451: "HTTP 451 (blocked for legal reasons)"}
 RESTART_META = (OFFSITE_REDIRECT, "dont_redirect", "retry_times", "redirect_urls", "redirect_times", "redirect_reasons", "redirect_ttl")
 
 
@@ -47,7 +48,7 @@ def is_robots(request) -> bool:
 class MirrorFailoverMiddleware:
     """Re-issues a failed request on the site's next healthy host, in profile order.
 
-    A host fails a request with a connection error, timeout, 5xx after retries, 403/429/451, a block or
+    A host fails a request with a connection error, timeout, 5xx after retries, 403/451, a block or
     seizure page served with 200, or a redirect off the site. Hosts whose circuit is open are skipped
     before any request is sent. Feeds and listings (asked of every host anyway) do not fail over.
     """

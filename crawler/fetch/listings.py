@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from scrapy.utils.gz import gunzip
 
-from crawler.extract.dates import to_iso
+from crawler.extract.dates import date_from_url, to_iso
 
 XML_KINDS = {"rss": "rss", "RDF": "rss", "feed": "atom", "urlset": "sitemap", "sitemapindex": "sitemapindex"}
 GZIP_MAGIC = b"\x1f\x8b"
@@ -38,6 +38,7 @@ GOOGLE_NEWS_NEWS, GOOGLE_NEWS_DATE = (f"{{http://www.google.com/schemas/sitemap-
 PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#][^\s]*)?$")  # no port, user or IPv6 literal to check
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 ATOM_DATES = {"published": ("published", "issued"), "modified": ("updated", "modified")}  # Atom 1.0, then 0.3
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 class ListingError(ValueError):
@@ -55,9 +56,28 @@ class ListingEntry:
 class Listing:
     kind: str
     entries: list[ListingEntry] = field(default_factory=list)
-    sitemaps: list[str] = field(default_factory=list)
+    children: list[ListingEntry] = field(default_factory=list)  # a sitemap index's sitemaps (lastmod: modified)
     skipped: int = 0  # entries whose URL or date could not be read; the rest of the listing stands
     recovered: bool = False  # not well-formed XML: read by lxml's recover mode
+
+    @property
+    def sitemaps(self) -> list[str]:
+        return [child.url for child in self.children]
+
+
+def entry_day(entry: ListingEntry) -> str | None:
+    """The day (YYYY-MM-DD, as the listing wrote it) a listing entry is from: its published date, else its
+    modified date (a sitemap's lastmod), else a date in its URL's path; None when nothing says."""
+    for value in (entry.published, entry.modified):
+        if value and DAY.match(value):
+            return value[:10]
+    return date_from_url(entry.url)
+
+
+def older_than(entry: ListingEntry, since: str | None) -> bool:
+    """Whether the entry is dated before ``since`` (YYYY-MM-DD); an undated entry is not."""
+    day = entry_day(entry)
+    return since is not None and day is not None and day < since
 
 
 def _namespace(element) -> str | None:
@@ -292,7 +312,7 @@ def parse_xml_listing(body: bytes, base_url: str, max_size: int = 50 * 1024 * 10
         raise ListingError("malformed XML: nothing recoverable")
     listing = Listing(kind, skipped=skipped + cut_off, recovered=recovered)
     if kind == "sitemapindex":
-        listing.sitemaps = [child.url for child in entries]
+        listing.children = entries
     else:
         listing.entries = entries
     return listing

@@ -17,6 +17,17 @@ PAGES_NOT_ARTICLE = "newsmirror/pages/not_article"
 REQUESTS_LOST = "newsmirror/requests/lost"  # every host (and archive) failed it
 FAILOVERS = "newsmirror/failovers"
 LINKS_OFFSITE = "newsmirror/links/offsite"
+ARTICLES_LISTED = "newsmirror/articles/listed"  # article URLs the listings named (one on three hosts: three)
+ARTICLES_TOO_OLD = "newsmirror/articles/too_old"  # listing entries dated before --since or the profile's max_age
+ARTICLES_PENDING = "newsmirror/articles/pending"  # left for the next run (not fetched, or every host failed)
+ARTICLES_RETRIED = "newsmirror/articles/retried"  # pending from earlier runs, asked again
+
+# politeness: the site asked to slow down (429, 503 with Retry-After), banned the crawler, or is on hold
+THROTTLED = "newsmirror/requests/throttled"
+PACE = "newsmirror/pace"  # the site's delay between requests at the end of the run (seconds)
+MAX_ARTICLES_REACHED = "newsmirror/max_articles_reached"
+STALE = "newsmirror/stale"  # why the site looks stale: it answered, but no listing named an article URL
+ON_HOLD = "newsmirror/on_hold"  # why the site was not asked (banned, or throttled past the cap), until when
 
 # listings
 LISTINGS_NOT_MODIFIED = "newsmirror/listings/not_modified"
@@ -67,8 +78,11 @@ def cleaned_blocks(layer: str) -> str:
     return f"newsmirror/clean/{layer}/blocks"
 
 
+LISTING_KINDS = ("rss", "atom", "sitemap", "sitemapindex", "html")
+
+
 def listings_read(kind: str) -> str:
-    """Listings read, by kind (``rss``, ``atom``, ``urlset``, ``sitemapindex``, ``html``)."""
+    """Listings read in full (not answered "not modified"), by kind (``LISTING_KINDS``)."""
     return f"newsmirror/listings/{kind}"
 
 
@@ -82,6 +96,10 @@ def failed_request(host: str, reason: str) -> str:
 
 def failovers_from(host: str) -> str:
     return f"{FAILOVERS}/{host}"
+
+
+def throttled_by(host: str) -> str:
+    return f"{THROTTLED}/{host}"
 
 
 # per host: newsmirror/host/<host>/<what>

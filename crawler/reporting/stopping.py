@@ -13,6 +13,8 @@ logger = logging.getLogger(__name__)
 
 WRITE_FAILED = "write_failed"  # exit 74: output or state could not be written
 REDIS_UNAVAILABLE = "redis_unavailable"  # exit 69: the distributed crawl's Redis is gone
+BANNED = "banned"  # exit 3: the site banned the crawler (or an earlier ban holds): what is left stays pending
+THROTTLED = "throttled"  # exit 3: the site asked to wait longer than NEWSMIRROR_RETRY_AFTER_MAX
 
 
 def stop_crawl(crawler, reason: str, message: str, consequence: str) -> None:

@@ -65,7 +65,12 @@ class RunContext:
     def of(cls, crawler) -> "RunContext":
         """The crawler's run context; NotConfigured for a crawl that has none (``newsmirror scrape``), which
         disables a component that needs it."""
-        context = getattr(crawler, CRAWLER_ATTRIBUTE, None)
+        context = cls.find(crawler)
         if context is None:
             raise NotConfigured("no crawl run (only `newsmirror crawl` and `scrapy crawl news` have one)")
         return context
+
+    @classmethod
+    def find(cls, crawler) -> "RunContext | None":
+        """The crawler's run context, or None: for a component that serves ``newsmirror scrape`` too."""
+        return getattr(crawler, CRAWLER_ATTRIBUTE, None)

@@ -18,8 +18,9 @@ from cssselect import GenericTranslator, SelectorError
 
 HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
 PROFILE_KEYS = {"name", "hosts", "scheme", "start", "article", "clean", "robots_sitemaps", "archives", "retired",
-                "discover", "exclude"}
+                "discover", "exclude", "delay", "concurrency", "user_agent", "headers", "max_age"}
 CLEAN_KEYS = {"drop", "drop_text"}
 
 
@@ -56,6 +57,11 @@ class SiteProfile:
     retired: tuple[str, ...] = ()  # hosts dead for good: never fetched live, listed and fetched through archives
     discover: bool = True  # find new mirrors from the site's own pages, feeds and redirects (crawler.discovery)
     exclude: tuple[str, ...] = ()  # host names discovery never admits (nor fetches)
+    delay: float | None = None  # seconds between two requests to the site (None: DOWNLOAD_DELAY)
+    concurrency: int | None = None  # requests to the site at once (None: CONCURRENT_REQUESTS_PER_DOMAIN)
+    user_agent: str | None = None  # the User-Agent sent to the site (None: USER_AGENT)
+    headers: tuple[tuple[str, str], ...] = ()  # more request headers for the site
+    max_age: float | None = None  # days: listing entries older than this are not followed
     source: str = "<built-in>"
 
     @property
@@ -185,8 +191,49 @@ def parse_profile(file: str, site: str, table: Any) -> SiteProfile:
     return SiteProfile(
         id=site, name=name, hosts=hosts, scheme=scheme, start=start, article=article, clean=clean,
         robots_sitemaps=robots_sitemaps, archives=archives, retired=retired, discover=discover, exclude=exclude,
+        delay=_number(file, site, table, "delay", minimum=0.0),
+        concurrency=_integer(file, site, table, "concurrency", minimum=1),
+        user_agent=_header_value(file, site, "user_agent", table.get("user_agent")),
+        headers=_headers(file, site, table.get("headers", {})),
+        max_age=_number(file, site, table, "max_age", minimum=0.0, unit="days"),
         source=file,
     )
+
+
+def _number(file: str, site: str, table: dict, key: str, minimum: float, unit: str = "seconds") -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise ProfileError(file, site, key, f"expected a number of {unit} of at least {minimum:g}, got {value!r}")
+    return float(value)
+
+
+def _integer(file: str, site: str, table: dict, key: str, minimum: int) -> int | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ProfileError(file, site, key, f"expected a whole number of at least {minimum}, got {value!r}")
+    return value
+
+
+def _header_value(file: str, site: str, key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or any(c in value for c in "\r\n"):
+        raise ProfileError(file, site, key, f"expected a one-line, non-empty string, got {value!r}")
+    return value
+
+
+def _headers(file: str, site: str, table: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(table, dict):
+        raise ProfileError(file, site, "headers", f"expected a table of header names and values, got {table!r}")
+    for name, value in table.items():
+        if not HEADER_NAME.match(name):
+            raise ProfileError(file, site, f"headers.{name}", "not an HTTP header name")
+        _header_value(file, site, f"headers.{name}", value)
+    return tuple(table.items())
 
 
 def parse_profiles_file(path) -> dict[str, SiteProfile]:

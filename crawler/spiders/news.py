@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import redis
@@ -22,7 +22,8 @@ from crawler.fetch.archives import CdxError, Snapshot, cdx_bound, cdx_query, par
 from crawler.fetch.failover import ARCHIVE_FALLBACK
 from crawler.fetch.fingerprint import PER_HOST
 from crawler.state.found import LocalFoundArticles
-from crawler.fetch.listings import ListingError, is_xml_listing, parse_xml_listing, robots_sitemaps
+from crawler.fetch.listings import ListingEntry, ListingError, is_xml_listing, older_than, parse_xml_listing, robots_sitemaps
+from crawler.fetch.politeness import NOT_ASKED
 from crawler.output.record import make_article, with_listing_dates
 from crawler.reporting import stats as keys
 from crawler.reporting.failures import failure_reason
@@ -32,9 +33,11 @@ from crawler.sites.profiles import SiteProfile, profiles_from_settings
 from crawler.sites.signals import admitted_mirrors_wanted, host_admitted, mirror_candidate
 from crawler.sites.urls import legacy_mirror_key, mirror_key, path_and_query, site_host, strip_tracking
 from crawler.spiders.archive_chain import ArchiveChain
+from crawler.state.pending import RunLeftovers
 from crawler.state.store import Revision
 from crawler.state.writes import WRITE_ERRORS, error_text, stop_after_write_failure
 
+GONE = ("HTTP 404", "HTTP 410", "Forbidden by robots.txt")  # such an article page is not left pending
 LISTING_PRIORITY = 100
 ARTICLE_PRIORITY = 0
 PAGE_NUMBER = re.compile(r"^/?\d{1,4}/?$")
@@ -44,6 +47,15 @@ def as_utc(iso: str) -> datetime:
     """An ISO 8601 date or time as an aware UTC datetime (no offset given: UTC)."""
     moment = datetime.fromisoformat(iso)
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def listing_cutoff(since: str | None, max_age: float | None, today: date | None = None) -> str | None:
+    """The first day (YYYY-MM-DD) whose listing entries are followed: ``--since`` or ``max_age`` days ago,
+    whichever is later; None for no bound."""
+    bounds = [since] if since else []
+    if max_age is not None:
+        bounds.append(((today or datetime.now(timezone.utc).date()) - timedelta(days=max_age)).isoformat())
+    return max(bounds, default=None)
 
 
 def is_pagination(listing_root: str, link_url: str, rel: str | None) -> bool:
@@ -99,6 +111,9 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         spider.max_listing_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
         spider.fresh_validators: dict[str, tuple[str | None, str | None]] = {}
         spider.article_failures = 0
+        spider.max_articles = settings.getint("NEWSMIRROR_MAX_ARTICLES", 0)  # 0: no limit
+        spider.since = listing_cutoff(settings.get("NEWSMIRROR_SINCE"), profile.max_age)
+        spider.leftovers = None  # RunLeftovers, once the run is open
         spider.robots_read: set[str] = set()  # hosts whose robots.txt sitemaps were queued
         crawler.signals.connect(spider.fetch_pending_articles, signal=signals.spider_idle)
         crawler.signals.connect(spider.read_robots_sitemaps, signal=signals.response_received)
@@ -116,11 +131,16 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         return self.run.profile
 
     def closed(self, reason: str) -> None:
-        """Before the lifecycle ends the run: a complete run's feed validators are kept for the next run."""
-        if reason != "finished" or self.article_failures:
-            return  # a feed answered "not modified" next time lists nothing this run missed; after failures, it might
+        """Before the lifecycle ends the run: what the run did not get stays pending for a later run (and what
+        earlier runs left and this one got is no longer pending); a complete run's feed validators are kept."""
         try:
-            self.run.store.save_validators(self.fresh_validators)
+            if self.leftovers is not None:
+                why = ("not fetched: the run stopped first" if reason != "finished"
+                       else f"not fetched: the run stopped at --max-articles {self.max_articles}")
+                self.crawler.stats.set_value(keys.ARTICLES_PENDING, self.leftovers.close(self.run.found, why, utc_now_iso()))
+            if reason == "finished" and not self.article_failures:
+                # a feed answered "not modified" next time lists nothing this run missed; after failures, it might
+                self.run.store.save_validators(self.fresh_validators)
         except WRITE_ERRORS as exc:
             stop_after_write_failure(self.crawler, f"the state ({error_text(exc)})", exc)
         except redis.RedisError as exc:
@@ -133,6 +153,12 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         saved = getattr(self, "state", None)
         if saved is not None and isinstance(self.run.found, LocalFoundArticles):
             self.run.found.keep_in(saved)
+        earlier = self.run.store.pending_articles(self.site)
+        self.leftovers = RunLeftovers(self.run.store, self.site, earlier)
+        for key, entry in earlier.items():  # what earlier runs could not get is asked for again
+            for url in entry["urls"]:
+                self.note_article(url, listed=False)
+            self.crawler.stats.inc_value(keys.ARTICLES_RETRIED)
         if self.from_archive:  # backfill: the archives' listings of every host, retired ones too
             for archive in self.profile.archives:
                 for host in (*self.profile.hosts, *self.profile.retired):
@@ -189,9 +215,14 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         return strip_tracking(urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")))
 
     def note_article(self, url: str, published: str | None = None, modified: str | None = None,
-                     listed_in: tuple[str, str] | None = None) -> None:
-        """Remember an article URL found on a listing; new articles are queued for the fetch phase. An
-        article URL on another host, listed ``listed_in`` (kind, URL) a feed or sitemap, is a mirror candidate."""
+                     listed_in: tuple[str, str] | None = None, listed: bool = True) -> None:
+        """Remember an article URL found on a listing (``listed``; else one that an earlier run left pending); new
+        articles are queued for the fetch phase. An article URL on another host, listed ``listed_in`` (kind, URL)
+        a feed or sitemap, is a mirror candidate. A listing entry dated before ``--since`` or the profile's
+        ``max_age`` is not followed."""
+        if listed and older_than(ListingEntry(url, published, modified), self.since):
+            self.crawler.stats.inc_value(keys.ARTICLES_TOO_OLD)
+            return
         clean = self.on_site(url)
         if clean is None:
             self.crawler.stats.inc_value(keys.LINKS_OFFSITE)
@@ -202,6 +233,8 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         key = mirror_key(clean, self.profile)
         found = self.run.found
         first_sighting = found.note(key, clean, published, modified)
+        if listed:
+            self.crawler.stats.inc_value(keys.ARTICLES_LISTED)
         identity = self.known_id(clean)
         if self.run.store.revision_of(identity) is not None:
             self.run.store.record_urls(identity, [clean])
@@ -268,7 +301,12 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         found = self.run.found
         try:
             self.crawler.signals.send_catch_log(admitted_mirrors_wanted)  # other workers' mirrors rank in the wave
-            wave = found.take_wave(self.profile, self.recheck_if_changed)
+            budget = self.article_budget()
+            wave = found.take_wave(self.profile, self.recheck_if_changed) if budget != 0 else []
+            if budget is not None and len(wave) > budget:  # --max-articles: the rest stays pending
+                wave = wave[:budget]
+                self.crawler.stats.set_value(keys.MAX_ARTICLES_REACHED, self.max_articles)
+            self.leftovers.taken.update(key for key, _ in wave)
             for key, url in wave:
                 self.crawler.engine.crawl(
                     self.archive_lookup({"mirror_key": key}, found.urls(key), self.profile.archives)
@@ -285,11 +323,23 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         if busy:
             raise DontCloseSpider
 
+    def article_budget(self) -> int | None:
+        """How many more articles this run may fetch under ``--max-articles`` (None: no limit): the limit, less
+        the articles emitted and those still on their way."""
+        if not self.max_articles:
+            return None
+        spent = self.crawler.stats.get_value(keys.ARTICLES_NEW, 0) + self.leftovers.in_flight()
+        if spent >= self.max_articles:
+            self.crawler.stats.set_value(keys.MAX_ARTICLES_REACHED, self.max_articles)
+        return max(0, self.max_articles - spent)
+
     def on_failure(self, failure):
         request = failure.request
         if failure.check(redis.RedisError):  # our Redis, not the news host: never counted against it
             stop_for_outage(self.crawler, failure.value)
             self.crawler.stats.inc_value(keys.OUTAGE_REQUESTS_NOT_DONE)
+            return []
+        if request.meta.get(NOT_ASKED):  # the site is on hold: left pending, not a failure of its hosts
             return []
         host = urlsplit(request.url).hostname
         reason = failure_reason(failure.value)
@@ -299,6 +349,10 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
             self.article_failures += 1
             if self.profile.archives:  # every live host failed it: the archives are the last mirror
                 return self.archive_fallback({"mirror_key": request.meta["mirror_key"]}, request.url, self.profile)
+            if reason in GONE:  # not there, or not ours to fetch: nothing to ask again
+                self.leftovers.got.add(request.meta["mirror_key"])
+            else:
+                self.leftovers.fail(request.meta["mirror_key"], f"every host failed (last: {host}: {reason})")
         return []
 
     # -- web archives ----------------------------------------------------------------------------
@@ -338,6 +392,7 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
 
     def archived_article(self, article: dict, extracted: dict, snapshot: Snapshot):
         key = article["mirror_key"]
+        self.leftovers.got.add(key)
         fetched = self.on_site(snapshot.original) or snapshot.original
         identity, known_id = self.identity(key, fetched, extracted["canonical_url"])
         yield make_article(with_listing_dates(extracted, *self.run.found.dates(key)), self.profile,
@@ -347,6 +402,7 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         key = article["mirror_key"]
         self.logger.warning("%s: unavailable: no live host and no archive has a good copy", self.run.found.urls(key)[:1] or key)
         self.crawler.stats.inc_value(keys.REQUESTS_LOST)
+        self.leftovers.fail(key, "every host failed, and no archive has a good copy")
 
     def read_robots_sitemaps(self, response, request) -> None:
         """response_received: a host's robots.txt (fetched by Scrapy's RobotsTxtMiddleware, or by start()
@@ -394,8 +450,11 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
                                     len(listing.entries) + len(listing.sitemaps), listing.skipped)
                 self.crawler.stats.inc_value(keys.LISTINGS_RECOVERED, int(listing.recovered))
                 self.crawler.stats.inc_value(keys.LISTINGS_BAD_ENTRIES, listing.skipped)
-            for child in listing.sitemaps:
-                clean = self.on_site(child)
+            for child in listing.children:
+                if older_than(child, self.since):  # a sitemap last changed before --since lists nothing newer
+                    self.crawler.stats.inc_value(keys.ARTICLES_TOO_OLD)
+                    continue
+                clean = self.on_site(child.url)
                 if clean is not None:
                     yield self.listing_request(clean)
             for entry in listing.entries:
@@ -429,6 +488,7 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
     async def parse_article(self, response):
         host = urlsplit(response.url).hostname
         key = response.meta.get("mirror_key") or mirror_key(response.url, self.profile)
+        self.leftovers.got.add(key)
         if is_xml_listing(response.body):  # a feed linked from a page, not an article
             self.crawler.stats.inc_value(keys.PAGES_NOT_ARTICLE)
             return

@@ -121,3 +121,7 @@ class LocalFoundArticles:
 
     def busy_elsewhere(self) -> bool:
         return False
+
+    def left_over(self, unfinished: set[str]) -> set[str]:
+        """One process ends its run: what it never took, and ``unfinished``, is left for a later run."""
+        return set(self.pending) | unfinished

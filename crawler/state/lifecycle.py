@@ -5,6 +5,7 @@ closes (the run's finish, the state closed, the lock released)."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from scrapy.exceptions import NotConfigured, UsageError
 from scrapy.utils.misc import load_object
 
 from crawler.extract.dates import utc_now_iso
+from crawler.reporting import stats as keys
+from crawler.reporting.outcome import hosts_of, run_summary, site_outcome
 from crawler.reporting.stopping import stop_for_outage
 from crawler.run.context import RunContext
 from crawler.sites.profiles import profiles_from_settings
@@ -23,9 +26,27 @@ from crawler.state.writes import WRITE_ERRORS, error_text, stop_after_write_fail
 
 logger = logging.getLogger(__name__)
 
+STALE_LOOKBACK = 20  # earlier runs looked at for listings that named articles
+
 
 def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def staleness(stats: dict, profile, earlier_runs: list[dict]) -> str | None:
+    """Why a finished run's site looks stale, or None: it answered, the listings it read in full (not "not
+    modified", nor a paused run's resumption) named no article URL, and an earlier run's listings named some (the
+    profile's article rule, or the site's listings, changed)."""
+    if stats.get("finish_reason") != "finished" or stats.get(keys.ARTICLES_LISTED, 0):
+        return None
+    if not hosts_of(stats, profile).answered or not sum(stats.get(keys.listings_read(k), 0) for k in keys.LISTING_KINDS):
+        return None
+    found = next((run for run in earlier_runs if (run["summary"] or {}).get("listed")), None)
+    if found is None:
+        return None
+    return (f"the site answered, but no listing named an article URL; run {found['run_id']} found "
+            f"{found['summary']['listed']}: has the site moved its articles, or changed its listings? (check the "
+            "profile's article rule against the site)")
 
 
 class RunLifecycle:
@@ -36,6 +57,7 @@ class RunLifecycle:
 
     def __init__(self, crawler, backend, context: RunContext):
         self.crawler, self.backend, self.context = crawler, backend, context
+        self.started = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -62,9 +84,17 @@ class RunLifecycle:
         return lifecycle
 
     def spider_closed(self, reason: str) -> None:
+        store, site = self.context.store, self.context.site
         try:
-            self.context.store.finish_run(self.context.run_id, utc_now_iso(), reason)
-            self.context.store.close()
+            stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
+            if not self.crawler.settings.getbool("NEWSMIRROR_FROM_ARCHIVE"):
+                if why := staleness(stats, self.context.profile, store.run_history(site, STALE_LOOKBACK)[1:]):
+                    logger.warning("%s: %s", site, why)
+                    self.crawler.stats.set_value(keys.STALE, why)
+                    stats[keys.STALE] = why
+            outcome = site_outcome(stats, self.context.profile, time.monotonic() - self.started)
+            store.finish_run(self.context.run_id, utc_now_iso(), reason, run_summary(stats, self.context.profile, outcome))
+            store.close()
         except WRITE_ERRORS as exc:  # the run stays unfinished: the next run recovers it from the run file
             stop_after_write_failure(self.crawler, f"the state ({error_text(exc)})", exc)
         except redis.RedisError as exc:  # the run's record stays open in Redis; the next run resumes it

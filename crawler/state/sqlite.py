@@ -14,7 +14,7 @@ from pathlib import Path
 from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64
 from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, ShingleCache, pack_text, stored_band_keys, unpack_text
 from crawler.state.runfile import run_file_records
-from crawler.state.store import Revision
+from crawler.state.store import PendingArticle, Revision, pending_entry
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,18 @@ CREATE TABLE IF NOT EXISTS runs (
     site TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    status TEXT
+    status TEXT,
+    summary TEXT  -- JSON: the run's counts and exit status (RUN_SUMMARY), once it ended
+);
+CREATE TABLE IF NOT EXISTS pending_articles (
+    site TEXT NOT NULL,
+    key TEXT NOT NULL,  -- the article's mirror key
+    entry TEXT NOT NULL,  -- JSON: URLs, reason, tries, first_seen, last_seen
+    PRIMARY KEY (site, key)
+);
+CREATE TABLE IF NOT EXISTS site_holds (
+    site TEXT PRIMARY KEY,
+    entry TEXT NOT NULL  -- JSON: why the site is not asked (banned, throttled), by which host, since and until when
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -82,6 +93,10 @@ def state_path(settings) -> Path:
 def idkey(article_id: str) -> bytes:
     """How ``articles.id`` stores an article id (20 hex digits): 10 bytes, half the row and index space."""
     return bytes.fromhex(article_id)
+
+
+def columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 def has_table(db: sqlite3.Connection, name: str) -> bool:
@@ -271,6 +286,8 @@ class SqliteState:
         ``article_urls``, and LSH bands made by another content-print format are rebuilt from the stored
         texts (lookups would otherwise miss every earlier article)."""
         wanted = self.hasher.describe()
+        if "summary" not in columns(self.db, "runs"):  # runs ended before newsmirror kept their summaries
+            self.db.execute("ALTER TABLE runs ADD COLUMN summary TEXT")
         if self.meta("content_print") == wanted and not has_table(self.db, "mirror_urls"):
             return
         with self.db:
@@ -344,10 +361,45 @@ class SqliteState:
     def start_run(self, run_id: str, site: str, when: str) -> None:
         self.db.execute("INSERT INTO runs (run_id, site, started_at) VALUES (?, ?, ?)", (run_id, site, when))
 
-    def finish_run(self, run_id: str, when: str, status: str) -> None:
+    def finish_run(self, run_id: str, when: str | None, status: str, summary: dict | None = None) -> None:
         """Mark a run ended, after writing everything it emitted (a finished run is never recovered)."""
         self.flush()
-        self.db.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (when, status, run_id))
+        self.db.execute("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?",
+                        (when, status, json.dumps(summary) if summary is not None else None, run_id))
+
+    def run_history(self, site: str, limit: int = 100) -> list[dict]:
+        rows = self.db.execute("SELECT run_id, started_at, finished_at, status, summary FROM runs WHERE site = ? "
+                               "ORDER BY started_at DESC LIMIT ?", (site, limit)).fetchall()
+        return [{"run_id": run_id, "started_at": started, "finished_at": finished, "status": status,
+                 "summary": json.loads(summary) if summary else None} for run_id, started, finished, status, summary in rows]
+
+    # -- what a run left for the next ----------------------------------------------------------------
+    def pending_articles(self, site: str) -> dict[str, dict]:
+        rows = self.db.execute("SELECT key, entry FROM pending_articles WHERE site = ?", (site,)).fetchall()
+        return {key: json.loads(entry) for key, entry in rows}
+
+    def save_pending(self, site: str, left: list[PendingArticle], when: str) -> None:
+        known = self.pending_articles(site)
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO pending_articles (site, key, entry) VALUES (?, ?, ?)",
+                                [(site, article.key, json.dumps(pending_entry(known.get(article.key), article, when)))
+                                 for article in left])
+
+    def clear_pending(self, site: str, keys) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("DELETE FROM pending_articles WHERE site = ? AND key = ?", [(site, key) for key in keys])
+
+    def site_hold(self, site: str) -> dict | None:
+        row = self.db.execute("SELECT entry FROM site_holds WHERE site = ?", (site,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_site_hold(self, site: str, hold: dict | None) -> None:
+        if hold is None:
+            self.db.execute("DELETE FROM site_holds WHERE site = ?", (site,))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO site_holds (site, entry) VALUES (?, ?)", (site, json.dumps(hold)))
 
     def recover_interrupted_runs(self, site: str, site_dir: Path) -> int:
         """Commit the articles that interrupted runs wrote to their run files but never committed.

@@ -25,6 +25,23 @@ class Revision(NamedTuple):
     modified: str | None
 
 
+class PendingArticle(NamedTuple):
+    """An article a run found but did not get: it stays pending, and later runs ask for it again."""
+
+    key: str  # its mirror key
+    urls: list[str]
+    reason: str  # why: every host's failure, or why the run stopped before it
+    tried: bool  # whether it was asked for (and failed), not only left unasked
+
+
+def pending_entry(known: dict | None, article: PendingArticle, when: str) -> dict:
+    """A pending article's entry as the stores keep it: the URLs ever seen, the latest reason, the number of runs
+    that asked for it in vain, and when it was first and last left."""
+    known = known or {"urls": [], "tries": 0, "first_seen": when}
+    return {"urls": list(dict.fromkeys([*known["urls"], *article.urls])), "reason": article.reason,
+            "tries": known["tries"] + article.tried, "first_seen": known["first_seen"], "last_seen": when}
+
+
 class StateStore(Protocol):
     """Everything a crawl remembers across runs, per site: emitted articles and their content prints, every URL
     each was seen at, feed validators, runs, learned templates and discovered mirrors."""
@@ -68,8 +85,12 @@ class StateStore(Protocol):
     # -- runs ------------------------------------------------------------------------------------
     def start_run(self, run_id: str, site: str, when: str) -> None: ...
 
-    def finish_run(self, run_id: str, when: str | None, status: str) -> None:
-        """Mark a run ended, after everything it emitted is written."""
+    def finish_run(self, run_id: str, when: str | None, status: str, summary: dict | None = None) -> None:
+        """Mark a run ended, after everything it emitted is written; ``summary``: its counts and exit status."""
+
+    def run_history(self, site: str, limit: int = 100) -> list[dict]:
+        """The site's latest runs, newest first: ``run_id``, ``started_at``, ``finished_at``, ``status`` and
+        ``summary`` (None for a run that never ended, or ended before summaries were kept)."""
 
     def last_run_status(self, site: str) -> str | None:
         """How the site's latest run ended ('finished', 'shutdown' when paused, ...); None when it never ended
@@ -78,6 +99,20 @@ class StateStore(Protocol):
     def recover_interrupted_runs(self, site: str, site_dir: Path) -> int:
         """Commit what runs that never ended wrote to their run files but did not commit; how many articles.
         (A distributed run is not interrupted but resumed by the next worker: nothing to recover.)"""
+
+    # -- what runs left for the next, and sites on hold --------------------------------------------
+    def pending_articles(self, site: str) -> dict[str, dict]:
+        """{mirror key: ``pending_entry``} of the articles earlier runs left for later ones."""
+
+    def save_pending(self, site: str, left: list[PendingArticle], when: str) -> None: ...
+
+    def clear_pending(self, site: str, keys) -> None:
+        """These articles were got (emitted, or found to be copies or not articles): no longer pending."""
+
+    def site_hold(self, site: str) -> dict | None:
+        """Why the site must not be asked before a time (a ban, a Retry-After past the cap), or None."""
+
+    def save_site_hold(self, site: str, hold: dict | None) -> None: ...
 
     # -- learned templates -----------------------------------------------------------------------
     def template_counts(self, site: str) -> dict[str, int]: ...
@@ -130,3 +165,7 @@ class FoundArticles(Protocol):
 
     def busy_elsewhere(self) -> bool:
         """Whether another worker still has work (always False for one process)."""
+
+    def left_over(self, unfinished: set[str]) -> set[str]:
+        """This process ends: the articles nobody will fetch in this run (those never taken, and ``unfinished``:
+        taken, never got), which the store's pending queue keeps for a later run."""
