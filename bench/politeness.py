@@ -51,7 +51,8 @@ def rate_limited(articles: int, rate: float) -> dict:
     ideal = len(served) / rate
     return {"articles": articles + 40, "articles_got": got, "requests_served": len(served), "seconds": round(seconds, 1),
             "ideal_seconds": round(ideal, 1), "time_vs_ideal": round(seconds / ideal, 2),
-            "answered_429": sum(r.status == 429 for r in asked), "sent_inside_retry_after": sum(r.inside_retry_after for r in asked),
+            "answered_429": sum(r.status == 429 for r in asked), "sent_inside_retry_after": sum(bool(r.inside_retry_after) for r in asked),
+            "retry_after_windows": server.windows,
             "answered_403": sum(r.status == 403 for r in asked), "banned": bool(server.banned_until), "exit_status": status,
             "summary": summary}
 
@@ -78,7 +79,8 @@ def main() -> None:
     print(f"rate-limited server ({args.rate:g} requests/s, Retry-After 2 s, ban after 10 inside a window):")
     print(f"  {limited['articles_got']}/{limited['articles']} articles, {limited['requests_served']} requests served in "
           f"{limited['seconds']} s; ideal {limited['ideal_seconds']} s -> {limited['time_vs_ideal']}x the ideal")
-    print(f"  429 answers {limited['answered_429']}, sent inside a Retry-After window {limited['sent_inside_retry_after']}, "
+    print(f"  429 answers {limited['answered_429']}, sent inside {limited['retry_after_windows']} Retry-After windows "
+          f"{limited['sent_inside_retry_after']} (all in flight when the 429 came), "
           f"403 answers {limited['answered_403']}, banned {limited['banned']}, exit status {limited['exit_status']}")
     paced = crawl_delay()
     print(f"Crawl-delay: 1 on two hosts: {paced['requests']} requests, shortest gap to one host "

@@ -69,11 +69,13 @@ class RedisSitePace:
             self.save(site, pace)
 
     def throttled(self, site: str, wait: float) -> float:
+        pause = state_key(site, "pause")
+        left = max(self.client.pttl(pause), 0) / 1000
         pace = self.pace(site)
+        pace.paused_until = left  # on a clock that is 0 now: the rules see whether a pause is on
         pace.throttled(0.0, wait)
         self.save(site, pace)
-        pause = state_key(site, "pause")
-        if wait > 0 and self.client.pttl(pause) < wait * 1000:
+        if wait > left:
             self.client.set(pause, 1, px=max(1, int(wait * 1000)))
         return pace.floor
 

@@ -27,7 +27,7 @@ class FarmRequest:
     status: int | None
     fault: str | None
     at: float = field(default_factory=time.monotonic)  # when the farm received it
-    inside_retry_after: bool = False  # sent while the server had asked (429 Retry-After) to wait
+    inside_retry_after: int = 0  # sent while the server had asked (429 Retry-After) to wait: the window's number
     user_agent: str = ""
 
 
@@ -48,15 +48,16 @@ class RateLimitedServer:
     ban_after_total: int | None = None
     served: list[float] = field(default_factory=list)
     window_until: float = 0.0
+    windows: int = 0  # Retry-After windows opened
     violations: int = 0
     total: int = 0
     banned_until: float = 0.0
 
-    def answer(self, now: float) -> tuple[int | None, dict[str, str], bool]:
-        """(status to answer instead of the page, or None to serve it; headers; whether the request came
-        inside a Retry-After window)."""
+    def answer(self, now: float) -> tuple[int | None, dict[str, str], int]:
+        """(status to answer instead of the page, or None to serve it; headers; the number of the Retry-After
+        window the request came inside, or 0)."""
         self.total += 1
-        inside = now < self.window_until
+        inside = self.windows if now < self.window_until else 0
         if inside:
             self.violations += 1
         too_many = self.ban_after_total is not None and self.total > self.ban_after_total
@@ -66,6 +67,8 @@ class RateLimitedServer:
             return 403, {}, inside
         self.served = [at for at in self.served if now - at < 1.0]
         if inside or len(self.served) >= self.per_second:
+            if not inside:
+                self.windows += 1
             self.window_until = max(self.window_until, now + self.retry_after)
             return 429, {"Retry-After": self.retry_after_header()}, inside
         self.served.append(now)

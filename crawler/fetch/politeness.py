@@ -32,6 +32,7 @@ THROTTLES = "newsmirror_throttles"  # meta: how many times this request was answ
 NOT_ASKED = "newsmirror_not_asked"  # meta: the request was not sent, the site being on hold
 SLOW_DOWN, FIRST_STEP, MARGIN, RECOVERY, FORGETTING = 2.0, 0.5, 1.25, 0.05, 0.002
 UNSAID_WAIT = 10.0  # seconds to wait after a 429 that gives no (readable) Retry-After
+NETWORK_MARGIN = 0.05  # seconds added to robots.txt's delay: the site sees arrivals, which the network jitters
 KEEP_INTERVAL = 0.25  # seconds between two looks at the sites' pace (a distributed crawl's other workers pause it)
 
 
@@ -48,9 +49,12 @@ class Pace:
     paused_until: float = 0.0
 
     def throttled(self, now: float, wait: float) -> None:
+        """A "slow down": the pause, and (once for the requests that were in flight together, which all come
+        back during the pause) a slower pace."""
+        if now >= self.paused_until:
+            self.too_fast = max(self.too_fast, self.delay * MARGIN)
+            self.delay = max(self.delay * SLOW_DOWN, FIRST_STEP, self.base)
         self.paused_until = max(self.paused_until, now + wait)
-        self.too_fast = max(self.too_fast, self.delay * MARGIN)
-        self.delay = max(self.delay * SLOW_DOWN, FIRST_STEP, self.base)
 
     def succeeded(self) -> None:
         self.too_fast *= 1 - FORGETTING
@@ -242,8 +246,8 @@ class SitePolitenessMiddleware:
 
     def refused(self, site: str, host: str, what: str) -> None:
         """A 403 or a challenge page: a ban when enough come in a row from hosts that were serving pages."""
-        if time.monotonic() - self.answered.get(host, float("-inf")) > self.ban_window:
-            return  # a host that never served (geo-blocked, say) has failed; failover deals with it
+        if self.held is not None or time.monotonic() - self.answered.get(host, float("-inf")) > self.ban_window:
+            return  # held already; or a host that never served (geo-blocked, say) has failed: failover deals with it
         run = self.refusals.setdefault(site, [])
         run.append(f"{host}: {what}")
         if len(run) < self.ban_after or self.context is None:
@@ -260,6 +264,6 @@ class SitePolitenessMiddleware:
             return
         least = robots_pace(response.body.decode("utf-8", "replace"), self.user_agent)
         if least > 0:
-            self.pace.set_base(profile.id, least)
+            self.pace.set_base(profile.id, least + NETWORK_MARGIN)
             logger.info("%s: robots.txt asks for %.2f s between requests; every host of %s keeps it", host, least,
                         profile.id)

@@ -137,7 +137,10 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
             if self.leftovers is not None:
                 why = ("not fetched: the run stopped first" if reason != "finished"
                        else f"not fetched: the run stopped at --max-articles {self.max_articles}")
-                self.crawler.stats.set_value(keys.ARTICLES_PENDING, self.leftovers.close(self.run.found, why, utc_now_iso()))
+                pending = self.leftovers.close(self.run.found, why, utc_now_iso())
+            else:  # stopped before it started: what earlier runs left is still there
+                pending = len(self.run.store.pending_articles(self.site))
+            self.crawler.stats.set_value(keys.ARTICLES_PENDING, pending)
             if reason == "finished" and not self.article_failures:
                 # a feed answered "not modified" next time lists nothing this run missed; after failures, it might
                 self.run.store.save_validators(self.fresh_validators)
@@ -150,6 +153,8 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
     async def start(self):
         # With a JOBDIR, Scrapy's SpiderState pickles `self.state` when the spider closes and restores it on
         # resume: a local run's findings are kept there, so a paused run resumes with them.
+        if self.crawler.stats.get_value(keys.STOPPED):  # stopped as it opened (the site is on hold): nothing to ask
+            return
         saved = getattr(self, "state", None)
         if saved is not None and isinstance(self.run.found, LocalFoundArticles):
             self.run.found.keep_in(saved)
@@ -224,6 +229,9 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
             self.crawler.stats.inc_value(keys.ARTICLES_TOO_OLD)
             return
         clean = self.on_site(url)
+        if clean is not None and listed and self.profile.is_article_path(urlsplit(clean).path) is False:
+            self.crawler.stats.inc_value(keys.LINKS_NOT_ARTICLE)  # a feed's video page, or a site that moved its
+            return  # articles to paths its article rule does not know (then the run is stale)
         if clean is None:
             self.crawler.stats.inc_value(keys.LINKS_OFFSITE)
             if listed_in is not None:  # mirror discovery judges it
