@@ -48,9 +48,10 @@ def rate_limited(articles: int, rate: float) -> dict:
         asked = [r for r in farm.requests if r.path != "/robots.txt"]
         got = sum(1 for path in (Path(scratch) / "out").glob("*/*.jsonl") for _ in path.open())
     served = [r for r in asked if r.status not in (429, 403)]
-    ideal = len(served) / rate
+    ideal, ideal_articles = len(served) / rate, (articles + 40) / rate
     return {"articles": articles + 40, "articles_got": got, "requests_served": len(served), "seconds": round(seconds, 1),
             "ideal_seconds": round(ideal, 1), "time_vs_ideal": round(seconds / ideal, 2),
+            "ideal_seconds_articles_only": round(ideal_articles, 1), "time_vs_articles_only": round(seconds / ideal_articles, 2),
             "answered_429": sum(r.status == 429 for r in asked), "sent_inside_retry_after": sum(bool(r.inside_retry_after) for r in asked),
             "retry_after_windows": server.windows,
             "answered_403": sum(r.status == 403 for r in asked), "banned": bool(server.banned_until), "exit_status": status,
@@ -78,7 +79,8 @@ def main() -> None:
     limited = rate_limited(args.articles, args.rate)
     print(f"rate-limited server ({args.rate:g} requests/s, Retry-After 2 s, ban after 10 inside a window):")
     print(f"  {limited['articles_got']}/{limited['articles']} articles, {limited['requests_served']} requests served in "
-          f"{limited['seconds']} s; ideal {limited['ideal_seconds']} s -> {limited['time_vs_ideal']}x the ideal")
+          f"{limited['seconds']} s; ideal (requests / rate) {limited['ideal_seconds']} s -> {limited['time_vs_ideal']}x; "
+          f"articles / rate {limited['ideal_seconds_articles_only']} s -> {limited['time_vs_articles_only']}x")
     print(f"  429 answers {limited['answered_429']}, sent inside {limited['retry_after_windows']} Retry-After windows "
           f"{limited['sent_inside_retry_after']} (all in flight when the 429 came), "
           f"403 answers {limited['answered_403']}, banned {limited['banned']}, exit status {limited['exit_status']}")
