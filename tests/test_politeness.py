@@ -262,3 +262,25 @@ def test_two_redis_workers_share_the_pause_and_the_pace(farm_factory, redis_url)
     answered = [r for r in run.farm.requests if r.host in run.site.hosts and r.path != "/robots.txt"]
     assert any(r.status == 429 for r in answered) and not server.banned_until
     assert max(in_flight_per_window(answered).values()) <= 2 * 8 - 1  # what both workers had in flight
+
+
+def test_profile_keys_for_politeness_are_checked_and_the_headers_sent():
+    from scrapy import Request
+
+    from crawler.fetch.slots import SiteHeadersMiddleware
+    from crawler.sites.profiles import ProfileError
+    from crawler.sites.urls import SiteIndex
+
+    site = parse_profile("t.toml", "harbor", {"hosts": ["www.harbornews.ir"], "headers": {"Accept-Language": "fa, en"},
+                                              "user_agent": "HarborArchive/2", "max_age": 30, "delay": 2})
+    request = Request("http://www.harbornews.ir/rss.xml", headers={"Accept-Language": "de"})
+    SiteHeadersMiddleware(SiteIndex([site])).process_request(request)
+    assert request.headers[b"User-Agent"] == b"HarborArchive/2" and request.headers[b"Accept-Language"] == b"de"
+    other = Request("http://www.example.org/")
+    SiteHeadersMiddleware(SiteIndex([site])).process_request(other)
+    assert b"User-Agent" not in other.headers  # another site's requests keep Scrapy's defaults
+    for key, value, problem in (("delay", -1, "at least 0"), ("concurrency", 0, "at least 1"), ("max_age", "30d", "days"),
+                                ("headers", {"Bad Header": "x"}, "not an HTTP header name"),
+                                ("user_agent", "two\nlines", "one-line")):
+        with pytest.raises(ProfileError, match=problem):
+            parse_profile("t.toml", "harbor", {"hosts": ["www.harbornews.ir"], key: value})
