@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from crawler import __version__
 from crawler.clean.pipelines import TextCleaner
 from crawler.distributed.client import client_from_settings, redis_url, unreachable
-from crawler.distributed.store import RedisState
+from crawler.distributed.store import RedisState, redis_state_problem
 from crawler.extract.article import MAX_PAGE_BYTES, ExtractionError, extract_article
 from crawler.extract.engines import engine_from_settings
 from crawler.output import export
@@ -114,6 +114,9 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
         if problem := unreachable(redis_url(settings)):
             print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
             return EXIT_REDIS
+        if problem := redis_state_problem(client_from_settings(settings), list(dict.fromkeys(sites))):
+            print(f"newsmirror crawl: {problem}", file=sys.stderr)
+            return EXIT_STATE
         return crawl_sites(sites, settings, profiles)
     if problem := not_writable_file(state_path(settings)):  # left read-only, or by another user
         print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
@@ -324,7 +327,8 @@ def cmd_export(args) -> int:
         state = (export.state_open_redis(shared, settings.getfloat("NEWSMIRROR_REDIS_OUTAGE", 60.0)) if shared
                  else export.state_open(state_file))
         with nullcontext() if state is None else closing(state):
-            total, records = export.dataset(files, state, profiles, warn, args.skip_corrupt)
+            exported = {args.site: profiles[args.site]} if args.site in profiles else {} if args.site else profiles
+            total, records = export.dataset(files, state, exported, warn, args.skip_corrupt)
             with export_sink(args.o, args.format) as stream:
                 written = export.write_records(
                     records, export.WRITERS[args.format](stream), export.Progress(sys.stderr, total),

@@ -15,7 +15,8 @@ import pytest
 import redis
 
 from crawler.farm.proxy import MirrorFarm
-from crawler.farm.redis_server import local_redis_server
+from crawler.distributed.client import redis_client
+from crawler.farm.redis_server import local_redis_cluster, local_redis_server
 from crawler.farm.sites import harbor_news
 from crawler.state.runfile import run_file_records
 
@@ -164,6 +165,42 @@ def redis_server(tmp_path_factory):
 def redis_url(redis_server):
     redis.Redis.from_url(redis_server).flushall()
     return redis_server
+
+
+def redis_binaries() -> tuple[str, str]:
+    """redis-server and redis-cli (Debian: redis-server, which brings redis-tools), or a skip (in CI a failure)."""
+    binaries = shutil.which("redis-server"), shutil.which("redis-cli")
+    if None in binaries:
+        message = "redis-server and redis-cli are not installed (Debian: apt-get install redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: {message}")
+        pytest.skip(message)
+    return binaries
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory):
+    """A three-master Redis Cluster of our own on loopback ports, nothing persisted: its ``redis-cluster://`` URL."""
+    try:
+        with local_redis_cluster(*redis_binaries(), tmp_path_factory.mktemp("cluster")) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture
+def cluster_url(redis_cluster):
+    client = redis_client(redis_cluster, 5)
+    client.flushall(target_nodes=client.get_primaries())
+    return redis_cluster
+
+
+@pytest.fixture
+def own_redis_cluster(tmp_path):
+    """A Redis Cluster for one test, which the test may take a node of."""
+    (tmp_path / "cluster").mkdir()
+    with local_redis_cluster(*redis_binaries(), tmp_path / "cluster") as url:
+        yield url
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ from crawler.distributed.found import RedisFoundArticles
 from crawler.state.found import LocalFoundArticles
 from crawler.distributed.health import RedisHostHealth
 from crawler.sites.profiles import parse_profile
-from crawler.distributed.store import RedisState
+from crawler.distributed.store import RedisPrintFormatError, RedisState
+from crawler.dedup.identity import content_hash, hash64
+from crawler.state.store import Revision
 
 from .conftest import assert_none_survive, process_tree
 
@@ -53,20 +55,65 @@ def test_redis_is_chosen_by_setting_or_environment_and_keeps_the_queue_for_other
     settings = configured()
     assert settings.get("SCHEDULER") == "crawler.distributed.frontier.LeasedScheduler" and settings.getbool("SCHEDULER_PERSIST")
     assert settings.get("DUPEFILTER_CLASS") == "crawler.distributed.frontier.MirrorAwareDupeFilter"
-    assert settings.get("REDIS_URL") == "redis://from-env:6379/1"
-    assert configured(NEWSMIRROR_REDIS="redis://from-setting:6379/0").get("REDIS_URL") == "redis://from-setting:6379/0"
+    assert settings.get("NEWSMIRROR_REDIS") == "redis://from-env:6379/1"
+    assert configured(NEWSMIRROR_REDIS="redis://from-setting:6379/0").get("NEWSMIRROR_REDIS") == "redis://from-setting:6379/0"
 
 
-def test_bands_made_by_another_print_format_are_rebuilt_by_one_worker(redis_url, caplog):
-    old = RedisState(redis.Redis.from_url(redis_url), "harbor", hasher=MinHasher(seed=1))
+def legacy_state(client, site: str = "harbor") -> None:
+    """A site's state as newsmirror kept it in Redis before hash tags: compressed texts, hex ids, one key per
+    index; a finished run with two workers' summaries, and a run in progress with its frontier and a claim."""
+    def key(name: str) -> str:
+        return f"newsmirror:{site}:{name}"
+
+    for number, text in enumerate(TEXTS[:3]):
+        article, digest = f"{number + 1:020x}", content_hash(text)
+        client.hset(key("articles"), article, "run0")
+        client.hset(key("meta"), article, json.dumps([hash64(digest), 1, f"2026-11-2{number}T10:00:00+03:30", None]))
+        client.hset(key("texts"), article, zlib.compress(text.encode(), 6))
+        client.hset(key("hashes"), str(hash64(digest)), article)
+        client.hset(key("urls"), article, f"http://www.harbornews.ir/Detail/{number}/a\nhttp://www.harbornews.co.uk/Detail/{number}/a")
+    client.hset(key("texts"), "9" * 20, zlib.compress(TEXTS[3].encode(), 6))  # claimed by the run in progress
+    client.hset(key("hashes"), str(hash64(content_hash(TEXTS[3]))), "9" * 20)
+    client.set(key("content_print"), "v2 shingle=3 bands=16x4 seed=20261125")
+    client.hset(key("bands"), "12345", "00000000000000000001")
+    client.hset(key("runs"), "run0", json.dumps({"started_at": "2026-11-20T00:00:00+00:00", "status": "finished",
+                                                 "summaries": {"w1": {"new": 2, "revised": 0}, "w2": {"new": 1}}}))
+    client.hset(key("hosts"), "www.harbornews.net", json.dumps({"status": "admitted"}))
+    client.set(key("run"), "run1")
+    client.zadd(key("run1:requests"), {b"a queued request": -5})
+    client.hset(key("run1:found"), "harbor:/Detail/9/a", "http://www.harbornews.ir/Detail/9/a")
+    client.hset(key("run1:claims"), "9" * 20, "w3")
+
+
+def test_a_state_in_the_earlier_layout_is_moved_once_and_nothing_is_lost(redis_url, caplog):
+    client = redis.Redis.from_url(redis_url)
+    legacy_state(client)
+    reader = RedisState(client, "harbor", read_only=True)  # export or `sites` first: it is moved all the same
+    assert "moving the site's Redis state to the current layout (3 articles" in caplog.text
+    assert client.keys("newsmirror:harbor:*") == []
+    assert reader.urls_of(f"{1:020x}") == ["http://www.harbornews.ir/Detail/0/a", "http://www.harbornews.co.uk/Detail/0/a"]
+    assert reader.revision_of(f"{2:020x}") == Revision(hash64(content_hash(TEXTS[1])), 1, "2026-11-21T10:00:00+03:30", None)
+    assert not reader.is_emitted("9" * 20) and reader.discovered_hosts("harbor") == {"www.harbornews.net": {"status": "admitted"}}
+    assert reader.written_files() == {"run0-w1": 2, "run0-w2": 1}
+    assert [day for day, _, _ in reader.published_since("harbor", "2026-11-21")] == [f"{2:020x}", f"{3:020x}"]
+    worker = worker_state(redis_url, "w4")  # joins the run in progress, with its queue, findings and claims
+    assert worker.run.run_id == "run1" and worker.run.pop()[1] == b"a queued request"
+    assert RedisFoundArticles(worker.run).urls("harbor:/Detail/9/a") == ["http://www.harbornews.ir/Detail/9/a"]
+    assert worker.claim("harbor", "8" * 20, TEXTS[3], content_hash(TEXTS[3])) == ("9" * 20, "text")  # claimed
+    copy = TEXTS[0].replace(" the ", " a ", 3) + "\nFollow Harbor News on Telegram."
+    assert worker.claim("harbor", "7" * 20, copy, content_hash(copy)) == (f"{1:020x}", "near-duplicate")
+    caplog.clear()
+    RedisState(client, "harbor")
+    assert "moving" not in caplog.text  # once
+
+
+def test_prints_of_another_format_are_read_but_refused_by_a_crawl(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    old = RedisState(client, "harbor", hasher=MinHasher(seed=1))
     assert old.claim("harbor", "1" * 20, TEXTS[2], "a" * 40) is None
-    old.mark_emitted({"id": "1" * 20, "site": "harbor", "content_hash": "a" * 40, "text": TEXTS[2], "mirror_urls": []},
-                     "run1", None)
-    state = worker_state(redis_url, "a")
-    assert "rebuilding the near-duplicate index" in caplog.text
-    copy = TEXTS[2].replace(" the ", " a ", 3) + "\nFollow Harbor News on Telegram."
-    assert state.find_copy("harbor", "2" * 20, state.content_print(copy, "b" * 40)) == ("1" * 20, "near-duplicate")
-    assert state.client.get("newsmirror:harbor:content_print").decode() == MinHasher().describe()
+    assert RedisState(client, "harbor", read_only=True).revision_of("1" * 20) is None  # a reader reads
+    with pytest.raises(RedisPrintFormatError, match=r"seed=1.*`newsmirror state rebuild --redis URL`"):
+        worker_state(redis_url, "a")
 
 
 # -- claims ------------------------------------------------------------------------------------------
@@ -137,7 +184,7 @@ def test_the_claim_of_a_dead_worker_is_taken_over(redis_url):
     assert alive.claim("harbor", "1" * 20, TEXTS[0], "a" * 40) == ("1" * 20, "id")
     time.sleep(0.5)  # no heartbeat: the lease expired
     assert alive.claim("harbor", "1" * 20, TEXTS[0], "a" * 40) is None
-    assert zlib.decompress(alive.client.hget("newsmirror:harbor:texts", "1" * 20)).decode() == TEXTS[0]
+    assert alive.client.hget(alive.run.key("claims"), bytes.fromhex("1" * 20)) == b"alive"
 
 
 # -- leases ------------------------------------------------------------------------------------------
@@ -173,7 +220,7 @@ def test_the_last_worker_to_finish_deletes_the_run_but_an_interrupted_run_stays(
     assert b.run_id == "run1" and b.pop() is not None
     b.release([f"b|{b.leases_taken}"])
     assert b.leave(finished=True)
-    assert client.keys("newsmirror:harbor:run1:*") == [] and not client.exists(site_pointer("harbor"))
+    assert client.keys(run_key("harbor", "run1", "*")) == [] and not client.exists(site_pointer("harbor"))
 
 
 # -- worker processes on the farm ----------------------------------------------------------------------
@@ -236,7 +283,7 @@ def test_two_workers_share_one_crawl_each_article_once_as_one_process_would(farm
     # mirror copies found after their article was written are in Redis: export completes mirror_urls
     two_workers = exported(farm_run, "--output", str(farm_run.output), "--redis", redis_url)
     assert two_workers == one_process
-    assert redis.Redis.from_url(redis_url).keys("newsmirror:harbor:2*") == []  # the finished run's keys are gone
+    assert redis.Redis.from_url(redis_url).keys(run_key("harbor", "2*", "*")) == []  # the finished run's keys are gone
 
 
 def emitted_by(farm_run, worker: str) -> int:
@@ -291,7 +338,7 @@ def test_a_worker_that_joins_takes_work_and_one_killed_mid_crawl_loses_nothing(f
     # (one Redis round trip), and the dataset has it once
     assert len(ids) == 200 and sum(count - 1 for count in ids.values()) <= 1
     assert len(exported(farm_run)) == 200
-    assert redis.Redis.from_url(redis_url).keys("newsmirror:harbor:2*") == []
+    assert redis.Redis.from_url(redis_url).keys(run_key("harbor", "2*", "*")) == []
 
 
 def test_listing_dates_merge_across_workers_and_known_articles_are_settled_once(redis_url):
@@ -352,7 +399,7 @@ def test_an_outage_is_counted_once_per_client_then_every_call_fails_at_once():
     started = time.monotonic()
     for _ in range(3):
         with pytest.raises(redis.ConnectionError):
-            client.get("newsmirror:harbor:run")
+            client.get(site_pointer("harbor"))
     another = client.connection_pool.make_connection()  # as the pool makes one when calls overlap
     with pytest.raises(redis.ConnectionError):
         another.connect()

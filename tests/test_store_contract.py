@@ -1,5 +1,5 @@
 """The store contract (crawler.state.store.StateStore): one suite, run against the SQLite store and against the
-Redis store on a real redis-server."""
+Redis store on a real redis-server and on a real three-master Redis Cluster."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 import redis
 
 from crawler.dedup.identity import BY_ID, BY_NEAR_TEXT, BY_TEXT, Copy, content_hash, hash64
+from crawler.distributed.client import redis_client
 from crawler.distributed.run import RedisRun
 from crawler.distributed.store import RedisState
 from crawler.farm.sites import make_articles
@@ -19,16 +20,16 @@ ARTICLES = make_articles(4, seed=23)
 TEXTS = ["\n".join(article.paragraphs) for article in ARTICLES]
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "cluster"])
 def open_store(request, tmp_path):
     """A factory of stores on one state: a second call is another process (or worker) on the same state."""
     if request.param == "sqlite":
         yield lambda worker="a": SqliteState(tmp_path / "state.sqlite3")
         return
-    url = request.getfixturevalue("redis_url")
+    url = request.getfixturevalue("redis_url" if request.param == "redis" else "cluster_url")
 
     def redis_store(worker="a"):
-        run = RedisRun.join(redis.Redis.from_url(url), "harbor", "run1", worker, 30.0)
+        run = RedisRun.join(redis_client(url, 5), "harbor", "run1", worker, 30.0)
         return RedisState(run.client, "harbor", run)
 
     yield redis_store
@@ -114,16 +115,6 @@ def test_discovered_hosts_and_one_check_at_a_time(open_store):
     assert other.forget_discovered_host("harbor", "www.harbornews.net")
     assert not one.forget_discovered_host("harbor", "www.harbornews.net")
     assert one.discovered_hosts("harbor") == {}
-
-
-def test_emitted_samples_give_the_stored_text(open_store):
-    store = open_store()
-    for number in range(3):
-        emit(store, record(number, TEXTS[number]))
-    samples = store.emitted_samples("harbor", 2)
-    assert len(samples) == 2
-    for article_id, urls, text in samples:
-        assert text == TEXTS[int(article_id, 16)] and urls == [f"http://www.harbornews.ir/Detail/{int(article_id, 16)}/a"]
 
 
 # -- reading does not migrate --------------------------------------------------------------------

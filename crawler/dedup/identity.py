@@ -10,8 +10,6 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-import numpy as np
-
 from crawler.dedup.minhash import ContentPrint, closest_copy
 
 # the identity layers, cheapest first
@@ -29,6 +27,11 @@ class Copy(NamedTuple):
 def article_id(key: str) -> str:
     """Stable article id from a mirror key (``site:/path?query``): the same on every host and in every run."""
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+
+
+def idkey(article_id: str) -> bytes:
+    """How the stores key an article id (20 hex digits): 10 bytes, half the space."""
+    return bytes.fromhex(article_id)
 
 
 def content_hash(text: str | None) -> str | None:
@@ -51,20 +54,20 @@ def hash64(content_hash: str | None) -> int | None:
 # the ids of further near-duplicate candidates to verify (articles sharing an LSH band), or None (no copy; a
 # claiming store has then reserved the article).
 LookupStep = Callable[[list[str]], "Copy | list[str] | None"]
-ShingleLoader = Callable[[list[str]], Iterable[tuple[str, np.ndarray]]]
+SketchLoader = Callable[[list[str]], Iterable[tuple[str, bytes]]]
 
 
-def find_copy(step: LookupStep, shingles: ShingleLoader, printed: ContentPrint | None, threshold: float) -> Copy | None:
+def find_copy(step: LookupStep, sketches: SketchLoader, printed: ContentPrint | None, threshold: float) -> Copy | None:
     """The emitted article a new one is a copy of, or None: ask the store's ``step``; while it names band
-    candidates, verify them by exact Jaccard similarity of their word shingles (``shingles(ids)``), the most
-    similar at or above ``threshold`` wins, and ask again without them."""
+    candidates, verify them by the Jaccard similarity of word shingles their sketches estimate
+    (``sketches(ids)``), the most similar at or above ``threshold`` wins, and ask again without them."""
     checked: list[str] = []
     while True:
         found = step(checked)
         if found is None or isinstance(found, Copy):
             return found
         if printed is not None:
-            best = closest_copy(printed, shingles(found), threshold)
+            best = closest_copy(printed, sketches(found), threshold)
             if best is not None:
                 return Copy(best, BY_NEAR_TEXT)
         checked += found

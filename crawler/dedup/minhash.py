@@ -1,7 +1,7 @@
 """Content identity of articles: exact fingerprints and MinHash near-duplicate detection on clean text.
 
-Pure functions (text → word shingles → MinHash signature → LSH band keys, Jaccard similarity); the
-state store keeps band keys and texts so that candidates are verified exactly before two articles merge.
+Pure functions (text → word shingles → MinHash signature → LSH band keys, and a 256-byte sketch that estimates
+the Jaccard similarity of two texts); the stores keep band keys and sketches, never texts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 _FNV = np.uint64(0x100000001B3)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _POWERS = np.cumprod(np.full(64, _FNV, dtype=np.uint64))  # a word's code point at offset i weighs _FNV**(i+1)
-PRINT_FORMAT = 2  # bump when tokens, hashes or band keys change: stores rebuild their bands from the texts
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)  # splitmix64's finaliser
+PRINT_FORMAT = 3  # bump when tokens, hashes, band keys or sketches change: a state must then be rebuilt
+SKETCH_BINS, SKETCH_BITS = 512, 4  # 256 bytes
+_SKETCH_COLLISION = 1 / ((1 << SKETCH_BITS) - 1)  # two different minima show the same non-zero value
 
 
 def _word_char_table() -> np.ndarray:
@@ -60,9 +63,32 @@ class MinHasher:
         keys = (zlib.crc32(rows[band].tobytes(), band * 0x9E3779B1 & 0xFFFFFFFF) for band in range(self.bands))
         return [key - (1 << 32) if key >= (1 << 31) else key for key in keys]
 
+    def sketch(self, shingle_hashes: np.ndarray) -> bytes:
+        """b-bit one-permutation MinHash (Li, Owen and Zhang 2012; Li and König 2010): each shingle is hashed
+        once more, into one of ``SKETCH_BINS`` bins by its top bits; a bin keeps 4 bits of its smallest hash,
+        as 1-15 (0: an empty bin). Two bins hold the same value when their texts share the bin's smallest
+        shingle, or, 1 time in 15, by chance: ``sketch_similarity`` corrects for that. 256 bytes, about
+        20 µs for a news article."""
+        mixed = shingle_hashes.astype(np.uint64) * _GOLDEN + np.uint64(self.seed)
+        mixed ^= mixed >> np.uint64(30)
+        mixed *= _MIX1
+        mixed ^= mixed >> np.uint64(27)
+        mixed *= _MIX2
+        mixed ^= mixed >> np.uint64(31)
+        mixed.sort()
+        bins = (mixed >> np.uint64(64 - SKETCH_BINS.bit_length() + 1)).astype(np.intp)
+        first = np.empty(bins.size, dtype=bool)  # sorted: a bin's first hash is its smallest
+        first[:1] = True
+        np.not_equal(bins[1:], bins[:-1], out=first[1:])
+        values = np.zeros(SKETCH_BINS, dtype=np.uint8)
+        low = mixed[first] & np.uint64(0xFFFFFFFF)  # bits the bin's order does not depend on
+        values[bins[first]] = (low % np.uint64((1 << SKETCH_BITS) - 1) + np.uint64(1)).astype(np.uint8)
+        return (values[0::2] << 4 | values[1::2]).tobytes()
+
     def describe(self) -> str:
-        """What a store's band keys depend on; a store whose bands were made otherwise rebuilds them."""
-        return f"v{PRINT_FORMAT} shingle={self.shingle} bands={self.bands}x{self.rows} seed={self.seed}"
+        """What a store's band keys and sketches depend on; a state made otherwise must be rebuilt."""
+        return (f"v{PRINT_FORMAT} shingle={self.shingle} bands={self.bands}x{self.rows} seed={self.seed} "
+                f"sketch={SKETCH_BINS}x{SKETCH_BITS}")
 
 
 def shingle_hashes(text: str, k: int = 3) -> np.ndarray:
@@ -94,6 +120,27 @@ def shingle_hashes(text: str, k: int = 3) -> np.ndarray:
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
 
 
+def sketch_values(sketch: bytes) -> np.ndarray:
+    packed = np.frombuffer(sketch, dtype=np.uint8)
+    values = np.empty(packed.size * 2, dtype=np.uint8)
+    values[0::2], values[1::2] = packed >> 4, packed & 15
+    return values
+
+
+def sketch_similarity(left: np.ndarray, right: np.ndarray) -> float:
+    """The Jaccard similarity of two texts' shingle sets, estimated from their sketches' values
+    (``sketch_values``): the share of the bins either text fills in which both hold the same smallest shingle,
+    corrected for chance equality. On the dedup benchmark's pairs it is within 0.045 of the exact value
+    (standard deviation 0.012); see docs/performance.md."""
+    either = np.count_nonzero(left | right)
+    if either == 0:
+        return 1.0
+    both = (left != 0) & (right != 0)
+    same = np.count_nonzero(both & (left == right))
+    shared = (same - np.count_nonzero(both) * _SKETCH_COLLISION) / (1 - _SKETCH_COLLISION)
+    return min(1.0, max(0.0, shared / either))
+
+
 def jaccard(left: np.ndarray, right: np.ndarray) -> float:
     """Exact Jaccard similarity of two shingle-hash sets."""
     if left.size == 0 and right.size == 0:
@@ -104,44 +151,23 @@ def jaccard(left: np.ndarray, right: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class ContentPrint:
-    """What the state keeps to recognise an article's copies: exact hash, LSH band keys, shingles."""
+    """What the state keeps to recognise an article's copies: exact hash, LSH band keys, sketch."""
 
     content_hash: str
     band_keys: list[int]
-    shingles: np.ndarray
+    sketch: bytes
 
 
 def closest_copy(printed: ContentPrint, candidates, threshold: float) -> str | None:
-    """Id of the candidate ``(id, shingle hashes)`` most similar to the print, when at least ``threshold``
-    (exact Jaccard on word shingles), else None."""
+    """Id of the candidate ``(id, sketch)`` most similar to the print, when at least ``threshold`` (Jaccard
+    similarity of word shingles, estimated from the sketches), else None."""
     best: tuple[float, str] | None = None
-    for candidate_id, shingles in candidates:
-        similarity = jaccard(printed.shingles, shingles)
+    mine = sketch_values(printed.sketch)
+    for candidate_id, sketch in candidates:
+        similarity = sketch_similarity(mine, sketch_values(sketch))
         if similarity >= threshold and (best is None or similarity > best[0]):
             best = (similarity, candidate_id)
     return best[1] if best else None
-
-
-class ShingleCache:
-    """The shingle sets of stored texts, most recently used first, at most ``size``: the same articles
-    come up as candidates again and again, and re-reading their text costs more than the comparison."""
-
-    def __init__(self, shingle: int, size: int = 20_000):
-        self.shingle, self.size = shingle, size
-        self.entries: OrderedDict[str, np.ndarray] = OrderedDict()
-
-    def get(self, article_id: str, load_text) -> np.ndarray:
-        """The article's shingles; ``load_text()`` gives its text when they are not cached."""
-        shingles = self.entries.pop(article_id, None)
-        if shingles is None:
-            shingles = shingle_hashes(load_text(), self.shingle)
-        self.entries[article_id] = shingles
-        if len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-        return shingles
-
-    def forget(self, article_id: str) -> None:
-        self.entries.pop(article_id, None)
 
 
 class ContentPrinter:
@@ -162,20 +188,11 @@ class ContentPrinter:
         return printed
 
 
-def pack_text(text: str) -> bytes:
-    """How the stores keep an article's text (to verify near-duplicate candidates): zlib, level 6."""
-    return zlib.compress(text.encode("utf-8"), 6)
-
-
 def unpack_text(blob: bytes) -> str:
+    """A text as states of earlier newsmirrors kept it (zlib), read once when such a state is migrated."""
     return zlib.decompress(blob).decode("utf-8")
-
-
-def stored_band_keys(blob: bytes, hasher: MinHasher) -> list[int]:
-    """The LSH band keys of a stored text, for a store rebuilding its band index."""
-    return hasher.band_keys(hasher.signature(shingle_hashes(unpack_text(blob), hasher.shingle)))
 
 
 def content_print(text: str, content_hash: str, hasher: MinHasher) -> ContentPrint:
     shingles = shingle_hashes(text, hasher.shingle)
-    return ContentPrint(content_hash, hasher.band_keys(hasher.signature(shingles)), shingles)
+    return ContentPrint(content_hash, hasher.band_keys(hasher.signature(shingles)), hasher.sketch(shingles))

@@ -55,7 +55,7 @@ class MirrorDiscoveryExtension:
         context = RunContext.of(crawler)
         if not context.profile.discover or crawler.settings.getbool("NEWSMIRROR_FROM_ARCHIVE"):
             raise NotConfigured
-        mirrors = MirrorDiscovery(context.profile, context.store, report=partial(count_verdict, crawler.stats),
+        mirrors = MirrorDiscovery(context.profile, context.store, context.site_dir, report=partial(count_verdict, crawler.stats),
                                   retry_after=crawler.settings.getfloat("NEWSMIRROR_DISCOVERY_RETRY", 86400.0))
         extension = cls(crawler, context, mirrors, MirrorVerifier(crawler))
         for handler, signal in ((extension.join_admitted, signals.spider_opened), (extension.verify_due, signals.spider_idle),

@@ -7,12 +7,14 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.discovery.candidates import host_of, refusal
 from crawler.discovery.verification import Sample, Verification
 from crawler.sites.profiles import SiteProfile
 from crawler.sites.urls import path_and_query, site_host
+from crawler.state.runfile import recent_records
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +34,10 @@ class MirrorDiscovery:
     before they are verified again.
     """
 
-    def __init__(self, profile: SiteProfile, store, retry_after: float = 86400.0, samples: int = 3, needed: int = 2,
-                 clock: Callable[[], float] = time.time, report: Callable[[str, str, str | None], None] | None = None):
-        self.profile, self.store, self.report = profile, store, report
+    def __init__(self, profile: SiteProfile, store, site_dir: Path, retry_after: float = 86400.0, samples: int = 3,
+                 needed: int = 2, clock: Callable[[], float] = time.time,
+                 report: Callable[[str, str, str | None], None] | None = None):
+        self.profile, self.store, self.site_dir, self.report = profile, store, site_dir, report
         self.retry_after, self.samples, self.needed, self.clock = retry_after, samples, needed, clock
         self.entries: dict[str, dict] = store.discovered_hosts(profile.id)
         self.archive_hosts = {urlsplit(base).hostname for base in profile.archives}
@@ -84,12 +87,14 @@ class MirrorDiscovery:
 
     def verification(self, host: str) -> Verification | None:
         """Start verifying ``host``: the articles to ask it for, or None when the site has emitted too few
-        articles to compare yet (it stays a candidate) or another worker is verifying it."""
+        articles to compare yet (it stays a candidate) or another worker is verifying it. The texts come from the
+        run files this process can read (the state keeps none): on a shared output directory, every worker's."""
         samples = []
-        for article_id, urls, text in self.store.emitted_samples(self.profile.id, self.samples * 4):
-            own = [url for url in urls if site_host(urlsplit(url).hostname, self.profile) is not None]
+        for record in recent_records(self.site_dir, self.samples * 4):
+            own = [url for url in record.get("mirror_urls") or [] if site_host(urlsplit(url).hostname, self.profile) is not None]
+            text = record.get("text")
             if own and text and self.profile.is_article_path(urlsplit(own[0]).path) is not False:
-                samples.append(Sample(article_id, f"{self.profile.scheme}://{host}{path_and_query(own[0])}", text))
+                samples.append(Sample(record["id"], f"{self.profile.scheme}://{host}{path_and_query(own[0])}", text))
             if len(samples) == self.samples:
                 break
         if len(samples) < self.needed or not self.store.claim_host_check(self.profile.id, host, 600):

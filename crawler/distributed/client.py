@@ -1,18 +1,28 @@
 """The one way to a Redis client: every call has a timeout, and a lost connection is retried with backoff for
 ``NEWSMIRROR_REDIS_OUTAGE`` seconds in all, counted once for the whole client, after which every call fails at
-once (the worker stops; see ``crawler.reporting.stopping.stop_for_outage``)."""
+once (the worker stops; see ``crawler.reporting.stopping.stop_for_outage``).
+
+``redis://`` and ``rediss://`` URLs name one redis-server; ``redis-cluster://HOST:PORT[,HOST:PORT...]`` (and
+``rediss-cluster://``, TLS) a Redis Cluster, reached through any of the nodes named.
+"""
 
 from __future__ import annotations
 
 import os
 import time
+from urllib.parse import unquote
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import ClusterDownError, RedisClusterUnreachableError, SlotNotCoveredError, TryAgainError
 from redis.retry import Retry
 
 RETRIED_ERRORS = (redis.ConnectionError, redis.TimeoutError, TimeoutError, ConnectionError)
 CONNECT_TIMEOUT, ANSWER_TIMEOUT = 2.0, 10.0
+CLUSTER_SCHEMES = {"redis-cluster": False, "rediss-cluster": True}  # scheme: TLS
+# what a cluster answers while a node is down or its slots move: the same outage as a lost connection
+CLUSTER_OUTAGE_ERRORS = (RedisClusterUnreachableError, SlotNotCoveredError, ClusterDownError, TryAgainError)
 
 
 def redis_url(settings) -> str | None:
@@ -60,8 +70,53 @@ class OutageRetry(Retry):
                 return result
 
 
-def redis_client(url: str, outage: float) -> redis.Redis:
-    """A client whose calls time out (2 s to connect, 10 s to answer) and ride out an outage of ``outage`` s."""
+class OutageCluster(RedisCluster):
+    """redis-py's cluster client with ``OutageRetry`` around every command: a node down, a cluster that says
+    CLUSTERDOWN or moves slots count as an outage, retried for ``outage`` seconds in all and then failing as
+    ``redis.ConnectionError``. Only commands (scripts included) pass here: newsmirror sends no pipelines to a
+    cluster. The cluster's own retry is one attempt more, for a slot that moved."""
+
+    def __init__(self, outage: float, **kwargs):
+        self.outage = OutageRetry(outage)
+        super().__init__(retry=Retry(NoBackoff(), 1), **kwargs)
+
+    def execute_command(self, *args, **kwargs):
+        return self.outage.call_with_retry(lambda: self.answer(*args, **kwargs), lambda error: None)
+
+    def answer(self, *args, **kwargs):
+        try:
+            return super().execute_command(*args, **kwargs)
+        except CLUSTER_OUTAGE_ERRORS as exc:
+            raise redis.ConnectionError(f"Redis Cluster: {exc}") from exc
+
+
+def cluster_options(url: str) -> dict:
+    """RedisCluster's arguments for ``redis-cluster://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]``."""
+    scheme, _, rest = url.partition("://")
+    credentials, _, hosts = rest.split("/", 1)[0].rpartition("@")
+    username, _, password = credentials.partition(":")
+    nodes = []
+    for node in filter(None, hosts.split(",")):
+        host, _, port = node.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"{url}: expected HOST:PORT of each cluster node, got {node!r}")
+        nodes.append(ClusterNode(host.strip("[]"), int(port)))
+    if not nodes:
+        raise ValueError(f"{url}: no cluster node named")
+    return {"startup_nodes": nodes, "username": unquote(username) or None, "password": unquote(password) or None,
+            "ssl": CLUSTER_SCHEMES[scheme]}
+
+
+def is_cluster_url(url: str) -> bool:
+    return url.partition("://")[0] in CLUSTER_SCHEMES
+
+
+def redis_client(url: str, outage: float) -> redis.Redis | OutageCluster:
+    """A client whose calls time out (2 s to connect, 10 s to answer) and ride out an outage of ``outage`` s:
+    of one server, or of a cluster (``redis-cluster://``)."""
+    if is_cluster_url(url):
+        return OutageCluster(outage, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=ANSWER_TIMEOUT,
+                             **cluster_options(url))
     return redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=ANSWER_TIMEOUT,
                                 retry=OutageRetry(outage), retry_on_error=list(RETRIED_ERRORS))
 
@@ -72,9 +127,17 @@ def client_from_settings(settings) -> redis.Redis:
 
 
 def unreachable(url: str) -> str | None:
-    """Why the Redis at ``url`` cannot be used now (one ping, no waiting out an outage), or None."""
+    """Why the Redis at ``url`` cannot be used now (one ping, no waiting out an outage), or None. A node of a
+    cluster named by a ``redis://`` URL cannot: it would answer only for its own slots."""
     try:
-        redis_client(url, 0).ping()
+        client = redis_client(url, 0)
+        client.ping()
+        clustered = not is_cluster_url(url) and client.info("cluster").get("cluster_enabled") == 1
     except (redis.RedisError, ValueError) as exc:
         return f"cannot reach Redis at {url}: {exc}"
+    except redis.RedisClusterException as exc:
+        return f"cannot reach the Redis Cluster at {url}: {exc}"
+    if clustered:
+        scheme = "rediss-cluster" if url.startswith("rediss:") else "redis-cluster"
+        return f"Redis at {url} is a node of a Redis Cluster: name it {scheme}://{url.partition('://')[2].split('/')[0]}"
     return None

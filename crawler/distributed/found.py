@@ -23,6 +23,9 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({published, modified, order}))
 """
 
+# KEYS: from, to (sets); ARGV: member. Moves it in one step.
+MOVE = "redis.call('SREM', KEYS[1], ARGV[1]) redis.call('SADD', KEYS[2], ARGV[1]) return 1"
+
 
 class RedisFoundArticles:
     """``FoundArticles`` of every worker of a run, in the run's Redis keys (``found``, ``dates``,
@@ -35,6 +38,7 @@ class RedisFoundArticles:
         self.client = run.client
         self.append = self.client.register_script(APPEND_UNIQUE)
         self.merge_dates = self.client.register_script(MERGE_DATES)
+        self.move = self.client.register_script(MOVE)
         self.wave_lock_ms = int(wave_lock_seconds * 1000)
 
     def note(self, key: str, url: str, published: str | None = None, modified: str | None = None) -> bool:
@@ -51,10 +55,7 @@ class RedisFoundArticles:
         return published or None, modified or None
 
     def add_known(self, key: str) -> None:
-        with self.client.pipeline(transaction=True) as move:
-            move.srem(self.run.key("pending"), key)
-            move.sadd(self.run.key("known"), key)
-            move.execute()
+        self.move(keys=[self.run.key("pending"), self.run.key("known")], args=[key])
 
     def settle_known(self, may_have_changed: Callable[[str, Dates], bool]) -> None:
         """Discovery is done (the caller holds the wave lock and no worker is busy): each known article whose

@@ -82,9 +82,13 @@ class LeasedScheduler(Scheduler):
 
     @classmethod
     def from_crawler(cls, crawler):
-        scheduler = super().from_crawler(crawler)
+        """Without scrapy-redis's own client (``REDIS_URL``, one server's): the run's serves queue, dupefilter and
+        leases (``open``), on one server or a cluster. Its stats argument is left out: scrapy-redis counts with a
+        deprecated argument, so this scheduler counts itself."""
+        settings = crawler.settings
+        scheduler = cls(server=None, persist=settings.getbool("SCHEDULER_PERSIST"),
+                        queue_cls=settings.get("SCHEDULER_QUEUE_CLASS"), dupefilter_cls=settings.get("DUPEFILTER_CLASS"))
         scheduler.crawler = crawler
-        scheduler.stats = None  # scrapy-redis counts with a deprecated argument; counted here instead
         return scheduler
 
     def open(self, spider):

@@ -1,5 +1,10 @@
 """Every Redis key newsmirror uses, built here and nowhere else: a site's state (kept across runs), its
-current run's keys, host health and web-archive turns."""
+current run's keys, host health and web-archive turns.
+
+Every key of a site carries the site as a hash tag (``newsmirror:{<site>}:<name>``), so that on a Redis Cluster
+all of them live in one slot and one Lua script may touch any of them; host health and archive turns are
+single keys, wherever the cluster puts them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,12 @@ NAMESPACE = "newsmirror"
 
 
 def state_key(site: str, name: str) -> str:
-    """A site's state key, kept across runs: ``newsmirror:<site>:<name>``."""
+    """A site's state key, kept across runs: ``newsmirror:{<site>}:<name>``."""
+    return f"{NAMESPACE}:{{{site}}}:{name}"
+
+
+def legacy_state_key(site: str, name: str) -> str:
+    """Where newsmirror kept a site's key before hash tags (``newsmirror:<site>:<name>``): read once, to migrate."""
     return f"{NAMESPACE}:{site}:{name}"
 
 
@@ -16,18 +26,19 @@ def site_pointer(site: str) -> str:
     return state_key(site, "run")
 
 
-def run_prefix(site: str, run_id: str) -> str:
-    """The prefix of a run's keys: ``newsmirror:<site>:<run-id>``."""
-    return state_key(site, run_id)
-
-
 def run_key(site: str, run_id: str, name: str) -> str:
-    return f"{run_prefix(site, run_id)}:{name}"
+    """A run's key, deleted by its last worker: ``newsmirror:{<site>}:<run-id>:<name>``."""
+    return state_key(site, f"{run_id}:{name}")
 
 
 def host_check_key(site: str, host: str) -> str:
     """Held by the worker verifying a mirror candidate of the site."""
     return state_key(site, f"checking:{host}")
+
+
+def published_day_key(site: str, day: str) -> str:
+    """The ids of the site's articles published on a day (UTC, ``YYYY-MM-DD``), 10 bytes each."""
+    return state_key(site, f"published:{day}")
 
 
 def host_health_key(host: str) -> str:

@@ -27,7 +27,6 @@ def use_redis(settings) -> None:
     if not url:
         return
     settings.set("NEWSMIRROR_REDIS", url, "cmdline")
-    settings.set("REDIS_URL", url, "cmdline")
     for name, component in REDIS_COMPONENTS.items():
         settings.set(name, component, "cmdline")
     settings.set("SCHEDULER_PERSIST", True, "cmdline")

@@ -13,6 +13,9 @@ from crawler.run.context import RunContext
 
 TURN_MARGIN = 1.25  # a turn lasts this much longer than the delay: a busy worker may send its request late
 
+# KEYS: the site's pause, its pace; the pause's milliseconds left and the pace's base and delay, in one step.
+SITE_STATE = "return {redis.call('PTTL', KEYS[1]), redis.call('HMGET', KEYS[2], 'base', 'delay')}"
+
 
 class RedisArchivePace:
     """``ArchivePace`` in Redis: a ``turn`` key (set by the worker whose turn it is, for ``ARCHIVE_DELAY`` and a
@@ -44,11 +47,12 @@ class RedisArchivePace:
 
 
 class RedisSitePace:
-    """``SitePace`` in Redis: the site's ``Pace`` (its delays) in hash ``newsmirror:<site>:pace``, applied by the
-    same rules, and its pause as key ``newsmirror:<site>:pause``, which expires when the Retry-After ends."""
+    """``SitePace`` in Redis: the site's ``Pace`` (its delays) in hash ``newsmirror:{<site>}:pace``, applied by the
+    same rules, and its pause as key ``newsmirror:{<site>}:pause``, which expires when the Retry-After ends."""
 
     def __init__(self, client):
         self.client = client
+        self.site_state = client.register_script(SITE_STATE)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -86,8 +90,5 @@ class RedisSitePace:
             self.save(site, pace)
 
     def state(self, site: str) -> tuple[float, float]:
-        with self.client.pipeline(transaction=False) as batch:
-            batch.pttl(state_key(site, "pause"))
-            batch.hmget(state_key(site, "pace"), "base", "delay")
-            pause, (base, delay) = batch.execute()
+        pause, (base, delay) = self.site_state(keys=[state_key(site, "pause"), state_key(site, "pace")])
         return max(pause, 0) / 1000, max(float(base or 0), float(delay or 0))

@@ -11,17 +11,20 @@ import socket
 
 import redis
 
-from crawler.distributed.keys import run_key, site_pointer, state_key
+from crawler.distributed.keys import run_key, site_pointer
 
 # Server time in seconds (float), so that workers on machines with skewed clocks agree on expiry.
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
 
-# KEYS: the site's run pointer; ARGV: proposed run id, worker, lease seconds, the site's key prefix.
+# KEYS: the site's run pointer, the workers of the run the caller expects; ARGV: that run's id, whether it is a
+# new run to start when there is none ('1') or the current one, worker, lease seconds. Joins the run and returns
+# its id, or returns the id of the run that is current instead (the caller asks again with its keys).
 JOIN = _NOW + """
-redis.call('SET', KEYS[1], ARGV[1], 'NX')
-local run = redis.call('GET', KEYS[1])
-redis.call('ZADD', ARGV[4] .. run .. ':workers', now + tonumber(ARGV[3]), ARGV[2])
-return run
+local current = redis.call('GET', KEYS[1])
+if not current and ARGV[2] == '1' then redis.call('SET', KEYS[1], ARGV[1]) current = ARGV[1] end
+if current ~= ARGV[1] then return current or '' end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[3])
+return current
 """
 
 # KEYS: workers; ARGV: worker, lease seconds.
@@ -94,7 +97,7 @@ def worker_name(configured: str | None) -> str:
 
 
 class RedisRun:
-    """A run's keys (``newsmirror:<site>:<run>:<name>``) and its workers' heartbeats and leases.
+    """A run's keys (``newsmirror:{<site>}:<run>:<name>``) and its workers' heartbeats and leases.
 
     A lease is a field ``<worker>|<n>`` of the run's ``inflight`` hash holding the popped request; it
     lasts as long as its worker's heartbeat (``workers`` sorted set, scored by expiry in server time).
@@ -109,10 +112,17 @@ class RedisRun:
 
     @classmethod
     def join(cls, client: redis.Redis, site: str, proposed_run_id: str, worker: str, lease_seconds: float) -> "RedisRun":
-        """Join the site's current run, or start ``proposed_run_id`` when there is none."""
-        run_id = client.register_script(JOIN)(
-            keys=[site_pointer(site)], args=[proposed_run_id, worker, lease_seconds, state_key(site, "")])
-        return cls(client, site, run_id.decode() if isinstance(run_id, bytes) else run_id, worker, lease_seconds)
+        """Join the site's current run, or start ``proposed_run_id`` when there is none: the script must be given
+        the run's keys, so it is asked with the run expected until that is the current one."""
+        join = client.register_script(JOIN)
+        current = client.get(site_pointer(site))
+        while True:
+            expected = current.decode() if current else proposed_run_id
+            current = join(keys=[site_pointer(site), run_key(site, expected, "workers")],
+                           args=[expected, "0" if current else "1", worker, lease_seconds])
+            if current.decode() == expected:
+                return cls(client, site, expected, worker, lease_seconds)
+            current = current or None
 
     def key(self, name: str) -> str:
         return run_key(self.site, self.run_id, name)

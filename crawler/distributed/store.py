@@ -1,75 +1,31 @@
 """Crawl state in Redis, shared by the workers of a distributed crawl: the ``StateStore`` contract, with an
-atomic claim so that two workers never both emit one article (the same id, text or a near-identical text)."""
+atomic claim so that two workers never both emit one article (the same id, text or a near-identical text).
+
+Redis keeps only what shared decisions need, about 0.7 KB an article (docs/operations.md lists the keys): a
+packed record (``crawler.distributed.records``: claimed or emitted, text hash, revision, sketch, dates), the
+LSH band index (``crawler.distributed.bands``), the URLs (``crawler.distributed.url_lists``) and the ids by
+publication day. Texts stay in the run files. Every key of a site shares its hash tag: one Redis Cluster slot.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import time
-from datetime import datetime, timezone
 
 import redis
 
-from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64
-from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, ShingleCache, pack_text, stored_band_keys, unpack_text
-from crawler.distributed.keys import host_check_key, state_key
-from crawler.distributed.url_lists import APPEND_UNIQUE, split_urls
+from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64, idkey
+from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher
+from crawler.distributed.bands import band_bytes
+from crawler.distributed.keys import host_check_key, published_day_key, state_key
+from crawler.distributed.migration import LayoutMigration
+from crawler.distributed.records import StoredArticle, epoch, pack_article, record_sketch, unpack_article
+from crawler.distributed.scripts import SiteScripts
+from crawler.distributed.url_lists import OriginTable
 from crawler.reporting.outcome import worst
 from crawler.state.store import PendingArticle, Revision, pending_entry
 
 logger = logging.getLogger(__name__)
-
-# KEYS: articles, hashes, bands, texts, claims, workers. ARGV: id, hash64 or '', compressed text or '', worker,
-# '1' to claim, n, then n candidate ids already verified as different, then the band keys.
-# Replies {'id', id} or {'text', id}: a copy of an emitted (or claimed by a live worker) article;
-# {'check', ids...}: candidates sharing a band, to verify before calling again; {'claimed'} or {'new'}.
-CLAIM = """
-local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local id, worker = ARGV[1], ARGV[4]
-if redis.call('HEXISTS', KEYS[1], id) == 1 then return {'id', id} end
-local owner = redis.call('HGET', KEYS[5], id)
-if owner and owner ~= worker then
-  local expiry = redis.call('ZSCORE', KEYS[6], owner)
-  if expiry and tonumber(expiry) > now then return {'id', id} end
-end
-if ARGV[2] ~= '' then
-  local other = redis.call('HGET', KEYS[2], ARGV[2])
-  if other and other ~= id then return {'text', other} end
-end
-local n = tonumber(ARGV[6])
-local seen = {[id] = true}
-for i = 7, 6 + n do seen[ARGV[i]] = true end
-local new = {'check'}
-for i = 7 + n, #ARGV do
-  local ids = redis.call('HGET', KEYS[3], ARGV[i])
-  if ids then for other in string.gmatch(ids, '%S+') do
-    if not seen[other] then seen[other] = true new[#new + 1] = other end
-  end end
-end
-if #new > 1 then return new end
-if ARGV[5] ~= '1' then return {'new'} end
-redis.call('HSET', KEYS[5], id, worker)
-if ARGV[2] ~= '' then redis.call('HSET', KEYS[2], ARGV[2], id) end
-for i = 7 + n, #ARGV do
-  local ids = redis.call('HGET', KEYS[3], ARGV[i])
-  if not ids then redis.call('HSET', KEYS[3], ARGV[i], id)
-  elseif string.find(' ' .. ids .. ' ', ' ' .. id .. ' ', 1, true) == nil then
-    redis.call('HSET', KEYS[3], ARGV[i], ids .. ' ' .. id)
-  end
-end
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[4], id, ARGV[3]) end
-return {'claimed'}
-"""
-
-
-def epoch(iso: str) -> float | None:
-    """An ISO 8601 date or time as seconds since the epoch (UTC when it has no offset), or None."""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
-
 
 def summed(summaries: dict[str, dict] | None) -> dict | None:
     """One run's summary from its workers': counts added up, the worst exit status, other values the last's."""
@@ -86,16 +42,38 @@ def summed(summaries: dict[str, dict] | None) -> dict | None:
     return total
 
 
-def stored_urls(client: redis.Redis, site: str, article_id: str) -> list[str]:
-    """Every URL the state recorded for an article of ``site`` (the store's and ``export``'s one reading)."""
-    return split_urls(client.hget(state_key(site, "urls"), article_id))
+class RedisPrintFormatError(Exception):
+    """The site's prints in Redis were made by another format, and Redis keeps no texts to make them anew."""
+
+
+def redis_state_problem(client, sites: list[str]) -> str | None:
+    """Why a crawl of ``sites`` must not start on this Redis state, or None (a state in an earlier newsmirror's
+    layout is moved to the current one first)."""
+    for site in sites:
+        try:
+            RedisState(client, site)
+        except RedisPrintFormatError as exc:
+            return str(exc)
+    return None
+
+
+class StoredUrls:
+    """Every URL the state recorded for the articles of a site (the store's and ``export``'s one reading)."""
+
+    def __init__(self, client, site: str):
+        self.client, self.site = client, site
+        self.origins = OriginTable(client, state_key(site, "origins"))
+
+    def __call__(self, article_id: str) -> list[str]:
+        return self.origins.urls(self.client.hget(state_key(self.site, "urls"), idkey(article_id)))
 
 
 class RedisState:
-    """The state of one site in Redis: hashes ``articles`` (id → run), ``meta`` (id → revision), ``hashes``
-    (content hash → id), ``bands`` (LSH band key → ids), ``texts`` (id → zlib text), ``urls`` (id → URLs, one
-    a line), ``runs``, the sorted set ``published`` and the string ``content_print`` (how the bands were made);
-    a run's ``claims`` (id → worker) reserve articles between claim and ``mark_emitted``.
+    """The state of one site in Redis (keys ``newsmirror:{<site>}:<name>``): hashes ``articles`` (id → packed
+    record), ``bands`` (the LSH band index), ``urls`` (id → its URLs) and ``origins``, ``writers`` (run file →
+    articles committed), ``runs``, ``validators``, ``templates``, ``hosts``, ``pending``; the sorted set
+    ``published`` of days and a string of ids per day; ``content_print`` (how prints were made). Article ids
+    are kept as 10 bytes. A run's ``claims`` (id → worker) reserve articles between claim and ``mark_emitted``.
 
     A claim whose worker died (its heartbeat expired) is taken over by the worker that fetches the
     article again (the dead worker's lease re-queues the request).
@@ -106,40 +84,23 @@ class RedisState:
         self.client, self.site, self.run = client, site, run
         self.hasher = hasher or MinHasher()
         self.near_duplicate = near_duplicate
-        self.shingles = ShingleCache(self.hasher.shingle)
         self.printer = ContentPrinter(self.hasher)
         self.template_base: dict[str, dict[str, int]] = {}
-        self.claim_script = client.register_script(CLAIM)
-        self.append = client.register_script(APPEND_UNIQUE)
-        if not read_only:  # a reader (`sites`) never rebuilds anything
-            self.ensure_band_format()
+        self.scripts = SiteScripts(client, site)
+        self.stored_urls = StoredUrls(client, site)
+        LayoutMigration(client, site, self.hasher, self.scripts).run()
+        if not read_only:  # a reader (`sites`, `export`) reads whatever prints the state has
+            self.check_print_format()
 
-    def ensure_band_format(self) -> None:
-        """``SqliteState.upgrade`` of the bands for Redis: one worker rebuilds the site's ``bands`` from its
-        ``texts`` (holding the ``rebuilding`` key), the others wait for the new ``content_print``."""
-        wanted = self.hasher.describe()
-        while (current := self.client.get(self.key("content_print"))) != wanted.encode():
-            if not self.client.set(self.key("rebuilding"), "1", nx=True, ex=600):
-                time.sleep(0.2)
-                continue
-            try:
-                bands: dict[int, list[str]] = {}
-                for article_id, blob in self.client.hscan_iter(self.key("texts")):
-                    for band in stored_band_keys(blob, self.hasher):
-                        bands.setdefault(band, []).append(article_id.decode())
-                if bands:
-                    logger.warning("%s: rebuilding the near-duplicate index of the site's articles in Redis (content "
-                                   "prints were made by %s, now %s)", self.site,
-                                   current.decode() if current else "an older version", wanted)
-                entries = [(band, " ".join(ids)) for band, ids in bands.items()]
-                with self.client.pipeline() as batch:
-                    batch.delete(self.key("bands"))
-                    for chunk in range(0, len(entries), 10_000):
-                        batch.hset(self.key("bands"), mapping=dict(entries[chunk:chunk + 10_000]))
-                    batch.set(self.key("content_print"), wanted)
-                    batch.execute()
-            finally:
-                self.client.delete(self.key("rebuilding"))
+    def check_print_format(self) -> None:
+        """Refuses prints made by another format: the state keeps no texts to make them anew (RedisPrintFormatError)."""
+        wanted = self.hasher.describe().encode()
+        if self.client.set(self.key("content_print"), wanted, nx=True) or self.client.get(self.key("content_print")) == wanted:
+            return
+        raise RedisPrintFormatError(
+            f"{self.site}: the near-duplicate index in Redis was made by another print format "
+            f"({self.client.get(self.key('content_print')).decode()}, now {wanted.decode()}); it keeps no texts to make it "
+            "anew: `newsmirror state rebuild --redis URL` makes the site's state from the run files")
 
     def key(self, name: str, site: str | None = None) -> str:
         return state_key(site or self.site, name)
@@ -151,70 +112,89 @@ class RedisState:
     def content_print(self, text: str | None, content_hash: str | None) -> ContentPrint | None:
         return self.printer(text, content_hash)
 
+    def stored(self, article_id: str) -> StoredArticle | None:
+        blob = self.client.hget(self.key("articles"), idkey(article_id))
+        return unpack_article(blob) if blob else None
+
     def is_emitted(self, article_id: str) -> bool:
-        return bool(self.client.hexists(self.key("articles"), article_id))
+        stored = self.stored(article_id)
+        return stored is not None and stored.emitted
 
     def find_copy(self, site: str, article_id: str, printed: ContentPrint | None) -> Copy | None:
         """The emitted article this one is a copy of, without claiming anything."""
-        return self.lookup(site, article_id, printed, None, claim=False)
+        return self.lookup(site, article_id, printed, claim=False)
 
     def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> Copy | None:
         """``find_copy`` whose last step, when there is no copy, reserves the article for this worker in the same
-        atomic script: a copy claimed by a live worker counts as emitted."""
-        printed = self.content_print(text, content_hash)
-        return self.lookup(site, article_id, printed, pack_text(text) if printed is not None else None, claim=True)
+        atomic script (its record, claimed, holds its print): a copy claimed by a live worker counts as emitted."""
+        return self.lookup(site, article_id, self.content_print(text, content_hash), claim=True)
 
-    def lookup(self, site: str, article_id: str, printed: ContentPrint | None, blob: bytes | None,
-               claim: bool) -> Copy | None:
+    def lookup(self, site: str, article_id: str, printed: ContentPrint | None, claim: bool) -> Copy | None:
         """``crawler.dedup.identity.find_copy`` with the CLAIM script as its step."""
-        keys = [self.key(name, site) for name in ("articles", "hashes", "bands", "texts")]
-        keys += [self.run.key("claims"), self.run.key("workers")] if self.run else ["-", "-"]
-        prints = [str(hash64(printed.content_hash)), blob or ""] if printed is not None else ["", ""]
-        bands = [str(band) for band in printed.band_keys] if printed is not None else []
+        keys = [self.key("articles", site), self.key("bands", site), *self.run_keys(site, "claims", "workers")]
+        claimed = pack_article(StoredArticle(False, hash64(printed.content_hash) if printed else None, 0,
+                                             printed.sketch if printed else None, None, None))
+        exact = hash64(printed.content_hash).to_bytes(8, "big", signed=True) if printed is not None else b""
+        bands = [band_bytes(band) for band in printed.band_keys] if printed is not None else []
+        candidates: dict[str, bytes] = {}
 
         def step(checked: list[str]) -> Copy | list[str] | None:
-            reply = [part.decode() if isinstance(part, bytes) else part for part in self.claim_script(
-                keys=keys, args=[article_id, *prints, self.run.worker if self.run else "", "1" if claim else "0",
-                                 len(checked), *checked, *bands])]
-            if reply[0] in (BY_ID, BY_TEXT):
-                return Copy(reply[1], reply[0])
-            return reply[1:] if reply[0] == "check" else None
+            reply = self.scripts.claim(keys=keys, args=[
+                idkey(article_id), exact, claimed, self.worker, "1" if claim else "0", len(checked),
+                *(idkey(c) for c in checked), *bands])
+            kind = reply[0].decode()
+            if kind in (BY_ID, BY_TEXT):
+                return Copy(reply[1].hex(), kind)
+            if kind != "check":
+                return None
+            found = {other.hex(): record_sketch(record) for other, record in zip(reply[1::2], reply[2::2])}
+            candidates.update(found)
+            return list(found)
 
-        def shingles(candidates: list[str]):
-            texts = self.client.hmget(self.key("texts", site), candidates)
-            return [(c, self.shingles.get(c, lambda t=t: unpack_text(t))) for c, t in zip(candidates, texts) if t]
+        def sketches(ids: list[str]):
+            return [(c, candidates[c]) for c in ids if candidates[c] is not None]
 
-        return find_copy(step, shingles, printed, self.near_duplicate)
+        return find_copy(step, sketches, printed, self.near_duplicate)
+
+    def run_keys(self, site: str, *names: str) -> list[str]:
+        """The run's keys, or (no run: a reader, a rebuild) keys of the site's slot that nothing writes."""
+        return [self.run.key(name) if self.run else self.key(f"norun:{name}", site) for name in names]
 
     def record_urls(self, article_id: str, urls) -> None:
-        for url in urls:
-            self.append(keys=[self.key("urls")], args=[article_id, url])
+        urls = list(urls)
+        if urls:
+            self.scripts.record_urls(keys=[self.key("urls"), self.key("origins")], args=[idkey(article_id), *urls])
 
     def revision_of(self, article_id: str) -> Revision | None:
-        value = self.client.hget(self.key("meta"), article_id)
-        return Revision(*json.loads(value)) if value else None
+        stored = self.stored(article_id)
+        if stored is None or not stored.emitted:
+            return None
+        return Revision(stored.hash64, stored.revision, stored.published, stored.modified)
 
     def mark_emitted(self, record: dict, run_id: str, printed: ContentPrint | None) -> None:
-        """Commit an emitted article (or a new revision): its claim becomes an emitted id (the claim stored
-        its prints; a revision replaces the stored text)."""
-        meta = [hash64(record.get("content_hash")), record.get("revision") or 1, record.get("published"), record.get("modified")]
-        self.shingles.forget(record["id"])
-        # one round trip, atomic: the moment between the run file's line and this commit is the only one in
-        # which a kill can make another worker emit the article again (export keeps one record per id)
-        commit = self.client.pipeline(transaction=True)
-        commit.hset(self.key("meta", record["site"]), record["id"], json.dumps(meta))
-        if meta[1] > 1 and record.get("text"):
-            commit.hset(self.key("texts", record["site"]), record["id"], pack_text(record["text"]))
-        commit.hset(self.key("articles", record["site"]), record["id"], run_id)
-        if record.get("published") and (moment := epoch(record["published"])) is not None:
-            commit.zadd(self.key("published", record["site"]), {record["id"]: moment})
-        if self.run is not None:
-            commit.hdel(self.run.key("claims"), record["id"])
-        commit.execute()
-        self.record_urls(record["id"], record["mirror_urls"])
+        """Commit an emitted article (or a new revision) in one atomic script: its record, emitted; its claim
+        ended; its URLs; its publication day; its run file's count (``writers``: what ``export`` expects to find).
+        The moment between the run file's line and this commit is the only one in which a kill can make another
+        worker emit the article again (export keeps one record per id)."""
+        revision = record.get("revision") or 1
+        known = self.stored(record["id"]) if revision > 1 or printed is None else None
+        if printed is not None:
+            text_hash, sketch = hash64(printed.content_hash), printed.sketch
+        else:  # without a text, the print its claim stored stands
+            text_hash, sketch = (known.hash64, known.sketch) if known else (None, None)
+        article = StoredArticle(True, text_hash, revision, sketch, record.get("published"), record.get("modified"))
+        revised = known if revision > 1 else None  # a revision: its bands are new, its day may be
+        self.scripts.commit(idkey(record["id"]), article, *self.run_keys(self.site, "claims"),
+                            run_file=f"{run_id}-{self.worker}" if self.run else "",
+                            bands=[band_bytes(band) for band in printed.band_keys] if printed and revised else [],
+                            urls=record["mirror_urls"], new_day=revised is None or revised.published != article.published)
 
     def urls_of(self, article_id: str) -> list[str]:
-        return stored_urls(self.client, self.site, article_id)
+        return self.stored_urls(article_id)
+
+    def written_files(self) -> dict[str, int]:
+        """{run file name (``<run-id>-<worker>``): articles committed from it} (hash ``writers``)."""
+        return {name.decode(): int(count) for name, count in self.client.hgetall(self.key("writers")).items()}
 
     # -- runs ----------------------------------------------------------------------------------------
     def start_run(self, run_id: str, site: str, when: str) -> None:
@@ -223,10 +203,21 @@ class RedisState:
     def finish_run(self, run_id: str, when: str | None, status: str, summary: dict | None = None) -> None:
         """Every worker records its finish and its own summary; the last one to finish has the last word on
         the run's end (``run_history`` adds the workers' counts up)."""
-        runs = self.key("runs")
-        record = json.loads(self.client.hget(runs, run_id) or "{}")
-        summaries = {**record.get("summaries", {}), **({self.worker: summary} if summary is not None else {})}
-        self.client.hset(runs, run_id, json.dumps({**record, "finished_at": when, "status": status, "summaries": summaries}))
+        def finished(known: dict | None) -> dict:
+            known = known or {}
+            summaries = {**known.get("summaries", {}), **({self.worker: summary} if summary is not None else {})}
+            return {**known, "finished_at": when, "status": status, "summaries": summaries}
+
+        self.merge_field(self.key("runs"), run_id, finished)
+
+    def merge_field(self, key: str, field: str, merged) -> None:
+        """Set a JSON hash field to ``merged(what it holds)``, workers merging at once: compare and set, again
+        until no other worker changed the field between the read and the write."""
+        while True:
+            known = self.client.hget(key, field)
+            change = json.dumps(merged(json.loads(known) if known else None))
+            if self.scripts.replace_field(keys=[key], args=[field, "1" if known is not None else "0", known or "", change]):
+                return
 
     @property
     def worker(self) -> str:
@@ -244,12 +235,20 @@ class RedisState:
         return latest.get("status")
 
     def published_since(self, site: str, day: str) -> list[tuple[str, str, list[str]]]:
-        """From the sorted set ``published`` (id scored by its publication time, UTC)."""
-        ids = [i.decode() for i in self.client.zrangebyscore(self.key("published", site), epoch(day), "+inf")]
-        if not ids:
-            return []
-        metas, urls = self.client.hmget(self.key("meta", site), ids), self.client.hmget(self.key("urls", site), ids)
-        return [(i, json.loads(meta)[2], split_urls(found)) for i, meta, found in zip(ids, metas, urls) if meta]
+        """From the days of ``published`` on or after ``day`` (UTC) and their ids, those whose publication time
+        (as the record has it now: a revision may have moved it) is not before the day's first second."""
+        since = epoch(day)
+        found = []
+        for listed in self.client.zrangebyscore(self.key("published", site), since, "+inf"):
+            ids = self.client.get(published_day_key(site, listed.decode())) or b""
+            found += [ids[at:at + 10] for at in range(0, len(ids), 10)]
+        recent = []
+        for key in dict.fromkeys(found):
+            stored = self.stored(key.hex())
+            moment = epoch(stored.published) if stored is not None and stored.published else None
+            if moment is not None and moment >= since:
+                recent.append((key.hex(), stored.published, StoredUrls(self.client, site)(key.hex())))
+        return recent
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         value = self.client.hget(self.key("validators"), url)
@@ -269,11 +268,9 @@ class RedisState:
         """Add what this worker counted since it loaded the counts: workers see distinct articles, so their
         counts add up (two workers saving at once lose nothing)."""
         base = self.template_base.get(site, {})
-        with self.client.pipeline(transaction=False) as batch:
-            for key, n in counts.items():
-                if n > base.get(key, 0):
-                    batch.hincrby(self.key("templates", site), key, n - base.get(key, 0))
-            batch.execute()
+        increments = [part for key, n in counts.items() if n > base.get(key, 0) for part in (key, n - base.get(key, 0))]
+        if increments:
+            self.scripts.increment(keys=[self.key("templates", site)], args=increments)
         self.template_base[site] = dict(counts)
 
     def recover_interrupted_runs(self, site: str, site_dir) -> int:
@@ -286,20 +283,9 @@ class RedisState:
         return {key.decode(): json.loads(entry) for key, entry in self.client.hgetall(self.key("pending", site)).items()}
 
     def save_pending(self, site: str, left: list[PendingArticle], when: str) -> None:
-        """Workers leave articles pending at once (a run cut short): each entry is merged under WATCH."""
-        key = self.key("pending", site)
+        """Workers leave articles pending at once (a run cut short): each entry is merged (``merge_field``)."""
         for article in left:
-            with self.client.pipeline() as merge:
-                while True:
-                    try:
-                        merge.watch(key)
-                        known = merge.hget(key, article.key)
-                        merge.multi()
-                        merge.hset(key, article.key, json.dumps(pending_entry(json.loads(known) if known else None, article, when)))
-                        merge.execute()
-                        break
-                    except redis.WatchError:
-                        continue
+            self.merge_field(self.key("pending", site), article.key, lambda known: pending_entry(known, article, when))
 
     def clear_pending(self, site: str, keys) -> None:
         keys = list(keys)
@@ -335,14 +321,3 @@ class RedisState:
 
     def release_host_check(self, site: str, host: str) -> None:
         self.client.delete(host_check_key(site, host))
-
-    def emitted_samples(self, site: str, limit: int) -> list[tuple[str, list[str], str]]:
-        """(id, URLs, stored clean text) of up to ``limit`` of the site's emitted articles (any order)."""
-        samples = []
-        for article_id, blob in self.client.hscan_iter(self.key("texts", site), count=limit):
-            article_id = article_id.decode()
-            if self.client.hexists(self.key("articles", site), article_id):  # emitted, not only claimed
-                samples.append((article_id, split_urls(self.client.hget(self.key("urls", site), article_id)), unpack_text(blob)))
-            if len(samples) == limit:
-                break
-        return samples

@@ -1,5 +1,6 @@
-"""URL lists kept as one hash field each (URLs joined by newlines): appended atomically without repeats,
-read back as a list. The state's ``urls`` (every URL an article was seen at) and a run's ``found``."""
+"""URL lists in Redis hash fields. A run's ``found`` keeps whole URLs joined by newlines (appended atomically
+without repeats). The state's ``urls`` keeps every URL an article was seen at compactly: each path once, with
+the numbers of the origins (``scheme://host``) it was seen on, numbered per site in the hash ``origins``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,63 @@ end
 return 0
 """
 
+# add_urls(urls, origins, id, first): the URLs ARGV[first..] of article ``id`` into hash ``urls``, numbering new
+# origins in hash ``origins`` (origin -> number, '#<number>' -> origin, '#next'). A field holds one line a path:
+# '<numbers>\t<path and query>', numbers comma-separated.
+ADD_URLS = """
+local function origin_number(origins, origin)
+  local number = redis.call('HGET', origins, origin)
+  if number then return number end
+  number = tostring(redis.call('HINCRBY', origins, '#next', 1))
+  redis.call('HSET', origins, origin, number, '#' .. number, origin)
+  return number
+end
+local function add_urls(urls, origins, id, first)
+  local lines, order, changed = {}, {}, false
+  for line in string.gmatch(redis.call('HGET', urls, id) or '', '[^\\n]+') do
+    local numbers, rest = string.match(line, '^([^\\t]*)\\t(.*)$')
+    order[#order + 1] = rest
+    lines[rest] = numbers
+  end
+  for i = first, #ARGV do
+    local origin, rest = string.match(ARGV[i], '^(%a[%w+.-]*://[^/?#]*)(.*)$')
+    if not origin then origin, rest = '', ARGV[i] end
+    local number, numbers = origin_number(origins, origin), lines[rest]
+    if not numbers then
+      order[#order + 1] = rest
+      lines[rest], changed = number, true
+    elseif not string.find(',' .. numbers .. ',', ',' .. number .. ',', 1, true) then
+      lines[rest], changed = numbers .. ',' .. number, true
+    end
+  end
+  if changed then
+    local out = {}
+    for i, rest in ipairs(order) do out[i] = lines[rest] .. '\\t' .. rest end
+    redis.call('HSET', urls, id, table.concat(out, '\\n'))
+  end
+end
+"""
+
 
 def split_urls(value: bytes | None) -> list[str]:
     return value.decode().split("\n") if value else []
+
+
+class OriginTable:
+    """A site's origins by number (hash ``origins``, as ``add_urls`` numbers them), read again when a number is
+    new to it: turns a field of ``urls`` back into URLs."""
+
+    def __init__(self, client, key: str):
+        self.client, self.key = client, key
+        self.origins: dict[bytes, str] = {}
+
+    def urls(self, value: bytes | None) -> list[str]:
+        urls = []
+        for line in value.split(b"\n") if value else ():
+            numbers, rest = line.split(b"\t", 1)
+            for number in numbers.split(b","):
+                if number not in self.origins:
+                    self.origins = {name[1:]: origin.decode() for name, origin in self.client.hgetall(self.key).items()
+                                    if name.startswith(b"#") and name != b"#next"}
+                urls.append(self.origins[number] + rest.decode())
+        return urls

@@ -1,4 +1,5 @@
-"""A private redis-server on a free loopback port, for the distributed tests, the Scrapyd test and benchmarks."""
+"""A private redis-server on a free loopback port, or a private three-master Redis Cluster, for the distributed
+tests, the Scrapyd test and benchmarks."""
 
 from __future__ import annotations
 
@@ -41,3 +42,52 @@ def local_redis_server(binary: str, directory: str | Path, timeout: float = 10.0
     finally:
         server.terminate()
         server.wait(10)
+
+
+def wait_for(condition, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if condition():
+                return
+        except redis.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting until {what}")
+        time.sleep(0.05)
+
+
+@contextmanager
+def local_redis_cluster(binary: str, cli: str, directory: str | Path, masters: int = 3, timeout: float = 30.0) -> Iterator[str]:
+    """A Redis Cluster of ``masters`` redis-servers of its own (cluster mode, no replicas), each on a free
+    loopback port with its cluster bus on another, working in ``directory``, nothing persisted, joined by
+    ``redis-cli --cluster create``: its URL (``redis-cluster://127.0.0.1:<port>``) while the context lasts.
+    RuntimeError when it is not up within ``timeout`` seconds."""
+    ports: list[int] = []
+    while len(ports) < 2 * masters:
+        if (port := free_port()) not in ports:
+            ports.append(port)
+    nodes = list(zip(ports[::2], ports[1::2]))  # (port, cluster bus port)
+    servers = []
+    try:
+        for port, bus in nodes:
+            (Path(directory) / str(port)).mkdir()
+            servers.append(subprocess.Popen(
+                [binary, "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-port", str(bus),
+                 "--cluster-config-file", "nodes.conf", "--save", "", "--appendonly", "no",
+                 "--dir", str(Path(directory) / str(port))], stdout=subprocess.DEVNULL))
+        for port, _ in nodes:
+            wait_for(redis.Redis(port=port).ping, f"redis-server answers on port {port}", timeout)
+        created = subprocess.run([cli, "--cluster", "create", *(f"127.0.0.1:{port}" for port, _ in nodes),
+                                  "--cluster-replicas", "0", "--cluster-yes"], capture_output=True, timeout=timeout)
+        if created.returncode:
+            raise RuntimeError(f"redis-cli --cluster create failed: {created.stdout.decode()[-500:]}")
+        for port, _ in nodes:
+            wait_for(lambda port=port: redis.Redis(port=port).cluster("info")["cluster_state"] == "ok",
+                     f"the cluster is up on port {port}", timeout)
+        yield f"redis-cluster://127.0.0.1:{nodes[0][0]}"
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(10)

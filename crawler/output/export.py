@@ -21,7 +21,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 import redis
 
 from crawler.distributed.client import redis_client
-from crawler.distributed.store import stored_urls as redis_stored_urls
+from crawler.distributed.store import RedisState
 from crawler.output.record import BOOLEAN_FIELDS, INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, Article
 from crawler.sites.profiles import SiteProfile
 from crawler.sites.urls import order_by_hosts
@@ -83,24 +83,65 @@ def state_open(path: Path) -> sqlite3.Connection | None:
     return db
 
 
-def state_open_redis(url: str, outage: float) -> redis.Redis:
-    """A client on the state of distributed crawls (``crawl --redis URL``), checked to answer."""
-    client = redis_client(url, outage)
+class RedisStateReader:
+    """The state of distributed crawls (``crawl --redis URL``), site by site: the URLs of each article, and the
+    run files each worker wrote with how many articles the state counts in each (``writers``). A site whose state
+    an earlier newsmirror wrote is moved to the current layout when first read."""
+
+    def __init__(self, client):
+        self.client = client
+        self.sites: dict[str, RedisState] = {}
+
+    def site(self, site: str) -> RedisState:
+        if site not in self.sites:
+            self.sites[site] = RedisState(self.client, site, read_only=True)
+        return self.sites[site]
+
+    def urls(self, article_id: str, site: str) -> list[str]:
+        return self.site(site).urls_of(article_id)
+
+    def run_files(self, site: str) -> dict[str, int]:
+        """{run file name (``<run-id>-<worker>``): articles the state counts in it}."""
+        return self.site(site).written_files()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def state_open_redis(url: str, outage: float) -> RedisStateReader:
+    """The state of distributed crawls (``crawl --redis URL``), checked to answer."""
     try:
+        client = redis_client(url, outage)
         client.ping()
-    except redis.RedisError as exc:
+    except (redis.RedisError, redis.RedisClusterException) as exc:
         raise ExportError(f"cannot read state {url}: {exc}") from None
-    return client
+    return RedisStateReader(client)
 
 
-def state_urls(db: sqlite3.Connection | redis.Redis | None, article_id: str, site: str | None = None) -> list[str]:
+def state_urls(db: sqlite3.Connection | RedisStateReader | None, article_id: str, site: str | None = None) -> list[str]:
     """Every URL the state recorded for an article (``CrawlState.record_urls``, ``RedisState.record_urls``
     under the article's site)."""
     if db is None:
         return []
-    if isinstance(db, redis.Redis):
-        return redis_stored_urls(db, site, article_id)
+    if isinstance(db, RedisStateReader):
+        return db.urls(article_id, site)
     return stored_urls(db, article_id)
+
+
+def missing_records(expected: dict[str, int], found: dict[str, int], site: str) -> list[str]:
+    """What the run files lack of what the state counts each worker wrote (``expected`` and ``found``: {run
+    file name: articles}), one line a file: a file missing, or holding fewer articles than were committed."""
+    problems = []
+    for name, count in sorted(expected.items()):
+        run_id, _, worker = name.partition("-")
+        whose = f"worker {worker}'s run file {site}/{name}.jsonl" if worker else f"run file {site}/{name}.jsonl"
+        if name not in found:
+            problems.append(f"{whose} is missing: the state counts {count} articles of run {run_id} in it (copy it from "
+                            f"{worker or 'its'} machine into the output directory's {site}/)")
+        elif found[name] < count:
+            problems.append(f"{whose} holds {found[name]} of the {count} articles the state counts in it (cut short, "
+                            "or an older copy?)")
+    return problems
 
 
 # -- records (pure) --------------------------------------------------------------------------------
@@ -152,10 +193,24 @@ def in_window(record: dict, site: str | None, since: datetime | None, until: dat
 
 
 # -- the dataset -----------------------------------------------------------------------------------
-def dataset(files: list[Path], state: sqlite3.Connection | redis.Redis | None, profiles: dict[str, SiteProfile],
+def dataset(files: list[Path], state: sqlite3.Connection | RedisStateReader | None, profiles: dict[str, SiteProfile],
             warn: Warn, skip_corrupt: bool = False) -> tuple[int, Iterator[dict]]:
-    """(number of articles, their merged records in the order their latest revisions were written)."""
-    latest = set(latest_positions(run_records(files, warn, skip_corrupt)).values())
+    """(number of articles, their merged records in the order their latest revisions were written). With the
+    state of distributed crawls, every run file it counts articles in must hold them: ``warn`` names each
+    worker's file that is missing or short (``missing_records``)."""
+    per_file: dict[int, int] = {}
+
+    def counted(records: Iterator[tuple[Position, dict]]) -> Iterator[tuple[Position, dict]]:
+        for position, record in records:
+            per_file[position[0]] = per_file.get(position[0], 0) + 1
+            yield position, record
+
+    latest = set(latest_positions(counted(run_records(files, warn, skip_corrupt))).values())
+    if isinstance(state, RedisStateReader):
+        for site in sorted({*profiles, *(path.parent.name for path in files)}):
+            found = {path.stem: per_file.get(index, 0) for index, path in enumerate(files) if path.parent.name == site}
+            for problem in missing_records(state.run_files(site), found, site):
+                warn(problem)
 
     def records() -> Iterator[dict]:
         for position, record in run_records(files, lambda message: None, skip_corrupt):

@@ -1,4 +1,5 @@
-"""Reading run files (``<output>/<site>/<run-id>.jsonl``, one article record a line) back: crawl recovery and export.
+"""Reading run files (``<output>/<site>/<run-id>.jsonl``, one article record a line) back: crawl recovery, export,
+and the texts mirror verification compares with (the state keeps none).
 
 A kill can tear a file's last line: every reader skips it with a warning (that article was never committed,
 so the next crawl emits it again). A bad line before the last is corruption, and the reader says what to do.
@@ -56,3 +57,15 @@ def run_files(output_dir: Path, site: str | None = None) -> list[Path]:
     """Every ``<output>/<site>/<run-id>[-<worker>].jsonl``, oldest run first (run ids sort chronologically)."""
     files = (output_dir / site).glob("*.jsonl") if site else output_dir.glob("*/*.jsonl")
     return sorted(files, key=lambda path: (path.stem, path.parent.name))
+
+
+def recent_records(site_dir: Path, limit: int) -> list[dict]:
+    """Up to ``limit`` article records of a site's run files, the newest run's first (a line being written is
+    skipped, as a torn one)."""
+    records: list[dict] = []
+    for path in sorted(site_dir.glob("*.jsonl"), key=lambda path: path.stem, reverse=True):
+        for _, record in run_file_records(path, lambda torn: None, strict=False):
+            if len(records) == limit:
+                return records
+            records.append(record)
+    return records

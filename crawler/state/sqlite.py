@@ -1,6 +1,6 @@
-"""Crawl state in SQLite: emitted articles, their content prints (exact hash, MinHash bands, text),
+"""Crawl state in SQLite: emitted articles, their content prints (exact hash, MinHash bands, sketch),
 every URL each was seen at, learned site templates, discovered mirrors, and the runs. One file serves every site
-(``output/state.sqlite3``)."""
+(``output/state.sqlite3``); texts stay in the run files."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64
-from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, ShingleCache, pack_text, stored_band_keys, unpack_text
+from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64, idkey
+from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, content_print, unpack_text
 from crawler.state.runfile import run_file_records
 from crawler.state.store import PendingArticle, Revision, pending_entry
 
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 ARTICLE_URLS_COLUMNS = "(id BLOB NOT NULL, url TEXT NOT NULL, PRIMARY KEY (id, url)) WITHOUT ROWID"
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS articles (
-    num INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: bands and texts refer to it
+    num INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: bands and sketches refer to it
     id BLOB NOT NULL UNIQUE,  -- the 20 hex digits of the article id as 10 bytes (idkey)
     site TEXT NOT NULL,
     hash64 INTEGER,
@@ -40,9 +40,9 @@ CREATE TABLE IF NOT EXISTS lsh_bands (
     num INTEGER NOT NULL,
     PRIMARY KEY (band, num)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS article_texts (
+CREATE TABLE IF NOT EXISTS article_sketches (
     num INTEGER PRIMARY KEY,
-    text BLOB NOT NULL
+    sketch BLOB NOT NULL  -- 256 bytes: MinHasher.sketch of the clean text
 );
 CREATE TABLE IF NOT EXISTS article_urls {ARTICLE_URLS_COLUMNS};
 CREATE TABLE IF NOT EXISTS runs (
@@ -85,14 +85,25 @@ CREATE TABLE IF NOT EXISTS site_templates (
 SCHEMA_TABLES = {match[1]: match[0] for match in re.finditer(r"CREATE TABLE IF NOT EXISTS (\w+) .*?\)(?: WITHOUT ROWID)?;", SCHEMA, re.S)}
 
 
+class PrintFormatError(sqlite3.DatabaseError):
+    """The state's content prints were made by another print format and it keeps no texts to make them anew."""
+
+
+def prints_problem(db: sqlite3.Connection, wanted: str) -> str | None:
+    """Why the state's near-duplicate index cannot serve prints made as ``wanted`` describes, or None: another
+    format made it and the state keeps no texts to make it anew (states of earlier newsmirrors keep them)."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'content_print'").fetchone() if has_table(db, "meta") else None
+    made_by = row[0] if row else "an unknown format"
+    indexed = has_table(db, "lsh_bands") and db.execute("SELECT 1 FROM lsh_bands LIMIT 1").fetchone() is not None
+    if made_by == wanted or has_table(db, "article_texts") or not indexed:
+        return None
+    return (f"its near-duplicate index was made by another print format ({made_by}, now {wanted}) and the state "
+            "keeps no texts to make it anew: `newsmirror state rebuild` makes the state from the run files")
+
+
 def state_path(settings) -> Path:
     """The SQLite state file a crawl, scrape or export uses: NEWSMIRROR_STATE, else <output>/state.sqlite3."""
     return Path(settings.get("NEWSMIRROR_STATE") or Path(settings.get("NEWSMIRROR_OUTPUT") or "output") / "state.sqlite3")
-
-
-def idkey(article_id: str) -> bytes:
-    """How ``articles.id`` stores an article id (20 hex digits): 10 bytes, half the row and index space."""
-    return bytes.fromhex(article_id)
 
 
 def columns(db: sqlite3.Connection, table: str) -> set[str]:
@@ -140,7 +151,6 @@ class SqliteState:
             self.db.executescript(SCHEMA)
         self.hasher = hasher or MinHasher()
         self.near_duplicate = near_duplicate
-        self.shingles = ShingleCache(self.hasher.shingle)
         self.printer = ContentPrinter(self.hasher)
         self.flush_after, self.flush_interval = flush_after, flush_interval
         self.pending: dict[str, tuple[dict, ContentPrint | None]] = {}  # id → (record, print), not yet written
@@ -178,21 +188,19 @@ class SqliteState:
             same_text = next((c for c, (candidate_hash, _) in candidates.items() if candidate_hash == exact), None)
             return Copy(same_text, BY_TEXT) if same_text else list(candidates) or None
 
-        return find_copy(step, lambda ids: ((c, candidates[c][1]()) for c in ids), printed, self.near_duplicate)
+        return find_copy(step, lambda ids: ((c, candidates[c][1]) for c in ids), printed, self.near_duplicate)
 
     def stored_candidates(self, site: str, printed: ContentPrint) -> dict:
-        """{id: (hash64, shingles loader)} of the site's written articles sharing an LSH band with the print."""
+        """{id: (hash64, sketch)} of the site's written articles sharing an LSH band with the print."""
         marks = ",".join("?" * len(printed.band_keys))
         rows = self.db.execute(
             # CROSS JOIN keeps SQLite from scanning a site's articles: probe the band index first. An
             # identical text shares all its bands, so the exact layer needs no index of its own.
-            f"SELECT DISTINCT a.id, a.hash64, t.text FROM lsh_bands b CROSS JOIN articles a CROSS JOIN article_texts t "
-            f"WHERE b.band IN ({marks}) AND a.num = b.num AND t.num = a.num AND a.site = ?",
+            f"SELECT DISTINCT a.id, a.hash64, k.sketch FROM lsh_bands b CROSS JOIN articles a CROSS JOIN article_sketches k "
+            f"WHERE b.band IN ({marks}) AND a.num = b.num AND k.num = a.num AND a.site = ?",
             (*printed.band_keys, site),
         ).fetchall()
-        return {key.hex(): (candidate_hash, lambda candidate_id=key.hex(), blob=blob: self.shingles.get(
-                    candidate_id, lambda: unpack_text(blob)))
-                for key, candidate_hash, blob in rows}
+        return {key.hex(): (candidate_hash, sketch) for key, candidate_hash, sketch in rows}
 
     def pending_candidates(self, site: str, printed: ContentPrint) -> dict:
         """The same for buffered articles (a buffered revision replaces its written version)."""
@@ -201,7 +209,7 @@ class SqliteState:
             for candidate_id in self.pending_bands.get(band, ()):
                 record, candidate_print = self.pending[candidate_id]
                 if record["site"] == site and candidate_print is not None:
-                    found[candidate_id] = (hash64(record["content_hash"]), lambda shingles=candidate_print.shingles: shingles)
+                    found[candidate_id] = (hash64(candidate_print.content_hash), candidate_print.sketch)
         return found
 
     def claim(self, site: str, article_id: str, text: str | None, content_hash: str | None) -> Copy | None:
@@ -230,7 +238,6 @@ class SqliteState:
         self.pending[record["id"]] = (record, printed)
         for band in printed.band_keys if printed is not None else ():
             self.pending_bands.setdefault(band, []).append(record["id"])
-        self.shingles.forget(record["id"])
         self.record_urls(record["id"], record["mirror_urls"])
 
     def flush_when_due(self) -> None:
@@ -252,8 +259,7 @@ class SqliteState:
                 num = self.write_article(record)
                 if num is not None and printed is not None:
                     bands += [(band, num) for band in printed.band_keys]
-                    self.db.execute("INSERT OR REPLACE INTO article_texts (num, text) VALUES (?, ?)",
-                                    (num, pack_text(record["text"])))
+                    self.db.execute("INSERT OR REPLACE INTO article_sketches (num, sketch) VALUES (?, ?)", (num, printed.sketch))
             self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)", sorted(bands))
             self.db.executemany("INSERT OR IGNORE INTO article_urls (id, url) VALUES (?, ?)",
                                 [(idkey(article_id), url) for article_id, url in self.pending_urls])
@@ -281,34 +287,45 @@ class SqliteState:
         return None
 
     def upgrade(self) -> None:
-        """Bring a state written by an earlier newsmirror (or with other MinHash settings) up to date, once,
-        under the write lock: text ids become 10-byte keys, the old URL table (``mirror_urls``) moves to
-        ``article_urls``, and LSH bands made by another content-print format are rebuilt from the stored
-        texts (lookups would otherwise miss every earlier article)."""
+        """Bring a state written by an earlier newsmirror up to date, once, under the write lock: text ids become
+        10-byte keys, the old URL table (``mirror_urls``) moves to ``article_urls``, and the LSH bands and
+        sketches are made anew from the texts earlier states kept (``article_texts``), which are then dropped:
+        texts stay in the run files. A state whose prints another format made and that keeps no texts cannot
+        be upgraded in place (``PrintFormatError``: ``state rebuild`` makes it from the run files)."""
         wanted = self.hasher.describe()
         if "summary" not in columns(self.db, "runs"):  # runs ended before newsmirror kept their summaries
             self.db.execute("ALTER TABLE runs ADD COLUMN summary TEXT")
-        if self.meta("content_print") == wanted and not has_table(self.db, "mirror_urls"):
+        if self.meta("content_print") == wanted and not has_table(self.db, "mirror_urls") \
+                and not has_table(self.db, "article_texts"):
             return
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")  # another process may be upgrading: check again under the lock
             if has_table(self.db, "mirror_urls"):
                 copy_legacy_urls(self.db, "main.article_urls")
                 self.db.execute("DROP TABLE mirror_urls")
-            made_by = self.meta("content_print")
-            if made_by == wanted:
-                return
             text_ids = self.db.execute("SELECT num, id FROM articles WHERE typeof(id) = 'text'").fetchall()
             self.db.executemany("UPDATE articles SET id = ? WHERE num = ?", [(idkey(i), num) for num, i in text_ids])
-            count = self.db.execute("SELECT COUNT(*) FROM article_texts").fetchone()[0]
-            if count:
-                logger.warning("%s: rebuilding the near-duplicate index of %d articles (content prints were made by "
-                               "%s, now %s)", self.path, count, made_by or "an older version", wanted)
-            self.db.execute("DELETE FROM lsh_bands")
-            for num, blob in self.db.execute("SELECT num, text FROM article_texts").fetchall():
-                self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)",
-                                    [(band, num) for band in stored_band_keys(blob, self.hasher)])
+            if has_table(self.db, "article_texts"):
+                self.prints_from_texts()
+            elif problem := prints_problem(self.db, wanted):
+                raise PrintFormatError(f"{self.path}: {problem}")
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('content_print', ?)", (wanted,))
+
+    def prints_from_texts(self) -> None:
+        """Bands and sketches from the texts an earlier newsmirror kept in the state, then the texts dropped."""
+        count = self.db.execute("SELECT COUNT(*) FROM article_texts").fetchone()[0]
+        if count:
+            logger.warning("%s: making the near-duplicate index of %d articles anew from the texts the state kept "
+                           "(prints were made by %s, now %s; texts stay in the run files from now on)", self.path, count,
+                           self.meta("content_print") or "an older version", self.hasher.describe())
+        self.db.execute("DELETE FROM lsh_bands")
+        self.db.execute("DELETE FROM article_sketches")
+        for num, blob in self.db.execute("SELECT num, text FROM article_texts"):
+            printed = content_print(unpack_text(blob), "", self.hasher)
+            self.db.execute("INSERT INTO article_sketches (num, sketch) VALUES (?, ?)", (num, printed.sketch))
+            self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)",
+                                [(band, num) for band in printed.band_keys])
+        self.db.execute("DROP TABLE article_texts")
 
     def meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -454,10 +471,3 @@ class SqliteState:
 
     def release_host_check(self, site: str, host: str) -> None:
         """Nothing was claimed (``claim_host_check``)."""
-
-    def emitted_samples(self, site: str, limit: int) -> list[tuple[str, list[str], str]]:
-        """(id, URLs, stored clean text) of up to ``limit`` of the site's emitted articles, newest first."""
-        self.flush()
-        rows = self.db.execute("SELECT a.id, t.text FROM articles a JOIN article_texts t ON t.num = a.num "
-                               "WHERE a.site = ? ORDER BY a.num DESC LIMIT ?", (site, limit)).fetchall()
-        return [(key.hex(), stored_urls(self.db, key.hex()), unpack_text(blob)) for key, blob in rows]

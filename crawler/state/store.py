@@ -131,9 +131,6 @@ class StateStore(Protocol):
 
     def release_host_check(self, site: str, host: str) -> None: ...
 
-    def emitted_samples(self, site: str, limit: int) -> list[tuple[str, list[str], str]]:
-        """(id, URLs, stored clean text) of up to ``limit`` of the site's emitted articles."""
-
     def close(self) -> None: ...
 
 
