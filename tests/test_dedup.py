@@ -6,6 +6,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+import zlib
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -14,7 +15,8 @@ import pytest
 from crawler.dedup.minhash import MinHasher, jaccard, shingle_hashes
 from crawler.farm.sites import make_articles
 from crawler.output.export import state_open, state_urls
-from crawler.state.sqlite import SqliteState, has_table, idkey
+from crawler.state.maintenance import state_problem
+from crawler.state.sqlite import PrintFormatError, SqliteState, has_table, idkey
 
 ARTICLES = make_articles(12, seed=11)
 
@@ -144,29 +146,46 @@ def test_buffer_is_written_after_flush_after_articles(tmp_path):
     assert reader.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 3
 
 
-def test_state_from_another_print_format_rebuilds_its_bands(tmp_path, caplog):
-    """Also the state of an earlier version: text ids become keys, URLs move to the keyed table, bands are
-    rebuilt, nothing is lost; export reads such a state as it is, before any crawl upgraded it."""
-    old = SqliteState(tmp_path / "state.sqlite3", hasher=MinHasher(seed=1))
-    record = {"id": "a" * 20, "site": "harbor", "text": text_of(ARTICLES[3]), "content_hash": "c" * 40, "mirror_urls": []}
-    old.mark_emitted(record, "run1", old.content_print(record["text"], record["content_hash"]))
-    old.close()
-    earlier = sqlite3.connect(tmp_path / "state.sqlite3")  # as versions before 10-byte id keys wrote it
-    earlier.execute("UPDATE articles SET id = ?", ("a" * 20,))
-    earlier.execute("CREATE TABLE mirror_urls (id TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (id, url))")
+def test_a_state_of_an_earlier_version_gets_sketches_from_its_texts_which_it_then_drops(tmp_path, caplog):
+    """Text ids become keys, URLs move to the keyed table, bands and sketches are made from the texts the state
+    kept, the texts go; export reads such a state as it is, before any crawl upgraded it."""
+    earlier = sqlite3.connect(tmp_path / "state.sqlite3")  # as versions before sketches and 10-byte id keys wrote it
+    earlier.executescript(
+        "CREATE TABLE articles (num INTEGER PRIMARY KEY AUTOINCREMENT, id BLOB NOT NULL UNIQUE, site TEXT NOT NULL, "
+        "hash64 INTEGER, revision INTEGER NOT NULL DEFAULT 1, published TEXT, modified TEXT);"
+        "CREATE TABLE lsh_bands (band INTEGER NOT NULL, num INTEGER NOT NULL, PRIMARY KEY (band, num)) WITHOUT ROWID;"
+        "CREATE TABLE article_texts (num INTEGER PRIMARY KEY, text BLOB NOT NULL);"
+        "CREATE TABLE mirror_urls (id TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (id, url));"
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES ('content_print', 'v2 shingle=3 bands=16x4 seed=20261125');")
+    earlier.execute("INSERT INTO articles (id, site, hash64) VALUES (?, 'harbor', 7)", ("a" * 20,))
+    earlier.execute("INSERT INTO article_texts (num, text) VALUES (1, ?)", (zlib.compress(text_of(ARTICLES[3]).encode()),))
+    earlier.execute("INSERT INTO lsh_bands (band, num) VALUES (12345, 1)")
     urls = ["http://www.harbornews.ir/Detail/2026/1/1/2/x", "http://harbornews.tv/Detail/2026/1/1/2/x"]
     earlier.executemany("INSERT INTO mirror_urls (id, url) VALUES (?, ?)", [("a" * 20, url) for url in urls])
     earlier.commit()
     earlier.close()
     assert state_urls(state_open(tmp_path / "state.sqlite3"), "a" * 20) == sorted(urls)
     state = SqliteState(tmp_path / "state.sqlite3")
-    assert state.is_emitted("a" * 20) and state.revision_of("a" * 20)[1] == 1
+    assert "making the near-duplicate index of 1 articles anew from the texts" in caplog.text
+    assert state.is_emitted("a" * 20) and state.revision_of("a" * 20) == (7, 1, None, None)
     assert state.urls_of("a" * 20) == sorted(urls) and state.urls_of("b" * 20) == []
-    assert not has_table(state.db, "mirror_urls")
+    assert not has_table(state.db, "mirror_urls") and not has_table(state.db, "article_texts")
+    assert state.db.execute("SELECT COUNT(*) FROM lsh_bands").fetchone()[0] == 16  # made anew, the old one gone
     assert state_urls(state_open(tmp_path / "state.sqlite3"), "a" * 20) == sorted(urls)
-    assert "rebuilding the near-duplicate index of 1 articles" in caplog.text
     copy = edited(text_of(ARTICLES[3]), 0.05)
     assert state.find_copy("harbor", "b" * 20, state.content_print(copy, "d" * 40)) == ("a" * 20, "near-duplicate")
+
+
+def test_prints_of_another_format_without_texts_ask_for_a_rebuild(tmp_path):
+    old = state_with(tmp_path, text_of(ARTICLES[0]))
+    old.db.execute("UPDATE meta SET value = 'v3 shingle=3 bands=16x4 seed=1 sketch=512x4' WHERE key = 'content_print'")
+    old.close()
+    with pytest.raises(PrintFormatError, match="made by another print format .*seed=1.*`newsmirror state rebuild`"):
+        SqliteState(tmp_path / "state.sqlite3")
+    problem = state_problem(tmp_path / "state.sqlite3", tmp_path, ["harbor"])
+    assert "`newsmirror state rebuild`" in problem and "seed=1" in problem
+    SqliteState(tmp_path / "state.sqlite3", read_only=True).close()  # a reader reads it as it is
 
 
 # -- the farm --------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from crawler.discovery.verification import Sample, Verification
 from crawler.farm.proxy import MirrorFarm
 from crawler.farm.sites import FarmArticle, harbor_news, impostor, moved_news
 from crawler.sites.profiles import ProfileError, parse_profile
+from crawler.distributed.keys import state_key
 from crawler.distributed.store import RedisState
 from crawler.state.sqlite import SqliteState
 from tests.conftest import FarmRun
@@ -139,34 +140,37 @@ def test_different_text_or_a_parking_page_rejects_as_soon_as_two_copies_are_out_
 
 
 # -- what discovery remembers (real SQLite) ---------------------------------------------------------
-def emitted(state: SqliteState, site: str, count: int) -> None:
-    for i in range(count):
-        record = {"id": f"{i:020x}", "site": site, "content_hash": f"{i:064x}", "text": STORED[i % 3] + f" ({i})",
-                  "mirror_urls": [f"http://www.harbornews.ir/Detail/2026/3/{i}/77010{i}/x"]}
-        state.mark_emitted(record, "run", state.content_print(record["text"], record["content_hash"]))
+def emitted(site_dir, count: int) -> None:
+    """``count`` articles in a run file, as a crawl writes them (verification reads the texts there)."""
+    site_dir.mkdir(parents=True, exist_ok=True)
+    with (site_dir / "20261201T000000000000Z.jsonl").open("w") as lines:
+        for i in range(count):
+            record = {"id": f"{i:020x}", "site": site_dir.name, "text": STORED[i % 3] + f" ({i})",
+                      "mirror_urls": [f"http://www.harbornews.ir/Detail/2026/3/{i}/77010{i}/x"]}
+            lines.write(json.dumps(record) + "\n")
 
 
 def test_candidates_wait_for_two_emitted_articles_and_rejections_for_a_day(tmp_path):
     clock = [1_000_000.0]
     state = SqliteState(tmp_path / "state.sqlite3")
     site = profile(exclude=["harbornews.biz"])
-    found = MirrorDiscovery(site, state, clock=lambda: clock[0])
+    found = MirrorDiscovery(site, state, tmp_path / "harbor", clock=lambda: clock[0])
     assert found.consider("http://www.harbornews.net/Detail/2026/3/1/1/x", "redirect", "http://www.harbornews.ir/x") \
         == "www.harbornews.net"
     assert found.consider("www.harbornews.ir", "notice", "page") is None  # the site's own host
     found.consider("www.harbornews.biz", "notice", "page")
     found.consider("192.0.2.7", "redirect", "page")
     assert found.due() == ["www.harbornews.net"]
-    emitted(state, "harbor", 1)
+    emitted(tmp_path / "harbor", 1)
     assert found.verification("www.harbornews.net") is None  # one article cannot show two copies: wait
-    emitted(state, "harbor", 3)
+    emitted(tmp_path / "harbor", 3)
     check = found.verification("www.harbornews.net")
     assert len(check.samples) == 3 and all(urlsplit(s.url).hostname == "www.harbornews.net" for s in check.samples)
     check.record(check.samples[0], None, "HTTP 404")
     check.record(check.samples[1], None, "HTTP 404")
     assert found.finish(check) == REJECTED
 
-    later = MirrorDiscovery(site, SqliteState(tmp_path / "state.sqlite3"), clock=lambda: clock[0])  # the next run
+    later = MirrorDiscovery(site, SqliteState(tmp_path / "state.sqlite3"), tmp_path / "harbor", clock=lambda: clock[0])
     assert {h: e["status"] for h, e in later.entries.items()} == {
         "www.harbornews.net": REJECTED, "www.harbornews.biz": REJECTED, "192.0.2.7": REJECTED}
     assert later.entries["www.harbornews.biz"]["reason"] == "excluded by the site profile"
@@ -177,7 +181,7 @@ def test_candidates_wait_for_two_emitted_articles_and_rejections_for_a_day(tmp_p
 
 
 def test_feed_and_sitemap_entries_on_another_host_are_candidates_only_on_article_paths(tmp_path):
-    found = MirrorDiscovery(profile(), SqliteState(tmp_path / "state.sqlite3"))
+    found = MirrorDiscovery(profile(), SqliteState(tmp_path / "state.sqlite3"), tmp_path / "harbor")
     assert found.consider_listed("https://www.harbornews.net/Detail/2026/3/1/770101/x", "sitemap",
                                  "https://www.harbornews.ir/sitemap.xml") == "www.harbornews.net"
     assert found.consider_listed("https://www.facebook.com/harbornews", "rss", "https://www.harbornews.ir/rss.xml") is None
@@ -330,7 +334,7 @@ def test_two_workers_discover_verify_and_share_the_new_host_once(moved, redis_ur
     assert len(verification_requests(moved, PARKED)) == 2  # one worker verified it; the other took its verdict
     assert PRIVATE_REDIRECT not in {r.host for r in moved.farm.requests}
     assert sum(f"mirrors admitted: {NEW}" in log for log in logs) == 1
-    hosts = {host.decode(): json.loads(entry) for host, entry in redis.Redis.from_url(redis_url).hgetall("newsmirror:moved:hosts").items()}
+    hosts = {host.decode(): json.loads(entry) for host, entry in redis.Redis.from_url(redis_url).hgetall(state_key("moved", "hosts")).items()}
     assert hosts[NEW]["status"] == ADMITTED and len(hosts[NEW]["evidence"]["matched"]) == 2
     assert hosts[PARKED]["status"] == REJECTED and hosts[PARKED]["reason"] == "parked domain"
     assert RedisState(redis.Redis.from_url(redis_url), "moved").discovered_hosts("moved").keys() == hosts.keys()

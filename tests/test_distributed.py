@@ -17,7 +17,7 @@ from scrapy.settings import Settings
 from crawler.dedup.minhash import MinHasher
 from crawler.distributed.client import redis_client
 from crawler.distributed.mode import use_redis
-from crawler.distributed.keys import run_key, site_pointer
+from crawler.distributed.keys import run_key, site_pointer, state_key
 from crawler.distributed.run import RedisRun
 from crawler.farm.redis_server import free_port
 from crawler.farm.sites import make_articles
@@ -423,3 +423,40 @@ def test_a_redis_that_lost_the_run_stops_the_worker_instead_of_a_false_success(f
     log = worker.log.read_text(errors="replace")
     assert worker.returncode == 69 and "lost this run's keys" in log and "Traceback" not in log
     assert emitted_by(farm_run, "w1") < 200
+
+
+# -- Redis Cluster ---------------------------------------------------------------------------------------
+def test_two_workers_on_a_redis_cluster_share_one_output_directory_each_article_once(farm_factory, cluster_url, tmp_path):
+    farm_run = farm_factory(articles=120, renamed_on_mirrors=6)
+    workers = [start_worker(farm_run, cluster_url, name, "DOWNLOAD_DELAY=0.005") for name in ("a", "b")]
+    for worker in workers:
+        finish(worker)
+    outputs = per_worker_records(farm_run)  # both wrote into one directory, as on a shared (NFS) mount
+    assert set(outputs) == {"a", "b"} and all(len(records) >= 10 for records in outputs.values())
+    ids = collections.Counter(record["id"] for records in outputs.values() for record in records)
+    assert len(ids) == 120 and max(ids.values()) == 1
+    export = farm_run.cli("export", "--sites", str(farm_run.profile), "--redis", cluster_url)
+    assert export.returncode == 0 and "warning" not in export.stderr.decode()
+    assert {json.loads(line)["id"] for line in export.stdout.splitlines()} == set(ids)
+    client = redis_client(cluster_url, 5)
+    site_keys = [key for key in client.scan_iter(match="newsmirror:*") if not key.startswith(b"newsmirror:host:")]
+    assert site_keys and {client.keyslot(key) for key in site_keys} == {client.keyslot(state_key("harbor", "articles"))}
+    assert client.keys(run_key("harbor", "2*", "*"), target_nodes=client.get_primaries()) == []  # the run's keys are gone
+
+
+def test_a_cluster_node_down_mid_crawl_stops_the_worker_in_one_line_within_the_outage_bound(farm_factory, own_redis_cluster):
+    farm_run = farm_factory(articles=200)
+    worker = start_worker(farm_run, own_redis_cluster, "w1", "DOWNLOAD_DELAY=0.05", "NEWSMIRROR_REDIS_OUTAGE=4",
+                          "NEWSMIRROR_LEASE=3")
+    wait_for(lambda: emitted_by(farm_run, "w1") >= 5, "the worker emits articles")
+    node = redis_client(own_redis_cluster, 5).get_node_from_key(site_pointer("harbor"))
+    redis.Redis(host=node.host, port=node.port).shutdown(nosave=True)  # the master of the site's slot is gone
+    lost = time.monotonic()
+    worker.wait(timeout=60)
+    assert time.monotonic() - lost < 4 + 10  # NEWSMIRROR_REDIS_OUTAGE + 10 s
+    log = worker.log.read_text(errors="replace")
+    assert worker.returncode == 69, log[-3000:]
+    errors = [line for line in log.splitlines() if " ERROR: " in line]
+    assert len(errors) == 1 and f"Redis at {own_redis_cluster}: unreachable for 4 s" in errors[0], log[-3000:]
+    assert "Traceback" not in log and len(log.splitlines()) < 40
+    assert all(json.loads(line) for path in farm_run.output.glob("harbor/*.jsonl") for line in path.open())

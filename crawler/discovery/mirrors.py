@@ -99,6 +99,11 @@ class MirrorDiscovery:
                 break
         if len(samples) < self.needed or not self.store.claim_host_check(self.profile.id, host, 600):
             return None
+        current = self.store.discovered_hosts(self.profile.id).get(host)
+        if current is not None and current["status"] != CANDIDATE:  # another worker concluded since this one looked
+            self.store.release_host_check(self.profile.id, host)
+            self.entries[host] = current
+            return None
         self.checking.add(host)
         return Verification(host, samples, self.needed)
 
@@ -117,7 +122,6 @@ class MirrorDiscovery:
         return verdict
 
     def conclude(self, host: str, entry: dict, status: str, reason: str | None) -> None:
-        self.store.release_host_check(self.profile.id, host)
         now = self.clock()
         entry = {**entry, "status": status, "verified_at": iso(now)}
         entry.pop("reason", None)
@@ -127,6 +131,7 @@ class MirrorDiscovery:
         self.entries[host] = entry
         self.decided[host] = status if status == ADMITTED else reason
         self.store.save_discovered_host(self.profile.id, host, entry)
+        self.store.release_host_check(self.profile.id, host)  # after the verdict: nobody verifies it again meanwhile
         found = f"found by {entry.get('found_how')} on {entry.get('found_where')}"
         if status == ADMITTED:
             logger.info("%s: admitted %s as a mirror (%s; %d articles served with the stored text)", self.profile.id,

@@ -77,6 +77,7 @@ def state_open(path: Path) -> sqlite3.Connection | None:
         if has_table(db, "mirror_urls"):  # an earlier newsmirror's, not crawled since: its URLs keyed in a temp copy
             db.execute(f"CREATE TEMP TABLE article_urls {ARTICLE_URLS_COLUMNS}")
             copy_legacy_urls(db, "temp.article_urls")
+            db.commit()  # no read lock held on the state: a crawl may upgrade it meanwhile
         db.execute("SELECT 1 FROM article_urls LIMIT 1")
     except sqlite3.Error as exc:
         raise ExportError(f"cannot read state {path}: {exc}") from None

@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from crawler.state.runfile import run_file_records, run_files
-from crawler.state.sqlite import SqliteState
+from crawler.dedup.minhash import MinHasher
+from crawler.state.sqlite import SqliteState, prints_problem
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 QUICK_CHECK_BYTES = 64 * 1024 * 1024  # smaller states get SQLite's quick_check too; larger ones the cheap checks
@@ -62,7 +63,12 @@ def state_problem(state: Path, output_dir: Path, sites: list[str]) -> str | None
         if why:
             return (f"the state {state} is unreadable: {why}. `newsmirror state rebuild --output {output_dir} "
                     f"--state {state}` rebuilds it from the run files (the damaged file is kept beside it)")
-        return None
+        db = sqlite3.connect(f"{state.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            stale = prints_problem(db, MinHasher().describe())
+        finally:
+            db.close()
+        return f"the state {state}: {stale}" if stale else None
     files = [path for site in sites for path in run_files(output_dir, site)]
     if files:
         return (f"no state at {state}, but {output_dir} holds {len(files)} run files of {', '.join(sites)}: a crawl "
