@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-import redis
 
 from crawler.dedup.identity import BY_ID, BY_NEAR_TEXT, BY_TEXT, Copy, content_hash, hash64
 from crawler.distributed.client import redis_client
@@ -134,13 +133,6 @@ def test_a_read_only_sqlite_open_changes_nothing_and_reads_an_older_schema(tmp_p
     SqliteState(path).close()  # a writer migrates
     tables = {name for (name,) in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "mirror_urls" not in tables and "site_templates" in tables
-
-
-def test_a_read_only_redis_open_does_not_rebuild_the_bands(redis_url):
-    client = redis.Redis.from_url(redis_url)
-    client.set("newsmirror:harbor:content_print", "v0 made by an older newsmirror")
-    RedisState(client, "harbor", read_only=True).discovered_hosts("harbor")
-    assert client.get("newsmirror:harbor:content_print") == b"v0 made by an older newsmirror"
 
 
 def test_the_store_contract_is_what_both_stores_implement():

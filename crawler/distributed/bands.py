@@ -18,35 +18,57 @@ local function band_number(entry)
   local a, b, c, d = string.byte(entry, 1, 4)
   return ((a * 256 + b) * 256 + c) * 256 + d
 end
-local function band_index(key)
-  local meta = redis.call('HMGET', key, 'n', 'e')
-  local size = tonumber(meta[1]) or 1
-  local level = 1
-  while level * 2 <= size do level = level * 2 end
-  return {key = key, size = size, level = level, entries = tonumber(meta[2]) or 0}
-end
 local function bucket_of(index, band)
   local h = band_number(band)
   local at = h %% (index.level * 2)
   if at >= index.size then at = h %% index.level end
   return at
 end
-local function entry_at(bucket, entry)
+local function read_buckets(index, fields)
+  local wanted = {}
+  for _, at in ipairs(fields) do
+    if not index.read[at] then wanted[#wanted + 1] = at end
+  end
+  if #wanted > 0 then
+    local values = redis.call('HMGET', index.key, unpack(wanted))
+    for i, at in ipairs(wanted) do index.read[at] = values[i] or '' end
+  end
+end
+-- The index, its buckets read for the band keys ARGV[first..last] in one call; changed buckets are written by
+-- save_index, in one call too.
+local function band_index(key, first, last)
+  local meta = redis.call('HMGET', key, 'n', 'e')
+  local index = {key = key, size = tonumber(meta[1]) or 1, level = 1, entries = tonumber(meta[2]) or 0, read = {}, changed = {}}
+  while index.level * 2 <= index.size do index.level = index.level * 2 end
+  local fields = {}
+  for i = first, last do fields[#fields + 1] = bucket_of(index, ARGV[i]) end
+  read_buckets(index, fields)
+  return index
+end
+local function bucket(index, at)
+  read_buckets(index, {at})
+  return index.read[at]
+end
+local function write_bucket(index, at, entries)
+  index.read[at] = entries
+  index.changed[at] = true
+end
+local function entry_at(entries, entry)
   local at = 1
   while true do
-    local found = string.find(bucket, entry, at, true)
+    local found = string.find(entries, entry, at, true)
     if not found or (found - 1) %% ENTRY == 0 then return found end
     at = found + 1
   end
 end
 local function band_ids(index, band)
-  local bucket = redis.call('HGET', index.key, bucket_of(index, band)) or ''
+  local entries = bucket(index, bucket_of(index, band))
   local ids, at = {}, 1
   while true do
-    local found = string.find(bucket, band, at, true)
+    local found = string.find(entries, band, at, true)
     if not found then return ids end
     if (found - 1) %% ENTRY == 0 then
-      ids[#ids + 1] = string.sub(bucket, found + 4, found + ENTRY - 1)
+      ids[#ids + 1] = string.sub(entries, found + 4, found + ENTRY - 1)
       at = found + ENTRY
     else
       at = found + 1
@@ -56,26 +78,31 @@ end
 local function split(index)
   local from = index.size - index.level
   local stay, move = {}, {}
-  local old = redis.call('HGET', index.key, from) or ''
+  local old = bucket(index, from)
   for i = 1, #old, ENTRY do
     local entry = string.sub(old, i, i + ENTRY - 1)
     if band_number(entry) %% (index.level * 2) == from then stay[#stay + 1] = entry else move[#move + 1] = entry end
   end
-  if #stay > 0 then redis.call('HSET', index.key, from, table.concat(stay)) else redis.call('HDEL', index.key, from) end
-  if #move > 0 then redis.call('HSET', index.key, index.size, table.concat(move)) end
+  write_bucket(index, from, table.concat(stay))
+  write_bucket(index, index.size, table.concat(move))
   index.size = index.size + 1
   if index.size == index.level * 2 then index.level = index.size end
 end
 local function index_band(index, band, id)
-  local field = bucket_of(index, band)
-  local bucket = redis.call('HGET', index.key, field) or ''
-  if entry_at(bucket, band .. id) then return end
-  redis.call('HSET', index.key, field, bucket .. band .. id)
+  local at = bucket_of(index, band)
+  local entries = bucket(index, at)
+  if entry_at(entries, band .. id) then return end
+  write_bucket(index, at, entries .. band .. id)
   index.entries = index.entries + 1
   while index.entries > index.size * BUCKET_LOAD do split(index) end
 end
 local function save_index(index)
-  redis.call('HSET', index.key, 'n', index.size, 'e', index.entries)
+  local set, emptied = {'n', index.size, 'e', index.entries}, {}
+  for at in pairs(index.changed) do
+    if index.read[at] == '' then emptied[#emptied + 1] = at else set[#set + 1] = at set[#set + 1] = index.read[at] end
+  end
+  redis.call('HSET', index.key, unpack(set))
+  if #emptied > 0 then redis.call('HDEL', index.key, unpack(emptied)) end
 end
 """ % BUCKET_LOAD
 

@@ -26,7 +26,7 @@ end
 local n = tonumber(ARGV[6])
 local seen = {[id] = true}
 for i = 7, 6 + n do seen[ARGV[i]] = true end
-local index = band_index(KEYS[2])
+local index = band_index(KEYS[2], 7 + n, #ARGV)
 local check = {'check'}
 for i = 7 + n, #ARGV do
   for _, other in ipairs(band_ids(index, ARGV[i])) do
@@ -64,7 +64,7 @@ if ARGV[4] ~= '' then
 end
 local n = tonumber(ARGV[6])
 if n > 0 then
-  local index = band_index(KEYS[2])
+  local index = band_index(KEYS[2], 7, 6 + n)
   for i = 7, 6 + n do index_band(index, ARGV[i], id) end
   save_index(index)
 end

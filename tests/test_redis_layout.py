@@ -1,0 +1,104 @@
+"""What a distributed crawl keeps in Redis, and how compactly: packed records, URLs by origin, the band index
+grown by linear hashing, one slot per site; and the run files that hold the texts instead."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis
+
+from crawler.dedup.identity import content_hash
+from crawler.distributed.bands import BUCKET_LOAD
+from crawler.distributed.client import redis_client
+from crawler.distributed.keys import state_key
+from crawler.distributed.records import StoredArticle, pack_article, pack_moment, unpack_article, unpack_moment
+from crawler.distributed.run import RedisRun
+from crawler.distributed.store import RedisState
+from crawler.farm.sites import make_articles
+from crawler.state.runfile import recent_records
+
+TEXTS = ["\n".join(article.paragraphs) for article in make_articles(3, seed=31)]
+
+
+# -- records (pure) ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("moment", ["2026-03-09T11:50:00+03:30", "2026-12-01T10:00:00+00:00", "2026-12-01",
+                                    "2026-12-01T10:00:00Z", "2026-12-01T10:00:00.250000+01:00", "1969-07-20T20:17:00-05:00",
+                                    "yesterday", None])
+def test_dates_read_back_as_written_and_exact_ones_take_eleven_bytes(moment):
+    packed = pack_moment(moment)
+    assert unpack_moment(packed + b"rest", 0) == (moment, len(packed))
+    if moment in ("2026-03-09T11:50:00+03:30", "2026-12-01T10:00:00+00:00", "1969-07-20T20:17:00-05:00"):
+        assert len(packed) == 11
+
+
+def test_a_record_reads_back_claimed_or_emitted_with_or_without_a_print():
+    emitted = StoredArticle(True, -(2**63), 3, bytes(range(256)), "2026-03-09T11:50:00+03:30", "2026-03-10")
+    packed = pack_article(emitted)
+    assert unpack_article(packed) == emitted and len(packed) == 14 + 256 + 11 + 13
+    assert packed[:1] == b"E" and packed[1] & 1 and packed[2:10] == (-(2**63)).to_bytes(8, "big", signed=True)
+    claimed = StoredArticle(False, None, 0, None, None, None)
+    assert unpack_article(pack_article(claimed)) == claimed and pack_article(claimed)[:2] == b"C\x00"
+
+
+# -- in Redis ------------------------------------------------------------------------------------------
+@pytest.fixture(params=["redis", "cluster"])
+def server(request):
+    return request.getfixturevalue("redis_url" if request.param == "redis" else "cluster_url")
+
+
+def worker(url: str, name: str = "a") -> RedisState:
+    run = RedisRun.join(redis_client(url, 5), "harbor", "run1", name, 30.0)
+    return RedisState(run.client, "harbor", run)
+
+
+def test_urls_keep_each_path_once_with_the_origins_it_was_seen_on(server):
+    store = worker(server)
+    urls = ["http://www.harbornews.ir/Detail/2026/3/9/770125/x?page=2", "https://www.harbornews.co.uk/Detail/2026/3/9/770125/x?page=2",
+            "http://www.harbornews.ir/Detail/2026/3/9/770125/y", "not a url"]
+    store.record_urls("1" * 20, urls[:2])
+    store.record_urls("1" * 20, [urls[1], *urls[2:], urls[0]])  # seen again, and more
+    assert store.urls_of("1" * 20) == urls and store.urls_of("2" * 20) == []
+    stored = store.client.hget(state_key("harbor", "urls"), bytes.fromhex("1" * 20))
+    assert stored == b"1,2\t/Detail/2026/3/9/770125/x?page=2\n1\t/Detail/2026/3/9/770125/y\n3\tnot a url"
+    assert worker(server, "b").urls_of("1" * 20) == urls  # another worker reads the origins it has not seen
+
+
+def test_the_band_index_grows_a_bucket_at_a_time_and_finds_every_article(server):
+    store = worker(server)
+    texts = ["\n".join(article.paragraphs) for article in make_articles(400, seed=7)]
+    for number, text in enumerate(texts):
+        assert store.claim("harbor", f"{number:020x}", text, content_hash(text)) is None
+    index = store.client.hgetall(state_key("harbor", "bands"))
+    buckets, entries = int(index[b"n"]), int(index[b"e"])
+    assert entries == 400 * 16 and entries / buckets <= BUCKET_LOAD < entries / (buckets - 1)
+    assert sum(len(value) for field, value in index.items() if field.isdigit()) == entries * 14
+    for number in (0, 133, 399):  # an edited copy of any of them, wherever its bands went
+        copy = texts[number].replace(" the ", " a ", 4) + "\nA correction was added."
+        assert store.find_copy("harbor", "f" * 20, store.content_print(copy, content_hash(copy))) == (f"{number:020x}", "near-duplicate")
+
+
+def test_an_article_costs_under_a_kilobyte_of_redis(redis_url):
+    store = worker(redis_url)
+    client = redis.Redis.from_url(redis_url)
+    texts = ["\n".join(article.paragraphs) for article in make_articles(50, seed=3)]
+    articles = 3000
+    for number in range(articles):
+        text = f"{texts[number % 50]}\nArticle {number} of the day, with its own closing line {number * 7919}."
+        record = {"id": f"{number:020x}", "site": "harbor", "text": text, "content_hash": content_hash(text), "revision": 1,
+                  "published": "2026-12-01T10:00:00+03:30", "modified": None,
+                  "mirror_urls": [f"https://{host}/Detail/2026/12/1/{800000 + number}/harbor-news-article-{number}"
+                                  for host in ("www.harbornews.ir", "www.harbornews.co.uk", "harbornews.tv")]}
+        store.claim("harbor", record["id"], text, record["content_hash"])
+        store.mark_emitted(record, "run1", store.content_print(text, record["content_hash"]))
+    used = sum(client.memory_usage(key) for key in client.scan_iter(match=state_key("harbor", "*")))
+    assert used / articles < 1024, used / articles
+
+
+def test_recent_records_read_the_newest_run_files_first_and_skip_a_line_being_written(tmp_path):
+    site = tmp_path / "harbor"
+    site.mkdir()
+    (site / "20261201T000000000000Z-a.jsonl").write_text("".join(json.dumps({"id": f"old{n}"}) + "\n" for n in range(3)))
+    (site / "20261202T000000000000Z-b.jsonl").write_text(json.dumps({"id": "new0"}) + "\n" + '{"id": "ne')  # being written
+    assert [record["id"] for record in recent_records(site, 3)] == ["new0", "old0", "old1"]
+    assert recent_records(tmp_path / "nothing", 3) == []
