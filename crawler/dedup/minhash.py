@@ -193,6 +193,9 @@ def unpack_text(blob: bytes) -> str:
     return zlib.decompress(blob).decode("utf-8")
 
 
-def content_print(text: str, content_hash: str, hasher: MinHasher) -> ContentPrint:
-    shingles = shingle_hashes(text, hasher.shingle)
+def shingles_print(shingles: np.ndarray, content_hash: str, hasher: MinHasher) -> ContentPrint:
     return ContentPrint(content_hash, hasher.band_keys(hasher.signature(shingles)), hasher.sketch(shingles))
+
+
+def content_print(text: str, content_hash: str, hasher: MinHasher) -> ContentPrint:
+    return shingles_print(shingle_hashes(text, hasher.shingle), content_hash, hasher)
