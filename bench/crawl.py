@@ -1,5 +1,6 @@
 """Crawl benchmark: newsmirror on a farm site on three hosts, extraction in the process pool and
-in-process, vs a bare Scrapy spider fetching the same pages.
+in-process, vs the Scrapy spider a user would write (trafilatura with metadata in an item pipeline, no mirror
+handling) and a bare Scrapy spider, fetching the same pages.
 
 Run: ``.venv/bin/python bench/crawl.py [--articles 2000] [--pages real|farm]``. newsmirror crawls three
 times: in-process, with a pool of cores − 1 workers and with the default pool (one worker per core). With ``--pages real`` (the
@@ -7,7 +8,9 @@ default when the dev set is there) the site's article pages are the dev set's re
 ~20 ms of extraction each); ``farm`` serves the farm's own small pages (~9 KB, ~2 ms). The three crawls run
 here, one after the other, through the same loopback farm with the same concurrency; the ratios are
 newsmirror's articles/s with the pool over in-process, and over the bare spider's pages/s turned into
-articles/s (what a crawler that does no extraction could reach). A fourth crawl pins the site's hosts
+articles/s (what a crawler that does no extraction could reach), and over the peer's: a plain Scrapy spider
+that fetches the same pages, sends each article page to an item pipeline calling ``trafilatura.bare_extraction``
+with metadata, and writes the results as JSON lines through Scrapy's feed export. A fourth crawl pins the site's hosts
 (``discover = false``): the requests and time that mirror discovery adds on a site with nothing new to
 discover (its notice names only hosts the profile has).
 """
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +61,47 @@ def bare_spider(url_file: str) -> None:
 
     process = CrawlerProcess({**COMMON_SETTINGS, "ROBOTSTXT_OBEY": True})
     process.crawl(BareSpider)
+    process.start()
+
+
+def peer_spider(url_file: str, article_rule: str, output: str) -> None:
+    """What a user would write without newsmirror: fetch every URL in ``url_file`` with plain Scrapy, hand each
+    article page (its path matches ``article_rule``) to an item pipeline that extracts it with trafilatura, text
+    and metadata, and export the items as JSON lines. No mirror handling, no deduplication."""
+    import re
+    from urllib.parse import urlsplit
+
+    import scrapy
+    import trafilatura
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.exceptions import DropItem
+
+    urls, rule = Path(url_file).read_text().split(), re.compile(article_rule)
+
+    class TrafilaturaPipeline:
+        def process_item(self, item):
+            document = trafilatura.bare_extraction(item["html"], url=item["url"], with_metadata=True)
+            if document is None or not document.text:
+                raise DropItem(f"no article text at {item['url']}")
+            return {"url": item["url"], "title": document.title, "author": document.author, "date": document.date,
+                    "categories": document.categories, "tags": document.tags, "sitename": document.sitename,
+                    "image": document.image, "text": document.text}
+
+    class PeerSpider(scrapy.Spider):
+        name = "peer"
+        custom_settings = {"ITEM_PIPELINES": {TrafilaturaPipeline: 300},
+                           "FEEDS": {output: {"format": "jsonlines", "encoding": "utf8"}}}
+
+        async def start(self):
+            for url in urls:
+                yield scrapy.Request(url, dont_filter=True)
+
+        def parse(self, response):
+            if rule.search(urlsplit(response.url).path):
+                yield {"url": response.url, "html": response.text}
+
+    process = CrawlerProcess({**COMMON_SETTINGS, "ROBOTSTXT_OBEY": True})
+    process.crawl(PeerSpider)
     process.start()
 
 
@@ -112,9 +157,12 @@ def main() -> None:
                         help="article pages: the dev set's real pages (at most as many as it has) or the farm's own")
     parser.add_argument("--dev-set", type=Path, default=DEV_SET)
     parser.add_argument("--bare-spider", metavar="URL_FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--peer-spider", nargs=3, metavar=("URL_FILE", "ARTICLE_RULE", "OUTPUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_spider:
         return bare_spider(args.bare_spider)
+    if args.peer_spider:
+        return peer_spider(*args.peer_spider)
 
     corpus = real_pages(args.dev_set, args.articles) if args.pages == "real" else []
     site = harbor_news(articles=len(corpus) or args.articles, hosts=3)
@@ -152,6 +200,10 @@ def main() -> None:
         farm.requests.clear()
         bare_seconds = timed([sys.executable, __file__, "--bare-spider", str(url_file)], env)
         bare_pages = sum(1 for r in farm.requests if r.path != "/robots.txt")
+        peer_output = Path(scratch) / "peer.jsonl"
+        article_rule = tomllib.loads(site.profile_toml())[site.id]["article"]
+        peer_seconds = timed([sys.executable, __file__, "--peer-spider", str(url_file), article_rule, str(peer_output)], env)
+        peer_records = sum(1 for _ in peer_output.open())
 
     result = {
         "article_pages": args.pages,
@@ -169,10 +221,15 @@ def main() -> None:
         "bare_scrapy_seconds": round(bare_seconds, 2),
         "bare_scrapy_pages_per_s": round(bare_pages / bare_seconds, 1),
         "bare_scrapy_articles_per_s": round(records / bare_seconds, 1),
+        "peer_scrapy_trafilatura_seconds": round(peer_seconds, 2),
+        "peer_articles": peer_records,
+        "peer_articles_per_s": round(peer_records / peer_seconds, 1),
     }
     result["ratio_pool_vs_in_process"] = round(in_process_seconds / newsmirror_seconds, 3)
     result[f"ratio_{smaller_pool}_workers_vs_in_process"] = round(in_process_seconds / smaller_pool_seconds, 3)
     result["ratio_newsmirror_vs_bare"] = round(result["newsmirror_articles_per_s"] / result["bare_scrapy_articles_per_s"], 3)
+    for name in ("newsmirror_in_process", f"newsmirror_{smaller_pool}_workers", "newsmirror"):
+        result[f"ratio_{name}_vs_peer"] = round(result[f"{name}_articles_per_s"] / result["peer_articles_per_s"], 3)
     result["requests_with_discovery"], result["requests_pinned"] = discovering_requests, pinned_requests
     result["discovery_requests_added_pct"] = round(100 * (discovering_requests - pinned_requests) / pinned_requests, 2)
     result["pinned_seconds"] = round(pinned_seconds, 2)
@@ -183,6 +240,9 @@ def main() -> None:
     print(f"newsmirror {result['newsmirror_articles_per_s']} articles/s vs bare Scrapy "
           f"{result['bare_scrapy_articles_per_s']} articles/s on the same {len(pages)} pages: "
           f"ratio {result['ratio_newsmirror_vs_bare']}")
+    print(f"newsmirror vs the Scrapy + trafilatura peer ({result['peer_articles_per_s']} articles/s): in-process "
+          f"{result['ratio_newsmirror_in_process_vs_peer']}x, {smaller_pool} extraction workers "
+          f"{result[f'ratio_newsmirror_{smaller_pool}_workers_vs_peer']}x, default pool {result['ratio_newsmirror_vs_peer']}x")
     print(f"mirror discovery on a site with nothing new to discover: {discovering_requests} requests vs {pinned_requests} "
           f"with pinned hosts (+{result['discovery_requests_added_pct']}%), time {result['ratio_seconds_discovery_vs_pinned']}x")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -112,7 +113,7 @@ def test_prints_of_another_format_are_read_but_refused_by_a_crawl(redis_url):
     old = RedisState(client, "harbor", hasher=MinHasher(seed=1))
     assert old.claim("harbor", "1" * 20, TEXTS[2], "a" * 40) is None
     assert RedisState(client, "harbor", read_only=True).revision_of("1" * 20) is None  # a reader reads
-    with pytest.raises(RedisPrintFormatError, match=r"seed=1.*`newsmirror state rebuild --redis URL`"):
+    with pytest.raises(RedisPrintFormatError, match=r"made by another print format .*seed=1.* keeps no texts"):
         worker_state(redis_url, "a")
 
 
@@ -438,6 +439,15 @@ def test_two_workers_on_a_redis_cluster_share_one_output_directory_each_article_
     export = farm_run.cli("export", "--sites", str(farm_run.profile), "--redis", cluster_url)
     assert export.returncode == 0 and "warning" not in export.stderr.decode()
     assert {json.loads(line)["id"] for line in export.stdout.splitlines()} == set(ids)
+    elsewhere = tmp_path / "one-machine"  # worker b's files never copied over: export names what is missing
+    (elsewhere / "harbor").mkdir(parents=True)
+    for path in (farm_run.output / "harbor").glob("*-a.jsonl"):
+        shutil.copy(path, elsewhere / "harbor")
+    partial = farm_run.cli("export", "--sites", str(farm_run.profile), "--redis", cluster_url, "--output", str(elsewhere))
+    run_id = next((farm_run.output / "harbor").glob("*-b.jsonl")).stem.rsplit("-", 1)[0]
+    assert partial.returncode == 0 and len(partial.stdout.splitlines()) == len(outputs["a"])
+    assert (f"warning: worker b's run file harbor/{run_id}-b.jsonl is missing: the state counts {len(outputs['b'])} "
+            f"articles of run {run_id} in it") in partial.stderr.decode()
     client = redis_client(cluster_url, 5)
     site_keys = [key for key in client.scan_iter(match="newsmirror:*") if not key.startswith(b"newsmirror:host:")]
     assert site_keys and {client.keyslot(key) for key in site_keys} == {client.keyslot(state_key("harbor", "articles"))}

@@ -51,10 +51,12 @@ return {'claimed'}
 """
 
 # KEYS: articles, bands, claims, writers, urls, origins, published (day -> its first second), the day's ids.
-# ARGV: id, record, run file name or '', day or '', the day's first second, n, n band keys to index, then URLs.
-# Commits an emitted article (or a revision): its record, its claim ended, its run file's count, its day.
+# ARGV: id, record, run file name or '', day or '', the day's first second, n, n band keys, then URLs.
+# Commits an emitted article (or a revision): its record, its claim ended, its run file's count, its day, and its
+# bands unless its claim indexed this print (the same print flag and hash).
 COMMIT = BAND_INDEX + ADD_URLS + """
 local id = ARGV[1]
+local before = redis.call('HGET', KEYS[1], id)
 redis.call('HSET', KEYS[1], id, ARGV[2])
 redis.call('HDEL', KEYS[3], id)
 if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[3], 1) end
@@ -63,7 +65,7 @@ if ARGV[4] ~= '' then
   redis.call('ZADD', KEYS[7], ARGV[5], ARGV[4])
 end
 local n = tonumber(ARGV[6])
-if n > 0 then
+if n > 0 and not (before and string.sub(before, 2, 10) == string.sub(ARGV[2], 2, 10)) then  -- not what its claim indexed
   local index = band_index(KEYS[2], 7, 6 + n)
   for i = 7, 6 + n do index_band(index, ARGV[i], id) end
   save_index(index)
@@ -101,8 +103,8 @@ class SiteScripts:
 
     def commit(self, key: bytes, article: StoredArticle, claims: str, run_file: str = "", bands: list[bytes] = (),
                urls: list[str] = (), new_day: bool = True) -> None:
-        """Write an article's record (ending its claim in ``claims``), count it for ``run_file``, index ``bands``,
-        add ``urls``, and list it under its publication day when ``new_day``."""
+        """Write an article's record (ending its claim in ``claims``), count it for ``run_file``, index its print's
+        ``bands`` (unless its claim did), add ``urls``, and list it under its publication day when ``new_day``."""
         moment = epoch(article.published) if article.published and new_day else None
         day = utc_day(moment) if moment is not None else ""
         keys = [self.key("articles"), self.key("bands"), claims,

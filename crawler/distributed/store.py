@@ -99,8 +99,8 @@ class RedisState:
             return
         raise RedisPrintFormatError(
             f"{self.site}: the near-duplicate index in Redis was made by another print format "
-            f"({self.client.get(self.key('content_print')).decode()}, now {wanted.decode()}); it keeps no texts to make it "
-            "anew: `newsmirror state rebuild --redis URL` makes the site's state from the run files")
+            f"({self.client.get(self.key('content_print')).decode()}, now {wanted.decode()}) and keeps no texts to make it "
+            "anew: crawl with the newsmirror that made it, or start the site's state afresh (docs/operations.md, Reset)")
 
     def key(self, name: str, site: str | None = None) -> str:
         return state_key(site or self.site, name)
@@ -183,10 +183,10 @@ class RedisState:
         else:  # without a text, the print its claim stored stands
             text_hash, sketch = (known.hash64, known.sketch) if known else (None, None)
         article = StoredArticle(True, text_hash, revision, sketch, record.get("published"), record.get("modified"))
-        revised = known if revision > 1 else None  # a revision: its bands are new, its day may be
+        revised = known if revision > 1 else None  # a revision: its day may be another
         self.scripts.commit(idkey(record["id"]), article, *self.run_keys(self.site, "claims"),
                             run_file=f"{run_id}-{self.worker}" if self.run else "",
-                            bands=[band_bytes(band) for band in printed.band_keys] if printed and revised else [],
+                            bands=[band_bytes(band) for band in printed.band_keys] if printed else [],
                             urls=record["mirror_urls"], new_day=revised is None or revised.published != article.published)
 
     def urls_of(self, article_id: str) -> list[str]:
