@@ -1,17 +1,13 @@
-"""A site's LSH band index in Redis, as Lua functions for the store's scripts: one hash whose fields are buckets
-of 14-byte entries (4-byte band key, 10-byte article id), grown one bucket at a time by linear hashing (Litwin,
-1980) so that a bucket holds about ``BUCKET_LOAD`` entries at any size: about 16 bytes an entry, where a hash
-field per band key costs 60.
-
-Fields: ``n`` the number of buckets, ``e`` the number of entries, and bucket ``i`` (0 ≤ i < n). With
-2^L ≤ n < 2^(L+1), a band key h lives in bucket h mod 2^(L+1), or h mod 2^L when that is n or more; the next
-bucket to split is n - 2^L.
-"""
+"""A site's LSH band index in one Redis hash, as Lua functions for the store's scripts: buckets of 14-byte entries
+(band key, article id) grown one at a time by linear hashing, about 16 bytes an entry."""
 
 from __future__ import annotations
 
-BUCKET_LOAD = 48
+BUCKET_LOAD = 48  # entries a bucket holds on average at most: a field per band key would cost 60 bytes an entry
 
+# Linear hashing (Litwin, 1980). Fields: ``n`` the number of buckets, ``e`` the number of entries, and bucket ``i``
+# (0 <= i < n). With 2^L <= n < 2^(L+1), band key h lives in bucket h mod 2^(L+1), or h mod 2^L when that is n or
+# more; when the entries pass n * BUCKET_LOAD, bucket n - 2^L splits into itself and bucket n.
 BAND_INDEX = """
 local ENTRY, BUCKET_LOAD = 14, %d
 local function band_number(entry)

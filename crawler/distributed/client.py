@@ -1,10 +1,6 @@
-"""The one way to a Redis client: every call has a timeout, and a lost connection is retried with backoff for
-``NEWSMIRROR_REDIS_OUTAGE`` seconds in all, counted once for the whole client, after which every call fails at
-once (the worker stops; see ``crawler.reporting.stopping.stop_for_outage``).
-
-``redis://`` and ``rediss://`` URLs name one redis-server; ``redis-cluster://HOST:PORT[,HOST:PORT...]`` (and
-``rediss-cluster://``, TLS) a Redis Cluster, reached through any of the nodes named.
-"""
+"""The one way to a Redis client (``redis://`` one server, ``redis-cluster://HOST:PORT[,...]`` a cluster): every call
+has a timeout, and a lost connection is retried with backoff for ``NEWSMIRROR_REDIS_OUTAGE`` seconds in all,
+counted once for the whole client, after which every call fails at once (``stop_for_outage`` stops the worker)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""Every Redis key newsmirror uses, built here and nowhere else: a site's state (kept across runs), its
-current run's keys, host health and web-archive turns.
-
-Every key of a site carries the site as a hash tag (``newsmirror:{<site>}:<name>``), so that on a Redis Cluster
-all of them live in one slot and one Lua script may touch any of them; host health and archive turns are
-single keys, wherever the cluster puts them.
-"""
+"""Every Redis key newsmirror uses, built here and nowhere else: a site's state and its current run's keys, all
+hash-tagged by site (``newsmirror:{<site>}:<name>``: one Redis Cluster slot), host health and web-archive turns."""
 
 from __future__ import annotations
 

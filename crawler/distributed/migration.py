@@ -1,12 +1,5 @@
-"""A site's state in the Redis layout of earlier newsmirrors (keys ``newsmirror:<site>:<name>`` without a hash
-tag, each article's compressed text kept for the near-duplicate check), moved to the current layout once.
-
-Whoever opens the site's state first moves it (a crawl, ``export``, ``sites``), holding the ``migrating`` key;
-the others wait for it. Nothing is lost: each article's record, prints (made anew from its text), URLs and
-publication day; runs, validators, templates, discovered hosts, pending articles, holds and pace; and a run in
-progress with its frontier, findings, leases and claims. The files each worker wrote are named in ``writers``
-from the runs' summaries. The old keys go last, so a migration cut short is run again.
-"""
+"""A site's state in the Redis layout of earlier newsmirrors (``newsmirror:<site>:<name>``, texts kept in Redis),
+moved to the current layout once, by whoever opens the site's state first."""
 
 from __future__ import annotations
 
@@ -29,7 +22,11 @@ KEPT = ("runs", "validators", "templates", "hosts", "pending", "hold", "pace", "
 
 
 class LayoutMigration:
-    """Moves one site's state from the old layout, if it has one (``run``)."""
+    """Moves one site's state from the old layout, if it has one (``run``), holding the ``migrating`` key while
+    other workers wait. Nothing is lost: each article's record, prints (made anew from its text), URLs and
+    publication day; runs, validators, templates, discovered hosts, pending articles, holds and pace; a run in
+    progress with its frontier, findings, leases and claims. The files each worker wrote are named in
+    ``writers`` from the runs' summaries. The old keys go last, so a migration cut short is run again."""
 
     def __init__(self, client, site: str, hasher: MinHasher, scripts):
         self.client, self.site, self.hasher, self.scripts = client, site, hasher, scripts

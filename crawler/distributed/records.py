@@ -1,6 +1,5 @@
-"""The record a distributed crawl keeps in Redis for each article: claimed or emitted, its text's hash, revision,
-sketch and dates, packed in about 290 bytes. The Lua scripts of ``crawler.distributed.store`` read its first
-bytes: the state at byte 1 (``C`` or ``E``), whether it has a print at byte 2, the text's hash at bytes 3-10."""
+"""The record a distributed crawl keeps in Redis for each article (claimed or emitted, text hash, revision, sketch,
+dates) in about 290 bytes; the Lua scripts read byte 1 (``C`` or ``E``), 2 (has a print) and 3-10 (the hash)."""
 
 from __future__ import annotations
 

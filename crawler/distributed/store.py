@@ -1,11 +1,5 @@
 """Crawl state in Redis, shared by the workers of a distributed crawl: the ``StateStore`` contract, with an
-atomic claim so that two workers never both emit one article (the same id, text or a near-identical text).
-
-Redis keeps only what shared decisions need, about 0.7 KB an article (docs/operations.md lists the keys): a
-packed record (``crawler.distributed.records``: claimed or emitted, text hash, revision, sketch, dates), the
-LSH band index (``crawler.distributed.bands``), the URLs (``crawler.distributed.url_lists``) and the ids by
-publication day. Texts stay in the run files. Every key of a site shares its hash tag: one Redis Cluster slot.
-"""
+atomic claim so that two workers never both emit one article (the same id, text or a near-identical text)."""
 
 from __future__ import annotations
 
@@ -69,7 +63,8 @@ class StoredUrls:
 
 
 class RedisState:
-    """The state of one site in Redis (keys ``newsmirror:{<site>}:<name>``): hashes ``articles`` (id → packed
+    """The state of one site in Redis, only what shared decisions need (about 0.8 KB an article; texts stay in
+    the run files; docs/operations.md lists the keys), all in the site's slot (``newsmirror:{<site>}:<name>``): hashes ``articles`` (id → packed
     record), ``bands`` (the LSH band index), ``urls`` (id → its URLs) and ``origins``, ``writers`` (run file →
     articles committed), ``runs``, ``validators``, ``templates``, ``hosts``, ``pending``; the sorted set
     ``published`` of days and a string of ids per day; ``content_print`` (how prints were made). Article ids

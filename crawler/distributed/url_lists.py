@@ -1,6 +1,5 @@
-"""URL lists in Redis hash fields. A run's ``found`` keeps whole URLs joined by newlines (appended atomically
-without repeats). The state's ``urls`` keeps every URL an article was seen at compactly: each path once, with
-the numbers of the origins (``scheme://host``) it was seen on, numbered per site in the hash ``origins``."""
+"""URL lists in Redis hash fields: a run's ``found`` (whole URLs, appended atomically without repeats), and the
+state's ``urls``: each path once with the numbers of the origins (``scheme://host``) it was seen on."""
 
 from __future__ import annotations
 

@@ -137,8 +137,9 @@ def missing_records(expected: dict[str, int], found: dict[str, int], site: str) 
         run_id, _, worker = name.partition("-")
         whose = f"worker {worker}'s run file {site}/{name}.jsonl" if worker else f"run file {site}/{name}.jsonl"
         if name not in found:
+            machine = f"{worker}'s machine" if worker else "the machine that ran it"
             problems.append(f"{whose} is missing: the state counts {count} articles of run {run_id} in it (copy it from "
-                            f"{worker or 'its'} machine into the output directory's {site}/)")
+                            f"{machine} into the output directory's {site}/)")
         elif found[name] < count:
             problems.append(f"{whose} holds {found[name]} of the {count} articles the state counts in it (cut short, "
                             "or an older copy?)")
