@@ -31,7 +31,8 @@ from crawl import parallel_capacity  # noqa: E402  (bench/crawl.py: the same mea
 from dedup import Stores, scale_run  # noqa: E402  (bench/dedup.py: simulated articles, Redis bytes per key family)
 
 from crawler.farm.proxy import MirrorFarm  # noqa: E402
-from crawler.farm.sites import harbor_news, local_redis_server  # noqa: E402
+from crawler.farm.redis_server import local_redis_server  # noqa: E402
+from crawler.farm.sites import harbor_news  # noqa: E402
 
 SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
             "LOG_LEVEL": "WARNING"}
