@@ -12,6 +12,7 @@ import time
 from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import UsageError
@@ -62,6 +63,8 @@ def load_settings(args, overrides: list[str] = ()) -> Settings:
         settings.set("NEWSMIRROR_SCRAPY_INFO", args.verbose, "cmdline")
     if getattr(args, "record_warc", False):
         settings.set("NEWSMIRROR_WARC", True, "cmdline")
+    if getattr(args, "allow_private", False):
+        settings.set("NEWSMIRROR_ALLOW_PRIVATE", True, "cmdline")
     if hasattr(args, "from_archive"):  # crawl's --since and --until (export has its own)
         archive = args.from_archive
         if archive:
@@ -235,6 +238,7 @@ def cmd_scrape(args) -> int:
 
         if not args.verbose:
             settings.set("LOG_LEVEL", "ERROR", "cmdline")
+        settings.set("NEWSMIRROR_TRUSTED_HOSTS", sorted({urlsplit(target).hostname for _, target, _ in remote}), "cmdline")
         fetched: dict[int, object] = {}
         process = CrawlerProcess(settings)
         process.crawl(ScrapeSpider, targets=remote, results=fetched, cleaner=cleaner)
@@ -509,6 +513,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                          help="pass a Scrapy or newsmirror setting (repeatable), e.g. -s DOWNLOAD_DELAY=1")
 
+    def add_allow_private(sub):
+        sub.add_argument("--allow-private", action="store_true",
+                         help="let targets the web chooses (redirects, meta refreshes, discovered mirrors) be in this "
+                         "machine's own network: loopback, private, link-local... (refused otherwise; the targets you "
+                         "give and the profiles' hosts are fetched as given either way)")
+
     def add_verbosity(sub):
         quiet_or_verbose = sub.add_mutually_exclusive_group()
         quiet_or_verbose.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
@@ -535,6 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "the date in their URL (undated ones are followed); a profile's max_age does the same for "
                        "every run; with --from-archive: snapshots from DATE")
     crawl.add_argument("--until", metavar="DATE", help="with --from-archive: snapshots until DATE (YYYY-MM-DD)")
+    add_allow_private(crawl)
     crawl.add_argument("--max-articles", metavar="N", type=int,
                        help="fetch at most N new articles, then end cleanly: the rest stay pending for the next run "
                        f"(exit status {EXIT_INCOMPLETE})")
@@ -555,6 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     scrape.add_argument("--site", metavar="SITE", help="use this site's profile (default: by the URL's host)")
     add_sites_option(scrape)
     scrape.add_argument("-v", "--verbose", action="store_true", help="show Scrapy's log while fetching")
+    add_allow_private(scrape)
     add_scrapy_settings(scrape)
 
     export_cmd = add("export", cmd_export, "write the merged dataset (JSONL, CSV or Parquet)",

@@ -17,6 +17,7 @@ PAGES_NOT_ARTICLE = "newsmirror/pages/not_article"
 REQUESTS_LOST = "newsmirror/requests/lost"  # every host (and archive) failed it
 FAILOVERS = "newsmirror/failovers"
 LINKS_OFFSITE = "newsmirror/links/offsite"
+REFUSED_TARGETS = "newsmirror/requests/refused"  # targets the web chose in the machine's own network
 LINKS_NOT_ARTICLE = "newsmirror/links/not_article"  # listing entries whose path the profile's article rule refuses
 ARTICLES_LISTED = "newsmirror/articles/listed"  # article URLs the listings named (one on three hosts: three)
 ARTICLES_TOO_OLD = "newsmirror/articles/too_old"  # listing entries dated before --since or the profile's max_age

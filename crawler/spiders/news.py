@@ -21,6 +21,7 @@ from crawler.fetch.archive_politeness import ARCHIVE, archive_meta
 from crawler.fetch.archives import CdxError, Snapshot, cdx_bound, cdx_query, parse_cdx
 from crawler.fetch.failover import ARCHIVE_FALLBACK
 from crawler.fetch.fingerprint import PER_HOST
+from crawler.fetch.gate import REFUSED
 from crawler.state.found import LocalFoundArticles
 from crawler.fetch.listings import ListingEntry, ListingError, is_xml_listing, older_than, parse_xml_listing, robots_sitemaps
 from crawler.fetch.politeness import NOT_ASKED
@@ -348,6 +349,9 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
             self.crawler.stats.inc_value(keys.OUTAGE_REQUESTS_NOT_DONE)
             return []
         if request.meta.get(NOT_ASKED):  # the site is on hold: left pending, not a failure of its hosts
+            return []
+        if request.meta.get(REFUSED):  # the web chose a target in the machine's own network: never fetched
+            self.leftovers.got.add(request.meta.get("mirror_key"))
             return []
         host = urlsplit(request.url).hostname
         reason = failure_reason(failure.value)

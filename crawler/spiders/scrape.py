@@ -11,6 +11,7 @@ from crawler.extract.dates import utc_now_iso
 from crawler.extract.engines import engine_from_settings
 from crawler.fetch.archives import Snapshot
 from crawler.fetch.failover import ARCHIVE_FALLBACK
+from crawler.fetch.gate import REFUSED
 from crawler.reporting.failures import failure_reason
 from crawler.output.record import make_article
 from crawler.sites.profiles import SiteProfile
@@ -61,6 +62,9 @@ class ScrapeSpider(ArchiveChain, scrapy.Spider):
         request = failure.request
         index, profile = request.cb_kwargs["index"], request.cb_kwargs["profile"]
         if index in self.results:
+            return []
+        if request.meta.get(REFUSED):  # the web chose a target in the machine's own network: no archive helps
+            self.results[index] = request.meta[REFUSED]
             return []
         failed = f"{failure_reason(failure.value)}, fetching {request.url}"
         if profile is None or not profile.archives:
