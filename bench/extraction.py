@@ -62,7 +62,8 @@ def normalise(text: str | None) -> str:
 
 
 def newsmirror_system(engine: str):
-    """newsmirror's full chain on one engine: extraction, built-in rules, per-site template learning."""
+    """newsmirror's full chain on one engine: extraction, built-in rules, per-site template learning; a page the
+    article verdict rejects gives no text (a crawl gives no record), only why."""
     rules = BoilerplateRules.builtin()
     templates: dict[str, SiteTemplate] = {}
 
@@ -71,6 +72,8 @@ def newsmirror_system(engine: str):
             record = extract_article(html, url, engine=engine)
         except ExtractionError:
             return {}
+        if record["no_article"]:
+            return {"no_article": record["no_article"]}
         blocks = rules.clean((record["text"] or "").split("\n"))
         template = templates.setdefault(urlsplit(url).hostname or "", SiteTemplate())
         return {"text": "\n".join(template.learn_and_clean(blocks)), "title": record["title"],
@@ -298,7 +301,8 @@ def run_set(set_name: str, systems: list[str], limit: int | None) -> dict[str, d
                 result |= {f"{part}_{key}": value for part, part_names in dragnet_parts(names).items()
                            for key, value in shingle_score(scores, part_names).items()}
                 result |= metadata_score(outputs[system], truth, titles)
-        results[system] = {**result, "pages": len(names), "docs_per_s": len(names) / seconds[system],
+        rejected = sorted(name for name, out in outputs[system].items() if out.get("no_article"))
+        results[system] = {**result, "pages": len(names), "rejected": rejected, "docs_per_s": len(names) / seconds[system],
                            "docs_per_cpu_s": len(names) / cpu_seconds[system]}
     return results
 
@@ -335,6 +339,10 @@ def print_set(set_name: str, by_system: dict[str, dict]) -> None:
                 best_part = max(singles, key=lambda system: singles[system][f"{part}_f1"])
                 print(f"  on {part}.txt: {by_system[DEFAULT][f'{part}_f1'] - singles[best_part][f'{part}_f1']:+.4f} F "
                       f"(best single engine {best_part})")
+    if DEFAULT in by_system:
+        rejected = by_system[DEFAULT]["rejected"]
+        print(f"{DEFAULT}: {len(rejected)} of {by_system[DEFAULT]['pages']} pages judged no article"
+              + (f" ({', '.join(rejected)})" if rejected else ""))
     if DEFAULT in by_system and baseline:
         print(f"{DEFAULT} speed: {by_system[DEFAULT]['docs_per_s'] / baseline['docs_per_s']:.2f}× trafilatura's docs/s "
               f"({by_system[DEFAULT]['docs_per_cpu_s'] / baseline['docs_per_cpu_s']:.2f}× in CPU time)")

@@ -16,7 +16,7 @@ MISSED_WORDS = 200  # words resiliparse keeps and that extractor lacks: it may h
 ARTICLE_SHARE = 0.05  # in a long article, a disagreement counts from this share of its words instead
 RUNNING_TEXT_WORDS = 25  # a block from this many words (not a table row or list item) is running text
 LIST_MARKS = ("|", "- ")  # how trafilatura writes a table row and a list item
-SAME_ARTICLE = 0.8  # a reference engine covering this share of the article's words found the same article
+SAME_ARTICLE = 0.8  # a reference engine keeping this share of the article's words found the same article
 
 
 class VotedBlock(NamedTuple):
@@ -111,28 +111,27 @@ def is_running_text(block: str, min_words: int = RUNNING_TEXT_WORDS) -> bool:
 
 def trimmed_tail(blocks: list[str], reference: list[str], covered: float = COVERED,
                  same_article: float = SAME_ARTICLE) -> list[str]:
-    """``blocks`` without what trails the article in the ``reference`` engine's view.
+    """``blocks`` without the boilerplate that trails the article where the ``reference`` engine ends it: after
+    the last block the reference keeps (its output holds ``covered`` of the block's words).
 
-    The article ends, for the reference, at the last block whose words its output holds (``covered``).
-    After it, the blocks that are not running text (``is_running_text``: related links, share lines,
-    comment counts, promo lines, tables) go, from the end back to the first block the reference covers or
-    that is running text, so a paragraph the reference missed stops the trimming. When the reference covers
-    ``same_article`` of the words (it found the same article), everything after that last block goes,
-    running text too (a promo paragraph, readers' comments). With no block covered (the reference found
-    another part of the page, or nothing) the blocks stand.
+    From the end back, the blocks that are not running text (``is_running_text``: related links, share and
+    filing lines, comment counts, tables of more stories) go, up to the first that is running text: a
+    paragraph the reference missed stops the trimming. When the reference keeps ``same_article`` of the
+    words (it found the same article), everything after its last block goes, running text too (a promo
+    paragraph, readers' comments). With no block kept at all (the reference found another part of the page,
+    or nothing) the blocks stand.
     """
     voted = vote({"blocks": blocks, "reference": reference}, covered)["blocks"]
-    held = [len(block.votes) > 1 for block in voted]
-    if not any(held):
+    kept = [len(block.votes) > 1 for block in voted]
+    if not any(kept):
         return list(blocks)
-    end = len(held) - held[::-1].index(True)  # after the last held block
-    held_words = sum(block.size for block, kept in zip(voted, held) if kept)
-    if held_words >= same_article * sum(block.size for block in voted):
-        return list(blocks[:end])
-    last = len(blocks)
-    while last > end and not is_running_text(blocks[last - 1]):
-        last -= 1
-    return list(blocks[:last])
+    last_kept = len(kept) - kept[::-1].index(True)
+    if sum(block.size for block, keep in zip(voted, kept) if keep) >= same_article * sum(block.size for block in voted):
+        return list(blocks[:last_kept])
+    end = len(blocks)
+    while end > last_kept and not is_running_text(blocks[end - 1]):
+        end -= 1
+    return list(blocks[:end])
 
 
 def _position_of(block: VotedBlock, kept: list[VotedBlock]) -> int | None:

@@ -110,8 +110,9 @@ def agreement_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
 
 def agreement_readability_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
     """``agreement_blocks`` without the boilerplate trailing the article where readability-lxml ends it
-    (``trimmed_tail``): related links, share and comment lines, promo blocks."""
-    return trimmed_tail(agreement_blocks(root, url), readability_blocks(root, url))
+    (``trimmed_tail``): related links, filing and comment lines, tables of more stories, promo paragraphs."""
+    blocks = agreement_blocks(root, url)
+    return trimmed_tail(blocks, readability_blocks(root, url)) if blocks else blocks
 
 
 ENGINES = {"trafilatura": trafilatura_blocks, "resiliparse": resiliparse_blocks, "readability": readability_blocks,
