@@ -49,6 +49,7 @@ EMBEDDED = ("svg", "iframe", "input", "link", "source", "track", "param", "area"
             "canvas", "video", "audio", "use", "textarea", "select", "button")
 BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
+FRONT_PAGE = re.compile(r"^(?:https?://[^/?#]+)?/?(?:index\.\w+)?$", re.I)  # a link to the site's front page
 MIN_ARTICLE_CHARS = 400
 ARTICLE_BODY = "//*[@itemprop='articleBody']"
 MAX_SMALL_CHARS = 400
@@ -218,11 +219,16 @@ def _breadcrumb_section(crumbs: list, ld_objects: list[dict]) -> str | None:
     return None
 
 
+def _names_the_site(heading) -> bool:
+    """A heading that links to the site's front page: the site's name in its header (a blog's), not a headline."""
+    return any(FRONT_PAGE.match(href.strip()) for href in heading.xpath(".//a/@href"))
+
+
 def _title(root, metas: dict[str, str], ld_article: dict) -> str | None:
-    h1 = root.xpath("//article//h1|//main//h1|//h1")
+    h1 = next((heading for heading in root.iter("h1") if not _names_the_site(heading)), None)
     candidates = [
         _clean_space(ld_article.get("headline")) if isinstance(ld_article.get("headline"), str) else None,
-        _clean_space(h1[0].text_content()) if h1 else None,
+        _clean_space(h1.text_content()) if h1 is not None else None,
         _meta(metas, "og:title", "twitter:title"),
     ]
     for candidate in candidates:
