@@ -22,6 +22,7 @@ from scrapy.exceptions import UsageError
 from trafilatura import bare_extraction
 
 from crawler.extract.agreement import agreed_blocks, confirmed, trimmed_tail, vote
+from crawler.extract.words import collapsed
 
 # trafilatura warns for every page it finds no text in; the spider logs those itself, naming the host.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -48,7 +49,7 @@ def element_blocks(element: lxml.html.HtmlElement) -> list[str]:
         parts.append(node.tail or "")
 
     walk(element)
-    return [" ".join(line.split()) for line in "".join(parts).split("\n") if line.strip()]
+    return [collapsed(line) for line in "".join(parts).split("\n") if line.strip()]
 
 
 def trafilatura_blocks(root: lxml.html.HtmlElement, url: str, fast: bool = False) -> list[str]:
@@ -66,10 +67,12 @@ def resiliparse_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
 
 
 class ParsedDocument(Document):
-    """readability-lxml's Document on a tree newsmirror has parsed and stripped of scripts, styles and
-    embeds: a copy of the tree for each of its passes instead of a serialisation parsed again, cleaned of
-    scripts and given absolute links (half of its time, the same text). ``_parse`` is readability-lxml's
-    own step, pinned in pyproject.toml and checked by tests/test_agreement.py."""
+    """readability-lxml's Document on a tree newsmirror has parsed and stripped of scripts, styles and embeds,
+    at a third of its time: a copy of the tree for each of its passes instead of a serialisation parsed again,
+    cleaned of scripts and given absolute links; link density from whitespace-collapsed lengths instead of
+    three regular-expression passes over each element's text. The article text is the same (on 2,453 of the
+    2,454 dev pages). ``_parse`` is readability-lxml's own step (pinned in pyproject.toml); tests/test_agreement.py
+    checks the text against readability-lxml's."""
 
     def _parse(self, input: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
         tree = copy.deepcopy(input)
@@ -79,6 +82,11 @@ class ParsedDocument(Document):
             if REGEXES["displayNoneRe"].search(element.get("style")):
                 element.drop_tree()
         return tree
+
+    def get_link_density(self, elem: lxml.html.HtmlElement) -> float:
+        """The share of the element's text inside links (readability-lxml's figure, whitespace collapsed)."""
+        linked = sum(len(collapsed(link.text_content())) for link in elem.iter("a") if link is not elem)
+        return linked / max(len(collapsed(elem.text_content())), 1)
 
 
 def readability_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:

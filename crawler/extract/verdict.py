@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import lxml.html
 
-from crawler.extract.words import word_count
+from crawler.extract.words import collapsed, word_count
 
 MIN_RUNNING_WORDS = 40  # fewer words outside links, on a page that does not say it is an article: a form, an error, a stub
 LINK_SHARE = 0.8  # link text making up this share of the words: an index, a list of headlines
@@ -30,10 +30,6 @@ class PageFacts:
     link_texts: frozenset[str]  # the texts of its links, whitespace collapsed
     teaser_texts: frozenset[str]  # the text right after a headline link: a teaser's summary
     dialog_texts: tuple[str, ...]  # the texts of its dialogs
-
-
-def collapsed(text: str) -> str:
-    return " ".join(text.split())
 
 
 def teaser_after(link: lxml.html.HtmlElement) -> str | None:

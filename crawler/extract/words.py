@@ -1,6 +1,7 @@
 """What newsmirror counts as a word (the record's ``word_count``, the article verdict): a run of letters and
 digits, joined across an apostrophe, hyphen, point or comma inside it ("Kherson's", "well-known", "1,500" are one
-word each), or one Chinese or Japanese character (scripts written without spaces count characters)."""
+word each), or one Chinese or Japanese character (scripts written without spaces count characters); and text with
+its whitespace collapsed, as the engines' blocks are compared."""
 
 from __future__ import annotations
 
@@ -15,3 +16,8 @@ WORD = re.compile(rf"[{UNSPACED}]|{LETTERS}(?:['’.,-]{LETTERS})*")
 
 def word_count(text: str | None) -> int:
     return len(WORD.findall(text or ""))
+
+
+def collapsed(text: str) -> str:
+    """``text`` with each run of whitespace one space, none at either end."""
+    return " ".join(text.split())
