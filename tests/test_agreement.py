@@ -6,8 +6,8 @@ from __future__ import annotations
 import lxml.html
 from readability import Document
 
-from crawler.extract.agreement import (ARTICLE_SHARE, MISSED_WORDS, WORTH_A_VOTE, agreed_blocks, confirmed, is_running_text,
-                                       trimmed_tail, unconfirmed_words, vote)
+from crawler.extract.agreement import (ARTICLE_SHARE, MISSED_WORDS, SAME_ARTICLE, WORTH_A_VOTE, agreed_blocks, confirmed,
+                                       is_running_text, trimmed_tail, unconfirmed_words, vote)
 from crawler.extract.article import extract_article
 from crawler.extract.engines import (agreement_blocks, agreement_readability_blocks, element_blocks, readability_blocks,
                                      resiliparse_blocks, trafilatura_blocks)
@@ -168,18 +168,18 @@ def test_the_tail_readability_leaves_out_is_trimmed_up_to_running_text():
     article = [LEAD, BODY, MISSED, CLOSING]
     assert is_running_text(CLOSING) and not any(is_running_text(block) for block in RELATED)
     assert trimmed_tail(article + RELATED, [LEAD, BODY, MISSED, CLOSING]) == article
-    # readability missed the closing paragraph: it is running text and stays, and the trimming stops there
-    assert trimmed_tail(article + RELATED, [LEAD, BODY, MISSED]) == article
+    # readability missed the last two paragraphs: they are running text and stay, and the trimming stops there
+    assert trimmed_tail(article + RELATED, [LEAD, BODY]) == article
     assert trimmed_tail([LEAD, BODY, *RELATED[:2], CLOSING, *RELATED[2:]], [LEAD, BODY]) == [LEAD, BODY, *RELATED[:2], CLOSING]
 
 
 def test_when_readability_finds_the_same_article_the_whole_tail_after_it_goes():
-    """A reader's comment is running text, but readability-lxml covering four fifths of the words found the same
+    """A reader's comment is running text, but readability-lxml keeping three fifths of the words found the same
     article and ends it before the comment."""
     long_article = [LEAD, BODY, MISSED, CLOSING] * 2
-    assert sum(map(len, long_article)) > 0.8 * sum(map(len, long_article + [COMMENT, *RELATED]))
+    assert sum(map(len, long_article)) > SAME_ARTICLE * sum(map(len, long_article + [COMMENT, *RELATED]))
     assert trimmed_tail(long_article + [COMMENT, *RELATED], long_article) == long_article
-    assert trimmed_tail([LEAD, COMMENT, *RELATED], [LEAD]) == [LEAD, COMMENT]  # a fifth covered: the comment stays
+    assert trimmed_tail([LEAD, COMMENT, *RELATED], [LEAD]) == [LEAD, COMMENT]  # a third kept: the comment stays
 
 
 def test_the_blocks_stand_when_readability_keeps_none_of_them():

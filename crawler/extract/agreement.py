@@ -16,7 +16,7 @@ MISSED_WORDS = 200  # words resiliparse keeps and that extractor lacks: it may h
 ARTICLE_SHARE = 0.05  # in a long article, a disagreement counts from this share of its words instead
 RUNNING_TEXT_WORDS = 25  # a block from this many words (not a table row or list item) is running text
 LIST_MARKS = ("|", "- ")  # how trafilatura writes a table row and a list item
-SAME_ARTICLE = 0.8  # a reference engine keeping this share of the article's words found the same article
+SAME_ARTICLE = 0.6  # a reference engine keeping this share of the article's words found the same article
 
 
 class VotedBlock(NamedTuple):
