@@ -158,3 +158,21 @@ def test_the_records_word_count_follows_its_text_as_cleaning_changes_it():
     assert article.record()["word_count"] == 34
     article.text = None
     assert article.record()["word_count"] is None
+
+
+# -- crawl -----------------------------------------------------------------------------------------------
+def test_a_crawl_counts_article_urls_that_serve_no_article_and_emits_none_of_them(farm_run):
+    """Two article URLs of the farm serve a consent wall and a sign-in page (status 200, as sites do): the crawl
+    emits every other article, and counts those two as not articles."""
+    walled = farm_run.site.articles[:2]
+    for article, page in zip(walled, ("consent.html", "login.html")):
+        farm_run.site.article_pages[article.id] = (NOT_ARTICLES / page).read_bytes()
+    result = farm_run.crawl()
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    [stats_file] = (farm_run.output / "harbor").glob("*.stats.json")
+    stats = json.loads(stats_file.read_text())
+    assert stats["newsmirror/pages/not_article"] == len(walled)
+    titles = {record["title"] for record in farm_run.records()}
+    assert titles == {a.title for a in farm_run.site.articles[2:]}
+    assert all(record["word_count"] > 50 and record["paywalled"] is False for record in farm_run.records())
+    assert result.stderr.decode().count(NO_ARTICLE_TEXT) == len(walled)

@@ -328,9 +328,10 @@ def _published(root, metas: dict[str, str], ld_article: dict, url: str) -> str |
     return agreed_date([from_url, guessed, markup, time], [markup, time, from_url, guessed])
 
 
-def _dates_itself(root, url: str) -> bool:
-    """Whether the page gives its own date: in its URL, or in markup htmldate reads without searching the text."""
-    return bool(date_from_url(url)) or find_date(root, extensive_search=False, original_date=True, url=url or None) is not None
+def _dated_in_markup(root) -> bool:
+    """Whether the page's markup gives it a date (htmldate without searching the text). Not its URL: a sign-in
+    or consent page served at an article's URL has the article's URL date."""
+    return find_date(root, extensive_search=False, original_date=True) is not None
 
 
 def _declared_authors(root) -> str | None:
@@ -413,7 +414,7 @@ def extract_article(
     text = "\n".join(blocks) or None
     declared = bool(ld_article) or (_meta(metas, "og:type") or "").lower() == "article" or bool(root.xpath(ARTICLE_BODY))
     is_article = declared or (len(text or "") >= MIN_ARTICLE_CHARS and bool(title))
-    no_article = not_an_article(blocks, facts, lambda: declared or bool(declared_authors) or _dates_itself(root, url))
+    no_article = not_an_article(blocks, facts, lambda: declared or bool(declared_authors) or _dated_in_markup(root))
     authors = _authors(declared_authors or byline_authors(root))  # prunes the tree: last
 
     return {

@@ -54,7 +54,7 @@ def not_an_article(blocks: list[str], facts: PageFacts, says_article: Callable[[
     link text (an index, a list of headlines); mostly teasers of other pages (a section front: five or more);
     mostly a dialog's text (a consent or sign-in wall); or fewer than ``MIN_RUNNING_WORDS`` words outside links
     on a page that does not say it is an article (a login form, an error page, a stub). ``says_article()``
-    (article markup, a declared author, a date of its own) is asked only then: it may scan the page."""
+    (article markup, a declared author, a date in its markup) is asked only then: it may scan the page."""
     counted = [(collapsed(block), word_count(block)) for block in blocks]
     total = sum(words for _, words in counted)
     if not total:
