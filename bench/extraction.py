@@ -312,14 +312,15 @@ def print_set(set_name: str, by_system: dict[str, dict]) -> None:
     dragnet = set_name == "dragnet"
     parts = " F training | F test |" if dragnet else ""
     print(f"\n{set_name} ({next(iter(by_system.values()))['pages']} pages)\n")
-    print(f"| system | precision | recall | F-score |{parts} docs/s | × trafilatura | × trafilatura (CPU) | title | date | author |")
-    print("| --- " * (10 + 2 * dragnet) + "|")
+    print(f"| system | precision | recall | F-score |{parts} docs/s | × trafilatura | × trafilatura (CPU) | no article | title | date | author |")
+    print("| --- " * (11 + 2 * dragnet) + "|")
     for system, r in by_system.items():
         ratios = (f"{r['docs_per_s'] / baseline['docs_per_s']:.2f}× | {r['docs_per_cpu_s'] / baseline['docs_per_cpu_s']:.2f}×"
                   if baseline else "- | -")
         split = f" {r['training_f1']:.4f} | {r['test_f1']:.4f} |" if dragnet else ""
+        rejected = len(r["rejected"]) if system.startswith("newsmirror") else "-"
         print(f"| {system} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.4f} |{split} {r['docs_per_s']:.1f} | {ratios} | "
-              f"{cell(r['title'])} | {cell(r['date'])} | {cell(r['author'])} |")
+              f"{rejected} | {cell(r['title'])} | {cell(r['date'])} | {cell(r['author'])} |")
     if dragnet:
         r = next(iter(by_system.values()))
         print(f"\ntitle: pages whose expected text opens with the headline ({r['title_pages']}); author: mean name overlap "
@@ -336,8 +337,8 @@ def print_set(set_name: str, by_system: dict[str, dict]) -> None:
                       f"(best single engine {best_part})")
     if DEFAULT in by_system:
         rejected = by_system[DEFAULT]["rejected"]
-        print(f"{DEFAULT}: {len(rejected)} of {by_system[DEFAULT]['pages']} pages judged no article"
-              + (f" ({', '.join(rejected)})" if rejected else ""))
+        print(f"{DEFAULT}: {len(rejected)} of {by_system[DEFAULT]['pages']} pages judged no article (no text scored)"
+              + (f": {', '.join(rejected)}" if rejected else ""))
     if DEFAULT in by_system and baseline:
         print(f"{DEFAULT} speed: {by_system[DEFAULT]['docs_per_s'] / baseline['docs_per_s']:.2f}× trafilatura's docs/s "
               f"({by_system[DEFAULT]['docs_per_cpu_s'] / baseline['docs_per_cpu_s']:.2f}× in CPU time)")
@@ -349,7 +350,12 @@ def main() -> None:
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated, from: " + ", ".join(SYSTEMS))
     parser.add_argument("--limit", type=int, help="score only the first N pages of each set (sorted by name)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--show", type=Path, help="print the tables of results an earlier run wrote with --json")
     args = parser.parse_args()
+    if args.show:
+        for set_name, by_system in json.loads(args.show.read_text(encoding="utf-8")).items():
+            print_set(set_name, by_system)
+        return
     systems = args.systems.split(",")
     results = {}
     for set_name in args.sets.split(","):
