@@ -24,6 +24,7 @@ from crawler.distributed.client import client_from_settings, redis_url, unreacha
 from crawler.distributed.store import RedisState
 from crawler.extract.article import MAX_PAGE_BYTES, ExtractionError, extract_article
 from crawler.extract.engines import engine_from_settings
+from crawler.extract.verdict import missing_article
 from crawler.output import export
 from crawler.output.record import Article, make_article
 from crawler.reporting.logs import hide_scrapy_info
@@ -191,12 +192,16 @@ def read_capped(source: Path | BinaryIO) -> bytes:
 
 def scrape_local(target: str, body: bytes, profile: SiteProfile | None, sites: SiteIndex,
                  cleaner: TextCleaner, engine: str) -> dict:
-    """Record of a local file or stdin: URL and site come from the page's canonical link, if any."""
+    """Record of a local file or stdin (an error record when it holds no article text): URL and site come from
+    the page's canonical link, if any."""
     extracted = extract_article(body, "", profile, engine=engine)
     urls = [extracted["canonical_url"]] if extracted["canonical_url"] else []
     if profile is None and urls and (profile := sites.lookup(urls[0])[0]) is not None:
         extracted = extract_article(body, urls[0], profile, engine=engine)
-    return make_article(cleaner.clean(extracted, profile), profile, urls, target, None).record()
+    extracted = cleaner.clean(extracted, profile)
+    if problem := missing_article(extracted):
+        return error_record(target, f"{target}: {problem}", profile.id if profile else None)
+    return make_article(extracted, profile, urls, target, None).record()
 
 
 def cmd_scrape(args) -> int:

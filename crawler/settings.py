@@ -79,7 +79,7 @@ NEWSMIRROR_MIN_FREE_MB = 8  # stop cleanly when the output's file system has les
 NEWSMIRROR_JOBDIR = True  # `newsmirror crawl`: JOBDIR <output>/<site>/.jobdir, so a paused (Ctrl-C) run resumes
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles
 NEWSMIRROR_EXTRACT_WORKERS = None  # extraction processes; None = one per core, 0 = in-process
-NEWSMIRROR_EXTRACT_ENGINE = "agreement"  # main-text engine: agreement (trafilatura checked by votes), trafilatura, resiliparse
+NEWSMIRROR_EXTRACT_ENGINE = "agreement+readability"  # main-text engine (crawler/extract/engines.py): agreement (faster), trafilatura, resiliparse, readability
 NEWSMIRROR_BOILERPLATE_RULES = None  # TOML rule table replacing the built-in crawler/clean/boilerplate.toml
 NEWSMIRROR_TEMPLATE_THRESHOLD = 5  # a block seen in this many distinct articles of a site is its template
 NEWSMIRROR_TEMPLATE_MAX_CHARS = 400  # longer blocks are never learned as template

@@ -515,9 +515,9 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         if self.profile.article is None and not extracted["is_article"]:
             self.crawler.stats.inc_value(keys.PAGES_NOT_ARTICLE)
             return
-        if not extracted["text"]:
-            self.logger.warning("%s: skipped page %s: no article text found", host, response.url)
-            self.crawler.stats.inc_value(keys.PAGES_SKIPPED)
+        if extracted["no_article"]:  # a section front, a login, consent or error page, an empty page
+            self.logger.warning("%s: skipped page %s: no article text found (%s)", host, response.url, extracted["no_article"])
+            self.crawler.stats.inc_value(keys.PAGES_NOT_ARTICLE)
             return
         extracted = with_listing_dates(extracted, *self.run.found.dates(key))
         fetched = self.on_site(response.url) or response.url

@@ -9,6 +9,7 @@ from crawler.clean.pipelines import TextCleaner
 from crawler.extract.article import ExtractionError, extract_article
 from crawler.extract.dates import utc_now_iso
 from crawler.extract.engines import engine_from_settings
+from crawler.extract.verdict import missing_article
 from crawler.fetch.archives import Snapshot
 from crawler.fetch.failover import ARCHIVE_FALLBACK
 from crawler.fetch.gate import REFUSED
@@ -51,6 +52,9 @@ class ScrapeSpider(ArchiveChain, scrapy.Spider):
             self.results[index] = f"{response.url}: {exc}"
             return
         extracted = self.cleaner.clean(extracted, profile)
+        if problem := missing_article(extracted):
+            self.results[index] = f"{response.url}: {problem}"
+            return
         article = make_article(extracted, profile, [response.url], target, utc_now_iso())
         if response.url != target:  # served by a mirror (failover) or after a redirect: say which URL
             self.logger.warning("%s was served by %s", target, response.url)
@@ -80,8 +84,10 @@ class ScrapeSpider(ArchiveChain, scrapy.Spider):
     def archived_article(self, article: dict, extracted: dict, snapshot: Snapshot):
         profile = self.profiles[article["index"]]
         self.logger.warning("%s was served by the archive: %s", article["target"], snapshot.url)
-        self.results[article["index"]] = make_article(self.cleaner.clean(extracted, profile), profile,
-                                                      [article["target"], snapshot.original], article["target"], utc_now_iso())
+        extracted = self.cleaner.clean(extracted, profile)
+        problem = missing_article(extracted)
+        self.results[article["index"]] = f"{snapshot.url}: {problem}" if problem else make_article(
+            extracted, profile, [article["target"], snapshot.original], article["target"], utc_now_iso())
         return []
 
     def archive_exhausted(self, article: dict) -> None:
