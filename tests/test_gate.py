@@ -202,3 +202,30 @@ def test_without_a_proxy_a_name_resolving_to_loopback_is_refused(tmp_path):
         allowed = run_cli("scrape", f"http://127.0.0.1:{port}/go.html", "--allow-private", cwd=tmp_path)
         assert "localhost" in {r.host for r in farm.requests} and "refused" not in allowed.stdout.decode()
     assert isinstance(ip_literal("127.0.0.1"), ipaddress.IPv4Address)
+
+
+def test_feed_entries_and_an_archives_redirect_into_private_space_are_never_asked(farm_factory):
+    from crawler.farm.archive import Capture, FarmArchive
+
+    run = farm_factory(articles=6, hosts=2)
+    private = ["http://169.254.169.254/Detail/2026/3/9/1/meta", "http://0xa9fea9fe/Detail/2026/3/9/2/meta",
+               "http://[::ffff:10.0.0.1]/Detail/2026/3/9/3/meta"]
+    items = "".join(f"<item><title>x</title><link>{url}</link></item>" for url in private)
+    run.site.documents["/feeds/partner.xml"] = ("application/rss+xml", f'<?xml version="1.0"?><rss version="2.0">'
+                                                f"<channel><title>Partners</title>{items}</channel></rss>".encode())
+    run.site.extra_starts = ("/feeds/partner.xml",)
+    archive = FarmArchive(throttle_once=False)
+    archive.capture_site(run.site, run.site.hosts[0])
+    article = run.site.articles[0]
+    original = f"http://{run.site.hosts[0]}{article.path}"
+    archive.captures.append(Capture("20261130000000", original, b"<html></html>"))  # its newest snapshot...
+    archive.redirects[f"/web/20261130000000id_/{original}"] = "http://169.254.169.254/latest/meta-data/"  # ...redirects
+    run.farm.sites[archive.hosts[0]] = archive
+    run.profile.write_text(run.site.profile_toml().replace("\n\n[harbor.clean]", f'\narchives = ["{archive.base}"]\n\n[harbor.clean]'))
+    run.site.article_status = 503  # every host fails the articles: they come from the archive
+    result = run.crawl("-s", "ARCHIVE_DELAY=0", "-s", "RETRY_TIMES=0")
+    assert result.returncode in (0, 3), result.stderr.decode()[-3000:]
+    asked = hosts_asked(run)
+    assert not {"169.254.169.254", "0xa9fea9fe", "::ffff:10.0.0.1"} & asked and archive.hosts[0] in asked
+    titles = {r["title"] for r in run.records()}
+    assert article.title in titles  # the older good snapshot, after the refused redirect
