@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS runs (
     status TEXT,
     summary TEXT  -- JSON: the run's counts and exit status (RUN_SUMMARY), once it ended
 );
+CREATE INDEX IF NOT EXISTS runs_by_site ON runs (site, started_at);
 CREATE TABLE IF NOT EXISTS pending_articles (
     site TEXT NOT NULL,
     key TEXT NOT NULL,  -- the article's mirror key
@@ -367,8 +368,12 @@ class SqliteState:
         self.db.execute("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?",
                         (when, status, json.dumps(summary) if summary is not None else None, run_id))
 
+    def sites_with_runs(self) -> list[str]:
+        return [site for (site,) in self.db.execute("SELECT DISTINCT site FROM runs ORDER BY site")]
+
     def run_history(self, site: str, limit: int = 100) -> list[dict]:
-        rows = self.db.execute("SELECT run_id, started_at, finished_at, status, summary FROM runs WHERE site = ? "
+        summary = "summary" if "summary" in columns(self.db, "runs") else "NULL"  # a state older than summaries, read only
+        rows = self.db.execute(f"SELECT run_id, started_at, finished_at, status, {summary} FROM runs WHERE site = ? "
                                "ORDER BY started_at DESC LIMIT ?", (site, limit)).fetchall()
         return [{"run_id": run_id, "started_at": started, "finished_at": finished, "status": status,
                  "summary": json.loads(summary) if summary else None} for run_id, started, finished, status, summary in rows]

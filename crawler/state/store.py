@@ -88,6 +88,9 @@ class StateStore(Protocol):
     def finish_run(self, run_id: str, when: str | None, status: str, summary: dict | None = None) -> None:
         """Mark a run ended, after everything it emitted is written; ``summary``: its counts and exit status."""
 
+    def sites_with_runs(self) -> list[str]:
+        """Every site the state has runs of, in name order."""
+
     def run_history(self, site: str, limit: int = 100) -> list[dict]:
         """The site's latest runs, newest first: ``run_id``, ``started_at``, ``finished_at``, ``status`` and
         ``summary`` (None for a run that never ended, or ended before summaries were kept)."""
