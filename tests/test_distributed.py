@@ -338,7 +338,7 @@ def test_a_worker_whose_redis_dies_stops_in_one_line_within_the_outage_bound(far
     assert len(errors) == 1 and f"Redis at {own_redis}: unreachable for 4 s" in errors[0]
     assert "ConnectionError" not in log.replace(errors[0], "")  # never blamed on a news host
     summary = log.splitlines()[-1]
-    assert summary.startswith("harbor: ") and "0 failed requests" in summary and "FAILED: Redis at" in summary
+    assert summary.split(" ", 1)[1].startswith("harbor: ") and "0 failed requests" in summary and "FAILED: Redis at" in summary
     assert_none_survive(processes)
     assert all(json.loads(line) for path in farm_run.output.glob("harbor/*.jsonl") for line in path.open())
 

@@ -192,7 +192,9 @@ def test_a_site_on_hold_and_the_runs_summaries(open_store):
     store.start_run("20261206T010000000000Z", "harbor", "2026-12-06T01:00:00+00:00")
     store.finish_run("20261206T010000000000Z", "2026-12-06T01:02:00+00:00", "finished", {"listed": 40, "new": 3, "exit_status": 0})
     store.start_run("20261206T020000000000Z", "harbor", "2026-12-06T02:00:00+00:00")  # never ended (killed)
+    store.start_run("20261206T030000000000Z", "gulf", "2026-12-06T03:00:00+00:00")
     runs = store.run_history("harbor")
     assert [run["run_id"] for run in runs] == ["20261206T020000000000Z", "20261206T010000000000Z"]
+    assert open_store("b").sites_with_runs() == ["gulf", "harbor"]
     assert runs[0]["summary"] is None and runs[1]["summary"] == {"listed": 40, "new": 3, "exit_status": 0}
     assert runs[1]["status"] == "finished" and runs[1]["finished_at"] == "2026-12-06T01:02:00+00:00"
