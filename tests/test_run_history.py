@@ -21,8 +21,8 @@ from crawler.fetch.blockpages import block_rules
 from crawler.output.report import ReportData, SiteRecords, render, shown_source
 from crawler.reporting import stats as keys
 from crawler.reporting.history import INTERRUPTED, NO_COUNTS, NO_END, header_line, history_rows, run_line, run_row
-from crawler.reporting.metrics import MetricsFile, RunHistoryCollector
-from crawler.reporting.outcome import EXIT_STATE, SEIZED, host_states
+from crawler.reporting.metrics import MetricsFile, RunHistoryCollector, SiteRuns
+from crawler.reporting.outcome import EXIT_STATE, SEIZED, host_states, run_totals
 from crawler.reporting.trends import Segment, articles_per_day, events_over_time, flag_counts, host_timeline, shares
 from crawler.sites.profiles import SiteProfile
 from crawler.state.sqlite import SqliteState
@@ -173,7 +173,8 @@ def test_flag_shares_know_when_a_field_is_not_recorded():
 
 # -- metrics -------------------------------------------------------------------------------------------------
 def metrics_of(histories: dict) -> dict[tuple, float]:
-    text = generate_latest(RunHistoryCollector(histories)).decode()
+    sites = {site: SiteRuns(runs, run_totals(runs)) for site, runs in histories.items()}
+    text = generate_latest(RunHistoryCollector(sites)).decode()
     return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
             for family in text_string_to_metric_families(text) for sample in family.samples}
 

@@ -14,7 +14,7 @@ from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64
 from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, ShingleCache, pack_text, stored_band_keys, unpack_text
 from crawler.distributed.keys import every_site_key, host_check_key, site_of_key, state_key
 from crawler.distributed.url_lists import APPEND_UNIQUE, split_urls
-from crawler.reporting.outcome import NOT_ASKED, worst
+from crawler.reporting.outcome import NOT_ASKED, run_totals, worst
 from crawler.state.store import PendingArticle, Revision, pending_entry
 
 logger = logging.getLogger(__name__)
@@ -246,6 +246,9 @@ class RedisState:
         runs.sort(key=lambda run: run[1].get("started_at") or "", reverse=True)
         return [{"run_id": run_id, "started_at": run.get("started_at"), "finished_at": run.get("finished_at"),
                  "status": run.get("status"), "summary": summed(run.get("summaries"))} for run_id, run in runs[:limit]]
+
+    def run_totals(self, site: str) -> dict:
+        return run_totals(self.run_history(site, self.client.hlen(self.key("runs", site))))
 
     def last_run_status(self, site: str) -> str | None:
         runs = [json.loads(value) for value in self.client.hvals(self.key("runs", site))]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from prometheus_client import CollectorRegistry, write_to_textfile
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -13,18 +14,26 @@ from prometheus_client.registry import Collector
 from scrapy.exceptions import NotConfigured
 
 from crawler.reporting.history import history_rows, moment
-from crawler.reporting.outcome import EXIT_OK, HOST_STATES
+from crawler.reporting.outcome import HOST_STATES
 from crawler.sites.signals import run_recorded
 
 logger = logging.getLogger(__name__)
 
-HISTORY = 1_000_000  # runs read per site: every run the state holds, for the counters
+RECENT_RUNS = 100  # runs read per site for its latest that ended (the counters come from ``run_totals``)
 LAST_RUN_ARTICLES = ("new", "known", "revised", "pending", "lost")
 COUNTED_ARTICLES = ("new", "revised", "lost")
-RUN_COUNTERS = (("failovers", "failovers", "Requests re-issued on another host of the site, over every recorded run."),
+RUN_COUNTERS = (("failovers", "failovers", "Requests re-issued on another host of the site."),
                 ("archive_fetches", "archive_fetches", "Articles fetched from a web archive because every host failed them."),
                 ("throttled_requests", "throttled", "Answers asking to slow down (429, 503 with Retry-After)."),
                 ("failed_requests", "failed_requests", "Requests given up on a host (after failover)."))
+
+
+class SiteRuns(NamedTuple):
+    """What the metrics of a site come from: its latest stored runs (newest first, as ``run_history`` gives them)
+    and the totals over every run (``StateStore.run_totals``)."""
+
+    recent: list[dict]
+    totals: dict
 
 
 def timestamp(text: str | None) -> float:
@@ -32,11 +41,13 @@ def timestamp(text: str | None) -> float:
     return when.timestamp() if when else 0.0
 
 
-def metric_families(histories: dict[str, list[dict]]) -> Iterator[Metric]:
-    """The metrics of every site from its stored runs (newest first, as ``StateStore.run_history`` gives them):
-    gauges of its latest ended run, counters over every run."""
+def metric_families(sites: dict[str, SiteRuns]) -> Iterator[Metric]:
+    """Every site's metrics: gauges of its latest run that ended, counters over every run that kept its counts."""
     def gauge(name, text, labels=("site",)):
         return GaugeMetricFamily(f"newsmirror_{name}", text, labels=labels)
+
+    def counter(name, text, labels=("site",)):
+        return CounterMetricFamily(f"newsmirror_{name}", f"{text} Over every recorded run.", labels=labels)
 
     last_run = gauge("last_run_timestamp_seconds", "When the site's latest run ended.")
     last_success = gauge("last_success_timestamp_seconds",
@@ -48,21 +59,19 @@ def metric_families(histories: dict[str, list[dict]]) -> Iterator[Metric]:
     hosts = gauge("last_run_hosts", "The site's hosts in each state in its latest run.", ("site", "state"))
     host_up = gauge("host_up", "1 when the host served content in its site's latest run.", ("site", "host"))
     host_state = gauge("host_state", "1 for the host's state in its site's latest run.", ("site", "host", "state"))
-    runs = CounterMetricFamily("newsmirror_runs", "Runs of the site that ended and kept their counts.", labels=("site",))
-    counted = CounterMetricFamily("newsmirror_articles", "Articles over every recorded run: new, revised, lost.",
-                                  labels=("site", "kind"))
-    counters = [(CounterMetricFamily(f"newsmirror_{name}", text, labels=("site",)), field) for name, field, text in RUN_COUNTERS]
-    for site, runs_newest_first in histories.items():
-        ended = [row for row in reversed(history_rows(site, runs_newest_first)) if row["exit_status"] is not None]
-        runs.add_metric([site], len(ended))
+    runs = counter("runs", "Runs of the site that ended and kept their counts.")
+    counted = counter("articles", "Articles: new, revised, lost.", ("site", "kind"))
+    counters = [(counter(name, text), field) for name, field, text in RUN_COUNTERS]
+    for site, (recent, totals) in sites.items():
+        runs.add_metric([site], totals["runs"])
         for kind in COUNTED_ARTICLES:
-            counted.add_metric([site, kind], sum(row[kind] or 0 for row in ended))
+            counted.add_metric([site, kind], totals[kind])
         for family, field in counters:
-            family.add_metric([site], sum(row[field] or 0 for row in ended))
-        last_success.add_metric([site], next((timestamp(row["finished_at"]) for row in ended if row["exit_status"] == EXIT_OK), 0.0))
-        if not ended:
+            family.add_metric([site], totals[field])
+        last_success.add_metric([site], timestamp(totals["last_success"]))
+        latest = next((row for row in reversed(history_rows(site, recent)) if row["exit_status"] is not None), None)
+        if latest is None:
             continue
-        latest = ended[0]
         last_run.add_metric([site], timestamp(latest["finished_at"]))
         duration.add_metric([site], latest["duration_seconds"] or 0.0)
         exit_status.add_metric([site], latest["exit_status"])
@@ -80,20 +89,20 @@ def metric_families(histories: dict[str, list[dict]]) -> Iterator[Metric]:
 
 
 class RunHistoryCollector(Collector):
-    """The metrics of ``histories`` for a prometheus-client registry."""
+    """The metrics of ``sites`` for a prometheus-client registry."""
 
-    def __init__(self, histories: dict[str, list[dict]]):
-        self.histories = histories
+    def __init__(self, sites: dict[str, SiteRuns]):
+        self.sites = sites
 
     def collect(self) -> Iterator[Metric]:
-        return metric_families(self.histories)
+        return metric_families(self.sites)
 
 
-def write_metrics(path: Path, histories: dict[str, list[dict]]) -> None:
+def write_metrics(path: Path, sites: dict[str, SiteRuns]) -> None:
     """The metrics file, written under a temporary name beside it and renamed (prometheus-client's
     ``write_to_textfile``): node_exporter never reads half a file."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RunHistoryCollector(histories))
+    registry.register(RunHistoryCollector(sites))
     write_to_textfile(str(path), registry)
 
 
@@ -114,10 +123,10 @@ class MetricsFile:
         return extension
 
     def run_recorded(self, store) -> None:
-        histories = {site: store.run_history(site, HISTORY) for site in store.sites_with_runs()}
+        sites = {site: SiteRuns(store.run_history(site, RECENT_RUNS), store.run_totals(site)) for site in store.sites_with_runs()}
         try:
-            write_metrics(self.path, histories)
+            write_metrics(self.path, sites)
         except OSError as exc:
             logger.error("cannot write the metrics file %s: %s; the run itself is recorded", self.path, exc.strerror or exc)
             return
-        logger.info("metrics of %d sites written to %s", len(histories), self.path)
+        logger.info("metrics of %d sites written to %s", len(sites), self.path)

@@ -166,6 +166,18 @@ def run_summary(stats: dict, profile: SiteProfile, outcome: Outcome) -> dict:
     }
 
 
+RUN_TOTALS = ("new", "revised", "lost", "failovers", "archive_fetches", "throttled", "failed_requests")
+
+
+def run_totals(runs: list[dict]) -> dict:
+    """``StateStore.run_totals`` from stored runs (``run_history``'s entries): how many kept their counts, each
+    count of ``RUN_TOTALS`` added up over them, and when the latest with exit status 0 ended (None: none did)."""
+    counted = [run for run in runs if run["summary"]]
+    successes = [run["finished_at"] for run in counted if run["summary"].get("exit_status") == EXIT_OK and run["finished_at"]]
+    return {"runs": len(counted), **{name: sum(run["summary"].get(name) or 0 for run in counted) for name in RUN_TOTALS},
+            "last_success": max(successes, default=None)}
+
+
 def worst(statuses) -> int:
     """The exit status of several site runs: an early stop's own status first, then failure, stale, incomplete."""
     statuses = list(statuses)

@@ -95,6 +95,11 @@ class StateStore(Protocol):
         """The site's latest runs, newest first: ``run_id``, ``started_at``, ``finished_at``, ``status`` and
         ``summary`` (None for a run that never ended, or ended before summaries were kept)."""
 
+    def run_totals(self, site: str) -> dict:
+        """Over every run of the site that kept its counts: how many (``runs``), each count of
+        ``crawler.reporting.outcome.RUN_TOTALS`` added up, and ``last_success``, when the latest with exit status 0
+        ended (None: none did); what ``crawl --metrics`` counts, at every run's end."""
+
     def last_run_status(self, site: str) -> str | None:
         """How the site's latest run ended ('finished', 'shutdown' when paused, ...); None when it never ended
         (killed, or still running) or there was none."""
