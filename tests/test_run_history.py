@@ -223,7 +223,9 @@ def test_a_metrics_file_that_cannot_be_written_is_one_error_line(tmp_path, caplo
 def test_the_page_shows_markup_from_the_web_as_text():
     evil = '<img src=x onerror="alert(1)">'
     states = {f"www.{evil}.ir": "up", "www.harbornews.tv": "down"}
-    row = {**run_row("harbor", stored(0, {**summary(states=states), "stale": f"no listing named {evil}"}))}
+    stored_summary = {**summary(states=states), "stale": f"no listing named {evil}",
+                      "hosts_down": {"www.harbornews.tv": f"redirected off the site to http://{evil}/"}}
+    row = run_row("harbor", stored(0, stored_summary))
     records = SiteRecords({"records": 2, "truncated": 1, "paywalled": None, "short": None}, [
         {"title": evil, "url": "javascript:alert(1)", "published": None},
         {"title": "A fair title", "url": 'http://www.harbornews.ir/a?b="><script>x</script>', "published": None}])
@@ -233,7 +235,9 @@ def test_the_page_shows_markup_from_the_web_as_text():
     assert document.xpath("//script") == [] and document.xpath("//img") == [] and document.xpath("//@onerror") == []
     assert evil in document.get_element_by_id("newest-articles-data").text_content()
     assert document.xpath("//a/@href") == ['http://www.harbornews.ir/a?b="><script>x</script>']  # no javascript: link
-    assert f"www.{evil}.ir: up" in document.get_element_by_id("latest-runs-data").text_content()
+    latest = document.get_element_by_id("latest-runs-data").text_content()
+    assert f"www.{evil}.ir: up" in latest and f"www.harbornews.tv: down (redirected off the site to http://{evil}/)" in latest
+    assert f"no listing named {evil}" in latest
     assert "hunter2" not in page and "redis://***@redis.example:6379/0" in page
     assert shown_source("/srv/output/state.sqlite3") == "/srv/output/state.sqlite3"
     svg = document.get_element_by_id("host-timeline").xpath(".//*[local-name()='svg']")[0]

@@ -79,6 +79,8 @@ def site_records(output_dir: Path, site: str, run_ids: set[str], warn: Callable[
 
 
 def report_data(histories: dict[str, list[dict]], output_dir: Path, days: float, warn: Callable[[str], None]) -> ReportData:
+    """What the page shows: the runs of the last ``days`` (``histories``: each site's stored runs, newest first),
+    what their run files hold, and what cannot be shown."""
     rows, since, until = in_window(histories, days)
     records = {site: site_records(output_dir, site, {row["run_id"] for row in site_rows}, warn)
                for site, site_rows in rows.items()}
@@ -136,10 +138,12 @@ def moment_cell(value: str | None) -> str:
     return f'<span class="t">{text(time_text(value))}</span>'
 
 
-def badge(host: str, state: str) -> str:
+def badge(host: str, state: str, why: str | None = None) -> str:
+    """The host and its state in the state's colour, and why it failed when known."""
     colour = plots.STATE_COLOURS.get(state, "#777")
     ink = STATE_BADGE_TEXT.get(state, "#fff")
-    return f'<span class="state" style="background:{colour};color:{ink}" title="{text(state)}">{text(host)}: {text(state)}</span>'
+    label = f"{host}: {state}" + (f" ({why})" if why else "")
+    return f'<span class="state" style="background:{colour};color:{ink}">{text(label)}</span>'
 
 
 def link(url: str | None, label: str | None) -> str:
@@ -170,7 +174,7 @@ def latest_runs_section(data: ReportData) -> str:
         row = site_rows[-1]
         cells = [text(site), moment_cell(row["started_at"]), text(duration_text(row["duration_seconds"])),
                  *(text(row[name]) for name in LATEST_RUN_COUNTS), f'<span class="t">{text(exit_text(row["exit_status"]))}</span>',
-                 " ".join(badge(host, state) for host, state in row["hosts"].items()),
+                 " ".join(badge(host, state, row["hosts_down"].get(host)) for host, state in row["hosts"].items()),
                  text(", ".join(row["mirrors_admitted"]) or None)]
         body.append(cells_row(cells, numeric=set(range(3, 12))))
         notes = [note for note in (row["stale"], row["on_hold"], row["missing"]) if note]
