@@ -418,9 +418,10 @@ def read_histories(args, settings, sites: list[str], limit: int) -> dict[str, li
 
 
 # -- runs --------------------------------------------------------------------------------------
+MOST_RUNS, MOST_DAYS = 10_000_000, 36_500  # what --last and --days accept
 def cmd_runs(args) -> int:
-    if args.last < 1:
-        raise CliError(f"--last {args.last}: expected at least 1")
+    if not 1 <= args.last <= MOST_RUNS:
+        raise CliError(f"--last {args.last}: expected 1 to {MOST_RUNS:,}")
     settings = load_settings(args)
     histories = read_histories(args, settings, args.site, args.last)
     for site in args.site:
@@ -447,8 +448,8 @@ def cmd_runs(args) -> int:
 def cmd_report(args) -> int:
     from crawler.output.report import RUNS_PER_SITE, render, report_data
 
-    if args.days <= 0:
-        raise CliError(f"--days {args.days}: expected more than 0")
+    if not 0 < args.days <= MOST_DAYS:
+        raise CliError(f"--days {args.days:g}: expected more than 0, at most {MOST_DAYS:,}")
     settings = load_settings(args)
     output = Path(settings.get("NEWSMIRROR_OUTPUT"))
     target = Path(args.o) if args.o else output / "report.html"
