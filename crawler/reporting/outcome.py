@@ -21,8 +21,8 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: another crawl of the site holds the state: try ag
 
 EXIT_STATUSES = {
     EXIT_OK: "done",
-    EXIT_FAILED: "a crawl failed (no host of a site reachable, crawl error), a scrape target failed, or export "
-                 "found nothing to export or a corrupt run file",
+    EXIT_FAILED: "a crawl failed (no host of a site reachable, crawl error), a scrape target failed, export "
+                 "found nothing to export or a corrupt run file, or runs found no run",
     EXIT_USAGE: "usage or configuration error",
     EXIT_INCOMPLETE: "the run finished but left articles pending for the next run (every host failed them, or "
                      "it stopped at --max-articles or a time limit), or the site banned it or asked it to wait "
