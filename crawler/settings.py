@@ -32,7 +32,8 @@ EXTENSIONS = {
     "crawler.state.lifecycle.RunLifecycle": -100,  # first: opens the run context every other component is given
     "crawler.discovery.coordinator.MirrorDiscoveryExtension": -90,
     "crawler.reporting.logs.OneLineDownloadErrors": 0, "crawler.reporting.progress.CrawlProgress": 0,
-    "crawler.reporting.progress.RunStatsFile": 0, "crawler.state.writes.DiskSpaceGuard": 0,
+    "crawler.reporting.progress.RunStatsFile": 0, "crawler.reporting.metrics.MetricsFile": 0,
+    "crawler.state.writes.DiskSpaceGuard": 0,
     "scrapy.extensions.spiderstate.SpiderState": None, "crawler.state.jobdir.AtomicSpiderState": 0,
     "scrapy.extensions.throttle.AutoThrottle": None, "crawler.fetch.throttle.SiteAutoThrottle": 0,
 }
@@ -105,6 +106,7 @@ NEWSMIRROR_SINCE = None  # crawl --since DATE: listing entries (and sitemaps) da
 NEWSMIRROR_MAX_ARTICLES = 0  # crawl --max-articles N: fetch at most N new articles, leave the rest pending (0: all)
 NEWSMIRROR_ALLOW_PRIVATE = False  # --allow-private: targets the web chose may be in the machine's own network
 NEWSMIRROR_TRUSTED_HOSTS = []  # the user's own targets' hosts (scrape's URLs), fetched as given
+NEWSMIRROR_METRICS = None  # crawl --metrics FILE: Prometheus text format of every site's runs, rewritten as each run ends
 NEWSMIRROR_NEW_STATE = False  # start a new state although run files exist (crawl refuses otherwise: exit 65)
 
 # Set by newsmirror itself, not by hand: the site the spider crawls (its `site` argument), a run id to use,

@@ -11,6 +11,16 @@ def state_key(site: str, name: str) -> str:
     return f"{NAMESPACE}:{site}:{name}"
 
 
+def every_site_key(name: str) -> str:
+    """The SCAN pattern of every site's state key ``name``."""
+    return state_key("*", name)
+
+
+def site_of_key(key: str, name: str) -> str:
+    """The site of a state key ``name`` that ``every_site_key(name)`` matched."""
+    return key[len(NAMESPACE) + 1:-len(name) - 1]
+
+
 def site_pointer(site: str) -> str:
     """The key naming a site's current run."""
     return state_key(site, "run")

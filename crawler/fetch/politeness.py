@@ -180,6 +180,7 @@ class SitePolitenessMiddleware:
         """Stop asking the site (this run ends, ``hold["reason"]`` its finish reason) and say why, until when."""
         self.held = f"{hold['why']} since {hold['since']}; not asked again before {hold['until']}"
         self.stats.set_value(keys.ON_HOLD, self.held)
+        self.stats.set_value(keys.host_held(hold["host"]), hold["reason"])
         stop_crawl(self.crawler, hold["reason"], f"{self.context.site}: {self.held}",
                    "stopping; what is left stays pending for a later run")
 

@@ -20,7 +20,7 @@ from crawler.reporting.outcome import hosts_of, run_summary, site_outcome
 from crawler.reporting.stopping import stop_for_outage
 from crawler.run.context import RunContext
 from crawler.sites.profiles import profiles_from_settings
-from crawler.sites.signals import host_admitted
+from crawler.sites.signals import host_admitted, run_recorded
 from crawler.state.jobdir import prepare_job_dir
 from crawler.state.writes import WRITE_ERRORS, error_text, stop_after_write_failure
 
@@ -93,7 +93,9 @@ class RunLifecycle:
                     self.crawler.stats.set_value(keys.STALE, why)
                     stats[keys.STALE] = why
             outcome = site_outcome(stats, self.context.profile, time.monotonic() - self.started)
+            self.crawler.stats.set_value(keys.EXIT_STATUS, outcome.status)
             store.finish_run(self.context.run_id, utc_now_iso(), reason, run_summary(stats, self.context.profile, outcome))
+            self.crawler.signals.send_catch_log(run_recorded, store=store)
             store.close()
         except WRITE_ERRORS as exc:  # the run stays unfinished: the next run recovers it from the run file
             stop_after_write_failure(self.crawler, f"the state ({error_text(exc)})", exc)
