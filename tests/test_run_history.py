@@ -10,7 +10,6 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import lxml.html
-import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
