@@ -41,9 +41,12 @@ def staleness(stats: dict, profile, earlier_runs: list[dict]) -> str | None:
         return None
     if not hosts_of(stats, profile).answered or not sum(stats.get(keys.listings_read(k), 0) for k in keys.LISTING_KINDS):
         return None
-    found = next((run for run in earlier_runs if (run["summary"] or {}).get("listed")), None)
+    found = next((run for run in earlier_runs if (run["summary"] or {}).get("listed") or (run["summary"] or {}).get("stale")),
+                 None)  # the latest run that found articles, or was stale itself (then this one still is)
     if found is None:
         return None
+    if found["summary"].get("stale") and not found["summary"].get("listed"):
+        return found["summary"]["stale"]
     return (f"the site answered, but no listing named an article URL; run {found['run_id']} found "
             f"{found['summary']['listed']}: has the site moved its articles, or changed its listings? (check the "
             "profile's article rule against the site)")
