@@ -6,13 +6,17 @@ import argparse
 import json
 import os
 import re
+import sqlite3
 import sys
 import tempfile
 import time
 from contextlib import closing, contextmanager, nullcontext
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
+import redis
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
@@ -23,8 +27,11 @@ from crawler.distributed.client import client_from_settings, redis_url, unreacha
 from crawler.distributed.store import RedisState, redis_state_problem
 from crawler.extract.article import MAX_PAGE_BYTES, ExtractionError, extract_article
 from crawler.extract.engines import engine_from_settings
+from crawler.extract.verdict import missing_article
 from crawler.output import export
 from crawler.output.record import Article, make_article
+from crawler.reporting.history import header_line, history_rows, plural, run_line
+from crawler.reporting.trends import WINDOW_DAYS
 from crawler.reporting.logs import hide_scrapy_info
 from crawler.setting_names import setting_warning
 from crawler.reporting.outcome import (
@@ -43,7 +50,12 @@ URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://|^(file|data|javascript|m
 
 
 class CliError(Exception):
-    """A usage or configuration error: printed as one line, exit status 2."""
+    """A usage or configuration error, or a state that cannot be read: printed as one line, exit status 2 (or
+    ``status``)."""
+
+    def __init__(self, message: str, status: int = EXIT_USAGE):
+        super().__init__(message)
+        self.status = status
 
 
 def load_settings(args, overrides: list[str] = ()) -> Settings:
@@ -62,6 +74,10 @@ def load_settings(args, overrides: list[str] = ()) -> Settings:
         settings.set("NEWSMIRROR_SCRAPY_INFO", args.verbose, "cmdline")
     if getattr(args, "record_warc", False):
         settings.set("NEWSMIRROR_WARC", True, "cmdline")
+    if getattr(args, "allow_private", False):
+        settings.set("NEWSMIRROR_ALLOW_PRIVATE", True, "cmdline")
+    if getattr(args, "metrics", None):
+        settings.set("NEWSMIRROR_METRICS", args.metrics, "cmdline")
     if hasattr(args, "from_archive"):  # crawl's --since and --until (export has its own)
         archive = args.from_archive
         if archive:
@@ -110,6 +126,9 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
         if problem := not_writable(directory) or space_problem(directory, settings.getfloat("NEWSMIRROR_MIN_FREE_MB")):
             print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
             return EXIT_WRITE
+    if problem := metrics_problem(settings.get("NEWSMIRROR_METRICS")):
+        print(f"newsmirror crawl: --metrics {settings.get('NEWSMIRROR_METRICS')}: {problem}; not starting", file=sys.stderr)
+        return EXIT_WRITE
     if redis_url(settings):
         if problem := unreachable(redis_url(settings)):
             print(f"newsmirror crawl: {problem}; not starting", file=sys.stderr)
@@ -143,6 +162,15 @@ def run_crawl(sites: list[str], settings: Settings, profiles: dict[str, SiteProf
             lock.release()
 
 
+def metrics_problem(metrics: str | None) -> str | None:
+    """Why the metrics file could not be written when the runs end (a directory, or one that cannot be written
+    in), or None."""
+    if not metrics:
+        return None
+    path = Path(metrics)
+    return f"{path} is a directory" if path.is_dir() else not_writable(path.parent)
+
+
 def crawl_sites(sites: list[str], settings: Settings, profiles: dict[str, SiteProfile]) -> int:
     from crawler.spiders.news import NewsSpider
 
@@ -165,8 +193,9 @@ def crawl_sites(sites: list[str], settings: Settings, profiles: dict[str, SitePr
     process.start()
     elapsed = time.monotonic() - started
     outcomes = [site_outcome(crawler.stats.get_stats(), profile, elapsed) for crawler, profile in crawlers]
+    ended = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for outcome in outcomes:
-        print(outcome.summary, file=sys.stderr)
+        print(f"{ended} {outcome.summary}", file=sys.stderr)
     return worst(outcome.status for outcome in outcomes)
 
 
@@ -191,12 +220,16 @@ def read_capped(source: Path | BinaryIO) -> bytes:
 
 def scrape_local(target: str, body: bytes, profile: SiteProfile | None, sites: SiteIndex,
                  cleaner: TextCleaner, engine: str) -> dict:
-    """Record of a local file or stdin: URL and site come from the page's canonical link, if any."""
+    """Record of a local file or stdin (an error record when it holds no article text): URL and site come from
+    the page's canonical link, if any."""
     extracted = extract_article(body, "", profile, engine=engine)
     urls = [extracted["canonical_url"]] if extracted["canonical_url"] else []
     if profile is None and urls and (profile := sites.lookup(urls[0])[0]) is not None:
         extracted = extract_article(body, urls[0], profile, engine=engine)
-    return make_article(cleaner.clean(extracted, profile), profile, urls, target, None).record()
+    extracted = cleaner.clean(extracted, profile)
+    if problem := missing_article(extracted):
+        return error_record(target, f"{target}: {problem}", profile.id if profile else None)
+    return make_article(extracted, profile, urls, target, None).record()
 
 
 def cmd_scrape(args) -> int:
@@ -238,6 +271,7 @@ def cmd_scrape(args) -> int:
 
         if not args.verbose:
             settings.set("LOG_LEVEL", "ERROR", "cmdline")
+        settings.set("NEWSMIRROR_TRUSTED_HOSTS", sorted({urlsplit(target).hostname for _, target, _ in remote}), "cmdline")
         fetched: dict[int, object] = {}
         process = CrawlerProcess(settings)
         process.crawl(ScrapeSpider, targets=remote, results=fetched, cleaner=cleaner)
@@ -347,11 +381,11 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-# -- sites -------------------------------------------------------------------------------------
+# -- the state, read by sites, runs and report -------------------------------------------------
 @contextmanager
-def discovery_store(settings, site: str, writing: bool = False):
-    """The store holding a site's discovered mirrors (Redis with --redis, else the SQLite state), or None when
-    there is no state yet; opened read-only unless ``writing``."""
+def open_state(settings, site: str | None = None, writing: bool = False):
+    """The state (Redis with --redis, else the SQLite state) or None when there is none yet; opened read-only
+    unless ``writing``. ``site``: the site a Redis state is opened for (runs and reports read every site)."""
     url = redis_url(settings)
     if url:
         if problem := unreachable(url):
@@ -364,6 +398,85 @@ def discovery_store(settings, site: str, writing: bool = False):
         return
     with closing(store):
         yield store
+
+
+def state_source(settings) -> str:
+    return redis_url(settings) or str(state_path(settings))
+
+
+def read_histories(args, settings, sites: list[str], limit: int) -> dict[str, list[dict]]:
+    """Each site's stored runs (every site with runs when ``sites`` is empty), newest first; {} without a state.
+    A state that cannot be read is one line: exit 65 (damaged) or 69 (Redis)."""
+    if args.state and not state_path(settings).is_file():
+        raise CliError(f"--state {args.state}: no such state file")
+    try:
+        with open_state(settings) as store:
+            if store is None:
+                return {}
+            return {site: store.run_history(site, limit) for site in sites or store.sites_with_runs()}
+    except sqlite3.Error as exc:
+        raise CliError(f"cannot read the state {state_source(settings)}: {exc} (`newsmirror state rebuild` makes it "
+                       "anew from the run files)", EXIT_STATE) from None
+    except redis.RedisError as exc:
+        raise CliError(f"cannot read the state {state_source(settings)}: {exc}", EXIT_REDIS) from None
+
+
+# -- runs --------------------------------------------------------------------------------------
+MOST_RUNS, MOST_DAYS = 10_000_000, 36_500  # what --last and --days accept
+def cmd_runs(args) -> int:
+    if not 1 <= args.last <= MOST_RUNS:
+        raise CliError(f"--last {args.last}: expected 1 to {MOST_RUNS:,}")
+    settings = load_settings(args)
+    histories = read_histories(args, settings, args.site, args.last)
+    for site in args.site:
+        if not histories.get(site):
+            print(f"newsmirror runs: no runs of {site} in {state_source(settings)}", file=sys.stderr)
+    rows = [row for site, runs in histories.items() for row in history_rows(site, runs)]
+    if not rows:
+        if not args.site:
+            print(f"newsmirror runs: no runs in {state_source(settings)} yet (run `newsmirror crawl SITE` first)",
+                  file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
+    width = max(len("site"), *(len(site) for site in histories))
+    print(header_line(width))
+    for row in rows:
+        print(run_line(row, width))
+    return EXIT_OK
+
+
+# -- report ------------------------------------------------------------------------------------
+def cmd_report(args) -> int:
+    from crawler.output.report import RUNS_PER_SITE, render, report_data
+
+    if not 0 < args.days <= MOST_DAYS:
+        raise CliError(f"--days {args.days:g}: expected more than 0, at most {MOST_DAYS:,}")
+    settings = load_settings(args)
+    output = Path(settings.get("NEWSMIRROR_OUTPUT"))
+    target = Path(args.o) if args.o else output / "report.html"
+    if problem := not_writable(target.parent):
+        print(f"newsmirror report: {problem}; no report written", file=sys.stderr)
+        return EXIT_WRITE
+    histories = read_histories(args, settings, [], RUNS_PER_SITE)
+    data = report_data(histories, output, args.days,
+                       lambda message: print(f"newsmirror report: warning: {message}", file=sys.stderr))
+    page = render(data, state_source(settings), datetime.now(timezone.utc))
+    try:
+        with export.atomic_file(target) as stream:
+            stream.write(page.encode("utf-8"))
+    except OSError as exc:
+        print(f"newsmirror report: cannot write {target}: {error_text(exc)}", file=sys.stderr)
+        return EXIT_WRITE
+    runs, sites = sum(len(rows) for rows in data.rows.values()), sum(1 for rows in data.rows.values() if rows)
+    what = f"{plural(runs, 'run')} of {plural(sites, 'site')}" if runs else "no runs yet"
+    print(f"newsmirror report: {what} -> {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- sites -------------------------------------------------------------------------------------
 
 
 def describe_discovered(host: str, entry: dict) -> str:
@@ -394,7 +507,7 @@ def cmd_sites(args) -> int:
         if not profile.discover:
             print("    mirrors: pinned to its hosts (discover = false)")
             continue
-        with discovery_store(settings, profile.id) as store:
+        with open_state(settings, profile.id) as store:
             found = store.discovered_hosts(profile.id) if store is not None else {}
         for host, entry in sorted(found.items(), key=lambda item: (item[1]["status"], item[0])):
             print(f"    mirror:  {describe_discovered(host, entry)}")
@@ -407,7 +520,7 @@ def forget_host(host: str, profiles: dict[str, SiteProfile], settings) -> int:
     again if the site still names it."""
     forgotten = []
     for profile in profiles.values():
-        with discovery_store(settings, profile.id, writing=True) as store:
+        with open_state(settings, profile.id, writing=True) as store:
             if store is not None and store.forget_discovered_host(profile.id, host):
                 forgotten.append(profile.id)
     if not forgotten:
@@ -488,6 +601,7 @@ def cmd_demo(args) -> int:
               file=sys.stderr)
     if status == EXIT_OK:
         print(f"demo: the merged dataset, one record per article: {dataset}", file=sys.stderr)
+        status = cmd_report(argparse.Namespace(output=str(output), state=None, redis=None, o=None, days=WINDOW_DAYS))
     return status
 
 
@@ -513,12 +627,24 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                          help="pass a Scrapy or newsmirror setting (repeatable), e.g. -s DOWNLOAD_DELAY=1")
 
+    def add_allow_private(sub):
+        sub.add_argument("--allow-private", action="store_true",
+                         help="let targets the web chooses (redirects, meta refreshes, discovered mirrors) be in this "
+                         "machine's own network: loopback, private, link-local... (refused otherwise; the targets you "
+                         "give and the profiles' hosts are fetched as given either way)")
+
     def add_verbosity(sub):
         quiet_or_verbose = sub.add_mutually_exclusive_group()
         quiet_or_verbose.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
         quiet_or_verbose.add_argument("-v", "--verbose", action="store_true",
                                       help="also log Scrapy's own messages: start-up, settings and the full stats at the "
                                       "end (those are always in OUTPUT/<site>/<run-id>.stats.json)")
+
+    def add_state_options(sub, what: str):
+        sub.add_argument("--output", metavar="DIR", help="output directory the crawls wrote (default: output)")
+        sub.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
+        sub.add_argument("--redis", metavar="URL", help=f"redis://HOST:PORT/DB: {what} of distributed crawls (also "
+                         "NEWSMIRROR_REDIS) instead of the SQLite state")
 
     crawl = add("crawl", cmd_crawl, "crawl sites incrementally",
                 "Run one incremental crawl of each SITE on all its hosts and write only articles that no earlier "
@@ -539,9 +665,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "the date in their URL (undated ones are followed); a profile's max_age does the same for "
                        "every run; with --from-archive: snapshots from DATE")
     crawl.add_argument("--until", metavar="DATE", help="with --from-archive: snapshots until DATE (YYYY-MM-DD)")
+    add_allow_private(crawl)
     crawl.add_argument("--max-articles", metavar="N", type=int,
                        help="fetch at most N new articles, then end cleanly: the rest stay pending for the next run "
                        f"(exit status {EXIT_INCOMPLETE})")
+    crawl.add_argument("--metrics", metavar="FILE",
+                       help="when each run ends, write every site's run history as Prometheus metrics to FILE (atomically; "
+                       "for node_exporter's textfile collector name it *.prom); crawls of several sites on one state may "
+                       "share FILE")
     crawl.add_argument("--warc", dest="record_warc", action="store_true",
                        help="also archive every response downloaded, with its request, to OUTPUT/<site>/<run-id>.warc.gz "
                        "(same as -s NEWSMIRROR_WARC=True); `newsmirror scrape --warc FILE` re-extracts it offline")
@@ -559,17 +690,14 @@ def build_parser() -> argparse.ArgumentParser:
     scrape.add_argument("--site", metavar="SITE", help="use this site's profile (default: by the URL's host)")
     add_sites_option(scrape)
     scrape.add_argument("-v", "--verbose", action="store_true", help="show Scrapy's log while fetching")
+    add_allow_private(scrape)
     add_scrapy_settings(scrape)
 
     export_cmd = add("export", cmd_export, "write the merged dataset (JSONL, CSV or Parquet)",
                      "Merge every run file under OUTPUT into the dataset: exactly one record per article across all "
                      "runs (its latest revision), mirror_urls completed with every URL later runs saw it at, in the "
                      "current schema version. Exit status 1 when there is nothing to export or a run file is corrupt.")
-    export_cmd.add_argument("--output", metavar="DIR", help="output directory the crawls wrote (default: output)")
-    export_cmd.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
-    export_cmd.add_argument("--redis", metavar="URL",
-                            help="redis://HOST:PORT/DB: read mirror URLs from the state of distributed crawls (also "
-                            "NEWSMIRROR_REDIS) instead of the SQLite state")
+    add_state_options(export_cmd, "read mirror URLs from the state")
     add_sites_option(export_cmd, "extra site profiles (TOML), repeatable: their host order puts primary URLs first")
     export_cmd.add_argument("--format", choices=export.FORMATS, default="jsonl",
                             help="jsonl (default); csv: RFC 4180, list fields as JSON arrays, null as an empty cell; "
@@ -586,6 +714,26 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_argument("--until", metavar="DATE",
                             help="only articles published (else fetched) at or before DATE (a bare date includes its "
                             "whole day)")
+
+    runs = add("runs", cmd_runs, "list each site's runs: counts, hosts down, exit status",
+               "One line per run, oldest first: start time (UTC), duration, new / known / revised / pending / lost "
+               "articles, throttled and failed requests, archive fetches, exit status, then the hosts that did not "
+               "serve, the mirrors admitted, and what a run left unsaid (killed, or from an older version). Exit "
+               "status 1 when there is no run.")
+    runs.add_argument("site", nargs="*", metavar="SITE", help="only these sites (default: every site in the state)")
+    runs.add_argument("--last", metavar="N", type=int, default=20, help="the last N runs of each site (default 20)")
+    runs.add_argument("--json", action="store_true",
+                      help="one JSON object per run and line (layout: docs/operations.md, \"Run history\")")
+    add_state_options(runs, "read the runs from the state")
+
+    report = add("report", cmd_report, "write an HTML report of the runs",
+                 "Write one self-contained HTML page (plots inline, no script, nothing fetched): articles per day per "
+                 "site, each host's state run by run, failovers, archive fallbacks and throttling over time, the "
+                 "records flagged truncated, paywalled or short, the latest run of each site and its newest articles.")
+    report.add_argument("-o", metavar="FILE", help="write to FILE, atomically (default: OUTPUT/report.html)")
+    report.add_argument("--days", metavar="N", type=float, default=WINDOW_DAYS,
+                        help=f"the runs of the last N days, up to the newest run (default {WINDOW_DAYS})")
+    add_state_options(report, "read the runs from the state")
 
     sites = add("sites", cmd_sites, "list and validate site profiles, and the mirrors discovered for them",
                 "List the built-in site profiles and those of --sites files, validating every one, with the mirror "
@@ -625,7 +773,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except CliError as exc:
         print(f"newsmirror {args.command}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.status
     except KeyboardInterrupt:
         print(f"newsmirror {args.command}: interrupted", file=sys.stderr)
         return 130

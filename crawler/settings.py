@@ -9,18 +9,20 @@ NEWSPIDER_MODULE = "crawler.spiders"
 USER_AGENT = "newsmirror/0.1 (news archive crawler; +https://github.com/newsmirror/newsmirror#for-site-operators)"
 ROBOTSTXT_OBEY = True
 TELNETCONSOLE_ENABLED = False
+TWISTED_DNS_RESOLVER = "crawler.fetch.gate.GatedResolver"  # names the web chose never resolve into private space
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's HTTP endpoint that runs code: on only when asked (-s REMOTE_CONTROL_ENABLED=True)
 LOG_LEVEL = "INFO"
 
 REQUEST_FINGERPRINTER_CLASS = "crawler.fetch.fingerprint.MirrorAwareRequestFingerprinter"
 SPIDER_MIDDLEWARES = {"crawler.distributed.outage.RedisOutageMiddleware": 50}  # a lost Redis: one line, not a traceback a page
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.fetch.gate.TargetGate": 10,  # first: what the web chose never reaches the machine's own network
     "crawler.discovery.middleware.AdmittedMirrorsMiddleware": 40,  # distributed: learns other workers' mirrors first
     "crawler.fetch.slots.SiteDownloadSlotMiddleware": 45,  # before offsite (50) and robots.txt (100)
     "crawler.fetch.slots.SiteHeadersMiddleware": 46,  # before Scrapy's default headers (400) and user agent (500)
     "crawler.fetch.failover.MirrorFailoverMiddleware": 540,  # sees responses after retries (550) and redirects (600)
     "crawler.fetch.archive_politeness.ArchivePolitenessMiddleware": 560,  # sees an archive's 429 before retries
-    "crawler.fetch.politeness.SitePolitenessMiddleware": 580,  # sees a site's 429, 403 and Retry-After first
+    "crawler.fetch.politeness.SitePolitenessMiddleware": 585,  # sees a site's 429, 403 and Retry-After first
     "crawler.fetch.offsite.OffsiteRedirectMiddleware": 650,  # sees a redirect before RedirectMiddleware (600)
     "crawler.fetch.hoststats.HostStatsMiddleware": 950,
     # WarcRecorder (off unless NEWSMIRROR_WARC) sits next to the downloader: it sees what came over the wire.
@@ -30,7 +32,8 @@ EXTENSIONS = {
     "crawler.state.lifecycle.RunLifecycle": -100,  # first: opens the run context every other component is given
     "crawler.discovery.coordinator.MirrorDiscoveryExtension": -90,
     "crawler.reporting.logs.OneLineDownloadErrors": 0, "crawler.reporting.progress.CrawlProgress": 0,
-    "crawler.reporting.progress.RunStatsFile": 0, "crawler.state.writes.DiskSpaceGuard": 0,
+    "crawler.reporting.progress.RunStatsFile": 0, "crawler.reporting.metrics.MetricsFile": 0,
+    "crawler.state.writes.DiskSpaceGuard": 0,
     "scrapy.extensions.spiderstate.SpiderState": None, "crawler.state.jobdir.AtomicSpiderState": 0,
     "scrapy.extensions.throttle.AutoThrottle": None, "crawler.fetch.throttle.SiteAutoThrottle": 0,
 }
@@ -77,7 +80,7 @@ NEWSMIRROR_MIN_FREE_MB = 8  # stop cleanly when the output's file system has les
 NEWSMIRROR_JOBDIR = True  # `newsmirror crawl`: JOBDIR <output>/<site>/.jobdir, so a paused (Ctrl-C) run resumes
 NEWSMIRROR_CANDIDATE_HOPS = 1  # without an article rule: links followed from start pages to find articles
 NEWSMIRROR_EXTRACT_WORKERS = None  # extraction processes; None = one per core, 0 = in-process
-NEWSMIRROR_EXTRACT_ENGINE = "agreement"  # main-text engine: agreement (trafilatura checked by votes), trafilatura, resiliparse
+NEWSMIRROR_EXTRACT_ENGINE = "agreement+readability"  # main-text engine (crawler/extract/engines.py): agreement (faster), trafilatura, resiliparse, readability
 NEWSMIRROR_BOILERPLATE_RULES = None  # TOML rule table replacing the built-in crawler/clean/boilerplate.toml
 NEWSMIRROR_TEMPLATE_THRESHOLD = 5  # a block seen in this many distinct articles of a site is its template
 NEWSMIRROR_TEMPLATE_MAX_CHARS = 400  # longer blocks are never learned as template
@@ -101,6 +104,9 @@ NEWSMIRROR_BAN_WINDOW = 600.0  # seconds: "were serving pages" means within this
 NEWSMIRROR_BAN_COOLDOWN = 3600.0  # seconds a banned site is not asked (this run stops; later runs wait)
 NEWSMIRROR_SINCE = None  # crawl --since DATE: listing entries (and sitemaps) dated before are not followed
 NEWSMIRROR_MAX_ARTICLES = 0  # crawl --max-articles N: fetch at most N new articles, leave the rest pending (0: all)
+NEWSMIRROR_ALLOW_PRIVATE = False  # --allow-private: targets the web chose may be in the machine's own network
+NEWSMIRROR_TRUSTED_HOSTS = []  # the user's own targets' hosts (scrape's URLs), fetched as given
+NEWSMIRROR_METRICS = None  # crawl --metrics FILE: Prometheus text format of every site's runs, rewritten as each run ends
 NEWSMIRROR_NEW_STATE = False  # start a new state although run files exist (crawl refuses otherwise: exit 65)
 
 # Set by newsmirror itself, not by hand: the site the spider crawls (its `site` argument), a run id to use,

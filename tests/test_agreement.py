@@ -1,12 +1,16 @@
-"""Engine agreement (crawler/extract/agreement.py): the rule on engines' block lists, and the engine on a page."""
+"""Engine agreement (crawler/extract/agreement.py): the rules on engines' block lists (votes, the trimmed tail), and
+the engines on a page."""
 
 from __future__ import annotations
 
 import lxml.html
+from readability import Document
 
-from crawler.extract.agreement import ARTICLE_SHARE, MISSED_WORDS, WORTH_A_VOTE, agreed_blocks, confirmed, unconfirmed_words, vote
+from crawler.extract.agreement import (ARTICLE_SHARE, MISSED_WORDS, SAME_ARTICLE, WORTH_A_VOTE, agreed_blocks, confirmed,
+                                       is_running_text, trimmed_tail, unconfirmed_words, vote)
 from crawler.extract.article import extract_article
-from crawler.extract.engines import agreement_blocks, resiliparse_blocks, trafilatura_blocks
+from crawler.extract.engines import (agreement_blocks, agreement_readability_blocks, element_blocks, readability_blocks,
+                                     resiliparse_blocks, trafilatura_blocks)
 from crawler.farm.sites import harbor_news
 
 LEAD = ("Iran's foreign minister said on Tuesday that talks with European envoys on the shipping corridor "
@@ -150,3 +154,75 @@ def test_a_body_resiliparse_drops_is_kept_by_the_full_vote():
     voted = vote({"trafilatura": trafilatura_blocks(root, url, fast=True), "resiliparse": resiliparse_blocks(root, url)})
     assert unconfirmed_words(voted, "trafilatura") >= WORTH_A_VOTE  # the full vote runs
     assert [block for block in agreement_blocks(root, url) if block in STORY] == STORY
+
+
+RELATED = ["Related", "- Talks on the shipping corridor stall again", "- Oman offers to host a second round",
+           "| Share | Tweet | Email |", "3 comments"]
+COMMENT = ("Reader comment: this is the third time the talks have been announced this year and nothing has come of them, "
+           "so forgive me if I do not hold my breath for Muscat.")
+
+
+def test_the_tail_readability_leaves_out_is_trimmed_up_to_running_text():
+    """After the last block readability-lxml keeps, what is not running text goes (related links, share line,
+    comment count); a paragraph it missed stops the trimming, and so does a block it keeps."""
+    article = [LEAD, BODY, MISSED, CLOSING]
+    assert is_running_text(CLOSING) and not any(is_running_text(block) for block in RELATED)
+    assert trimmed_tail(article + RELATED, [LEAD, BODY, MISSED, CLOSING]) == article
+    # readability missed the last two paragraphs: they are running text and stay, and the trimming stops there
+    assert trimmed_tail(article + RELATED, [LEAD, BODY]) == article
+    assert trimmed_tail([LEAD, BODY, *RELATED[:2], CLOSING, *RELATED[2:]], [LEAD, BODY]) == [LEAD, BODY, *RELATED[:2], CLOSING]
+
+
+def test_when_readability_finds_the_same_article_the_whole_tail_after_it_goes():
+    """A reader's comment is running text, but readability-lxml keeping three fifths of the words found the same
+    article and ends it before the comment."""
+    long_article = [LEAD, BODY, MISSED, CLOSING] * 2
+    assert sum(map(len, long_article)) > SAME_ARTICLE * sum(map(len, long_article + [COMMENT, *RELATED]))
+    assert trimmed_tail(long_article + [COMMENT, *RELATED], long_article) == long_article
+    assert trimmed_tail([LEAD, COMMENT, *RELATED], [LEAD]) == [LEAD, COMMENT]  # a third kept: the comment stays
+
+
+def test_the_blocks_stand_when_readability_keeps_none_of_them():
+    blocks = [LEAD, BODY, *RELATED]
+    assert trimmed_tail(blocks, []) == blocks
+    assert trimmed_tail(blocks, ["Cookie settings", "Subscribe to our newsletter"]) == blocks
+
+
+def test_readability_on_the_parsed_tree_reads_as_readability_lxml_on_the_page():
+    """engines.ParsedDocument overrides readability-lxml's _parse (a copy of newsmirror's tree for its own parse,
+    cleaner and link rewriting): the article text must stay what readability-lxml gives for the page."""
+    page = story_under_a_river_of_teasers()
+    summary = Document(page.decode(), url="https://news.example/").summary(html_partial=True)
+    root = lxml.html.fromstring(page)
+    assert readability_blocks(root, "https://news.example/") == element_blocks(lxml.html.fromstring(summary))
+    assert readability_blocks(root, "") == readability_blocks(root, "")  # the tree is read, not changed
+    assert readability_blocks(lxml.html.fromstring("<html><body></body></html>"), "") == []
+
+
+def story_with_its_tools_inside() -> bytes:
+    """A 2010s news page whose story container also holds what follows the story: filing line, comment count,
+    tags and a table of more stories, which trafilatura keeps as the story's end."""
+    story = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Russian cargo ship breaks up over
+Siberia | Daily Courier</title></head>
+<body><div id="header"><a href="/">Daily Courier</a> | <a href="/world">World</a> | <a href="/science">Science</a></div>
+<div id="content"><div id="story"><h1>Russian cargo ship bound for space station breaks up over Siberia</h1>
+<p class="dateline">December 1, 2016 | By Vladimir Isachenkov, Associated Press</p>
+{story}
+<div class="story-tools"><p>Posted in <a href="/world">World</a>, <a href="/science">Science</a> | <a href="#comments">3 Comments</a></p>
+<p>Tags: <a href="/tag/russia">Russia</a>, <a href="/tag/iss">space station</a>, <a href="/tag/roscosmos">Roscosmos</a></p>
+<table class="more-stories"><tr><td><a href="/2016/11/30/soyuz">Soyuz launch delayed again</a></td><td>Nov 30</td></tr>
+<tr><td><a href="/2016/11/29/iss">Station crew tests new docking port</a></td><td>Nov 29</td></tr>
+<tr><td><a href="/2016/11/28/baikonur">Baikonur launch pad repaired</a></td><td>Nov 28</td></tr></table>
+</div></div></div>
+<div id="footer"><p>Copyright 2016 Daily Courier. All rights reserved.</p></div></body></html>""".encode()
+
+
+def test_the_default_engine_trims_what_follows_the_story_in_its_container():
+    root, url = lxml.html.fromstring(story_with_its_tools_inside()), "https://www.dailycourier.example/2016/12/01/progress"
+    tools = ("Posted in World", "Tags: Russia", "Soyuz launch delayed", "Baikonur launch pad")
+    assert all(any(tool in block for block in agreement_blocks(root, url)) for tool in tools)  # the premise
+    blocks = agreement_readability_blocks(root, url)
+    assert blocks[-len(STORY):] == STORY and not any(tool in block for block in blocks for tool in tools)
+    record = extract_article(story_with_its_tools_inside(), url)  # the default engine
+    assert record["text"].split("\n")[-len(STORY):] == STORY

@@ -1,6 +1,7 @@
 """The newsmirror CLI: help, scrape of files/stdin/URLs in order, and every error path's exit status."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -121,7 +122,8 @@ def test_demo_prints_a_few_lines_and_verbose_adds_scrapys_log(tmp_path):
     default = run_cli("demo", "--output", str(tmp_path / "demo"), cwd=tmp_path, timeout=180)
     lines = default.stderr.decode().splitlines()
     assert default.returncode == 0 and len(lines) < 15, lines
-    assert any(line.startswith("harbor: 40 new articles") for line in lines)
+    assert any(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ harbor: 40 new articles", line) for line in lines)
+    assert lines[-1] == f"newsmirror report: 1 run of 1 site -> {tmp_path / 'demo' / 'report.html'}"
     assert not any("Dumping Scrapy stats" in line or "Scrapy 2." in line for line in lines)
     stats_file = next((tmp_path / "demo" / "harbor").glob("*.stats.json"))  # the full stats stay on disk
     assert "downloader/request_count" in stats_file.read_text()

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
-from crawler.discovery.candidates import address_refusal, alternate_link_hosts, hosts_in_notice, is_proxied, refusal
+from crawler.discovery.candidates import alternate_link_hosts, hosts_in_notice, refusal
+from crawler.fetch.gate import address_refusal, is_proxied
 from crawler.discovery.mirrors import ADMITTED, CANDIDATE, REJECTED, MirrorDiscovery
 from crawler.discovery.verification import Sample, Verification
 from crawler.farm.proxy import MirrorFarm
@@ -82,15 +83,15 @@ def test_ip_addresses_and_excluded_hosts_are_refused_without_any_network():
 
 
 def test_a_name_resolving_to_an_internal_address_is_refused():
-    assert address_refusal("localhost").startswith("resolves to a loopback address")
+    assert address_refusal("localhost").startswith("resolves to an address of the machine's own network (loopback")
     assert address_refusal("no-such-host.invalid").startswith("does not resolve")
 
     def resolver(addresses):
         return lambda host, port: [(2, 1, 6, "", (address, 0)) for address in addresses]
 
     assert address_refusal("intranet.example.com", resolver(["93.184.215.14", "10.1.2.3"])) == \
-        "resolves to a private address (10.1.2.3)"
-    assert address_refusal("meta.example.com", resolver(["169.254.169.254"])).startswith("resolves to a link-local")
+        "resolves to an address of the machine's own network (private: 10.1.2.3)"
+    assert "(link-local: 169.254.169.254)" in address_refusal("meta.example.com", resolver(["169.254.169.254"]))
     assert address_refusal("mirror.example.com", resolver(["93.184.215.14"])) is None
 
 

@@ -13,6 +13,7 @@ import zlib
 
 import pytest
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 from scrapy.settings import Settings
 
 from crawler.dedup.minhash import MinHasher
@@ -270,7 +271,9 @@ def test_two_workers_share_one_crawl_each_article_once_as_one_process_would(farm
     one_process = exported(farm_run, "--output", str(tmp_path / "alone"))
     alone_pages = collections.Counter(f"{r.host}{r.path}" for r in farm_run.farm.requests if r.path.startswith("/Detail/"))
 
-    workers = [start_worker(farm_run, redis_url, name, "DOWNLOAD_DELAY=0.005") for name in ("a", "b")]
+    metrics = tmp_path / "newsmirror.prom"
+    workers = [start_worker(farm_run, redis_url, name, "DOWNLOAD_DELAY=0.005", f"NEWSMIRROR_METRICS={metrics}")
+               for name in ("a", "b")]
     for worker in workers:
         finish(worker)
     outputs = per_worker_records(farm_run)
@@ -285,6 +288,12 @@ def test_two_workers_share_one_crawl_each_article_once_as_one_process_would(farm
     two_workers = exported(farm_run, "--output", str(farm_run.output), "--redis", redis_url)
     assert two_workers == one_process
     assert redis.Redis.from_url(redis_url).keys(run_key("harbor", "2*", "*")) == []  # the finished run's keys are gone
+    # the run's record adds the workers' counts up; every worker wrote the metrics of the run as it saw it
+    [run] = [json.loads(line) for line in farm_run.cli("runs", "--redis", redis_url, "--json").stdout.splitlines()]
+    assert run["new"] == 200 and run["exit_status"] == 0 and set(run["hosts"].values()) == {"up"}
+    written = {sample.name: sample.value for family in text_string_to_metric_families(metrics.read_text())
+               for sample in family.samples if sample.labels.get("site") == "harbor"}
+    assert written["newsmirror_runs_total"] == 1 and written["newsmirror_last_run_exit_status"] == 0
 
 
 def emitted_by(farm_run, worker: str) -> int:
@@ -386,7 +395,7 @@ def test_a_worker_whose_redis_dies_stops_in_one_line_within_the_outage_bound(far
     assert len(errors) == 1 and f"Redis at {own_redis}: unreachable for 4 s" in errors[0]
     assert "ConnectionError" not in log.replace(errors[0], "")  # never blamed on a news host
     summary = log.splitlines()[-1]
-    assert summary.startswith("harbor: ") and "0 failed requests" in summary and "FAILED: Redis at" in summary
+    assert summary.split(" ", 1)[1].startswith("harbor: ") and "0 failed requests" in summary and "FAILED: Redis at" in summary
     assert_none_survive(processes)
     assert all(json.loads(line) for path in farm_run.output.glob("harbor/*.jsonl") for line in path.open())
 

@@ -177,3 +177,16 @@ def test_teasers_of_other_articles_and_promo_boxes_are_not_a_lead():
     record = extract_article(strike_page(""), "http://www.harbornews.ir/Detail/2026/3/1/1/port")
     assert record["text"].split("\n")[:4] == STRIKE
     assert "Workers at the southern ports" not in record["text"] and "inbox" not in record["text"]
+
+
+def test_a_blogs_name_in_an_h1_is_not_the_title():
+    """Blog themes put the blog's name in an h1 linking to the front page; the post's headline is elsewhere."""
+    page = b"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Harbour reopens after storm | Port Notes</title>
+</head><body><div id="header"><h1 class="site-title"><a href="https://portnotes.example/">Port Notes</a></h1>
+<p class="tagline">Shipping news from the northern harbours</p></div>
+<div class="post"><h2 class="entry-title"><a href="https://portnotes.example/2012/11/harbour-reopens/">Harbour reopens after
+storm</a></h2><p>Divers cleared the wreck in the main channel on Tuesday, and the harbour reopens to container traffic next
+week after a closure that cost exporters millions in delayed shipments of fruit and machinery.</p></div></body></html>"""
+    assert extract_article(page, "https://portnotes.example/2012/11/harbour-reopens/")["title"] == "Harbour reopens after storm"
+    news = page.replace(b'<a href="https://portnotes.example/">Port Notes</a>', b"Harbour reopens after storm")
+    assert extract_article(news, "")["title"] == "Harbour reopens after storm"  # an h1 that is the headline stays it

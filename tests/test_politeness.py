@@ -284,3 +284,17 @@ def test_profile_keys_for_politeness_are_checked_and_the_headers_sent():
                                 ("user_agent", "two\nlines", "one-line")):
         with pytest.raises(ProfileError, match=problem):
             parse_profile("t.toml", "harbor", {"hosts": ["www.harbornews.ir"], key: value})
+
+
+def test_a_stale_site_stays_stale_however_many_runs_it_has_been():
+    from crawler.state.lifecycle import STALE_LOOKBACK, staleness
+
+    stats = {"finish_reason": "finished", "newsmirror/host/www.harbornews.ir/ok": 4, "newsmirror/listings/rss": 2}
+    good = {"run_id": "20261201T000000000000Z", "summary": {"listed": 40, "stale": None}}
+    first = staleness(stats, PROFILE, [good])
+    assert first and "run 20261201T000000000000Z found 40" in first
+    stale_runs = [{"run_id": f"2026120{n}", "summary": {"listed": 0, "stale": first}} for n in range(STALE_LOOKBACK + 5)]
+    assert staleness(stats, PROFILE, stale_runs[:STALE_LOOKBACK]) == first  # the last good run is out of sight
+    assert staleness({**stats, "newsmirror/articles/listed": 3}, PROFILE, stale_runs) is None  # it recovered
+    assert staleness({**stats, "newsmirror/listings/rss": 0}, PROFILE, [good]) is None  # nothing read in full (304s)
+    assert staleness(stats, PROFILE, [{"run_id": "x", "summary": None}]) is None  # a first run knows nothing

@@ -13,6 +13,7 @@ from crawler.distributed.run import RedisRun
 from crawler.distributed.store import RedisState
 from crawler.farm.sites import make_articles
 from crawler.state.sqlite import SqliteState
+from crawler.reporting.outcome import run_totals
 from crawler.state.store import Revision
 
 ARTICLES = make_articles(4, seed=23)
@@ -175,7 +176,17 @@ def test_a_site_on_hold_and_the_runs_summaries(open_store):
     store.start_run("20261206T010000000000Z", "harbor", "2026-12-06T01:00:00+00:00")
     store.finish_run("20261206T010000000000Z", "2026-12-06T01:02:00+00:00", "finished", {"listed": 40, "new": 3, "exit_status": 0})
     store.start_run("20261206T020000000000Z", "harbor", "2026-12-06T02:00:00+00:00")  # never ended (killed)
+    store.start_run("20261206T030000000000Z", "gulf", "2026-12-06T03:00:00+00:00")
     runs = store.run_history("harbor")
     assert [run["run_id"] for run in runs] == ["20261206T020000000000Z", "20261206T010000000000Z"]
+    assert open_store("b").sites_with_runs() == ["gulf", "harbor"]
     assert runs[0]["summary"] is None and runs[1]["summary"] == {"listed": 40, "new": 3, "exit_status": 0}
     assert runs[1]["status"] == "finished" and runs[1]["finished_at"] == "2026-12-06T01:02:00+00:00"
+    store.start_run("20261206T040000000000Z", "harbor", "2026-12-06T04:00:00+00:00")
+    store.finish_run("20261206T040000000000Z", "2026-12-06T04:01:00+00:00", "finished",
+                     {"new": 2, "failovers": 5, "exit_status": 4})  # stale: no success
+    totals = open_store("b").run_totals("harbor")
+    assert totals == {"runs": 2, "new": 5, "revised": 0, "lost": 0, "failovers": 5, "archive_fetches": 0, "throttled": 0,
+                      "failed_requests": 0, "last_success": "2026-12-06T01:02:00+00:00"}
+    assert totals == run_totals(store.run_history("harbor")) and store.run_totals("gulf")["last_success"] is None
+

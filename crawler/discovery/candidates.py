@@ -6,13 +6,10 @@ from __future__ import annotations
 import codecs
 import ipaddress
 import re
-import socket
 import tomllib
-from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from urllib.parse import urljoin, urlsplit
-from urllib.request import getproxies, proxy_bypass
 
 from crawler.sites.profiles import SiteProfile, is_host_name
 from crawler.sites.urls import path_and_query, public_host
@@ -24,7 +21,6 @@ SEPARATOR = re.compile(r"[\s,;|•·]+|&nbsp;|&#160;")
 CONNECTORS = frozenset({"and", "or", "&amp;", "&", "-", "–", "—", ":", "و", "и", "ve", "или", "یا"})
 LINK_TAG = re.compile(r"<link\b[^>]*>", re.I)
 ATTRIBUTE = re.compile(r"""([a-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
-BLOCKED_NETWORKS = ("loopback", "link-local", "multicast", "unspecified", "private", "reserved")  # most specific first
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +49,8 @@ def host_of(value: str) -> str | None:
 
 
 def is_ip_literal(host: str) -> bool:
+    """An IP address as a page writes one (dotted or IPv6): a notice's "2024" is a year, not a host (the gate,
+    ``crawler.fetch.gate``, reads every spelling a request could dial)."""
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -133,26 +131,4 @@ def refusal(host: str, profile: SiteProfile) -> str | None:
         return "an IP address, not a host name"
     if any(host == excluded or host.endswith(f".{excluded}") for excluded in profile.exclude):
         return "excluded by the site profile"
-    return None
-
-
-def is_proxied(scheme: str, host: str) -> bool:
-    """Whether a request to ``host`` goes through a proxy (``http_proxy``/``https_proxy``, minus ``no_proxy``):
-    then the proxy resolves the name, and its address here says nothing."""
-    return scheme in getproxies() and not proxy_bypass(host)
-
-
-def address_refusal(host: str, resolve: Callable = socket.getaddrinfo) -> str | None:
-    """Why a directly fetched ``host`` may not be admitted by the addresses its name resolves to: any
-    loopback, private, link-local, multicast or reserved address (a name pointed at an internal service), or
-    no address at all."""
-    try:
-        addresses = {info[4][0] for info in resolve(host, None)}
-    except (OSError, UnicodeError) as exc:
-        return f"does not resolve ({exc.strerror if isinstance(exc, OSError) and exc.strerror else exc})"
-    for address in sorted(addresses):
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        for kind in BLOCKED_NETWORKS:
-            if getattr(ip, f"is_{kind.replace('-', '_')}"):
-                return f"resolves to a {kind} address ({address})"
     return None

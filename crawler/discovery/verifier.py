@@ -12,11 +12,11 @@ from twisted.internet.threads import deferToThread
 
 from crawler.clean.layers import drop_phrase_blocks
 from crawler.clean.pipelines import rules_from_settings
-from crawler.discovery.candidates import address_refusal, is_proxied
 from crawler.discovery.verification import Verification
 from crawler.extract.article import ExtractionError, extract_article
 from crawler.extract.engines import engine_from_settings
 from crawler.fetch.blockpages import detect_block
+from crawler.fetch.gate import address_refusal, is_proxied
 from crawler.reporting.failures import failure_reason
 from crawler.reporting import stats as keys
 from crawler.sites.profiles import SiteProfile

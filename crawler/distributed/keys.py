@@ -16,6 +16,16 @@ def legacy_state_key(site: str, name: str) -> str:
     return f"{NAMESPACE}:{site}:{name}"
 
 
+def every_site_key(name: str) -> str:
+    """The SCAN pattern of every site's state key ``name``."""
+    return state_key("*", name)
+
+
+def site_of_key(key: str, name: str) -> str:
+    """The site of a state key ``name`` that ``every_site_key(name)`` matched."""
+    return key[len(NAMESPACE) + 2:-len(name) - 2]
+
+
 def site_pointer(site: str) -> str:
     """The key naming a site's current run."""
     return state_key(site, "run")

@@ -11,18 +11,19 @@ import redis
 from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64, idkey
 from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher
 from crawler.distributed.bands import band_bytes
-from crawler.distributed.keys import host_check_key, published_day_key, state_key
+from crawler.distributed.keys import every_site_key, host_check_key, published_day_key, site_of_key, state_key
 from crawler.distributed.migration import LayoutMigration
 from crawler.distributed.records import StoredArticle, epoch, pack_article, record_sketch, unpack_article
 from crawler.distributed.scripts import SiteScripts
 from crawler.distributed.url_lists import OriginTable
-from crawler.reporting.outcome import worst
+from crawler.reporting.outcome import NOT_ASKED, run_totals, worst
 from crawler.state.store import PendingArticle, Revision, pending_entry
 
 logger = logging.getLogger(__name__)
 
 def summed(summaries: dict[str, dict] | None) -> dict | None:
-    """One run's summary from its workers': counts added up, the worst exit status, other values the last's."""
+    """One run's summary from its workers': counts added up, lists joined, hosts' entries merged (a host one worker
+    did not ask keeps what another saw of it), the worst exit status, other values the last's."""
     if not summaries:
         return None
     total: dict = {}
@@ -30,6 +31,11 @@ def summed(summaries: dict[str, dict] | None) -> dict | None:
         for name, value in summary.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and name != "exit_status":
                 total[name] = total.get(name, 0) + value
+            elif isinstance(value, list):
+                total[name] = list(dict.fromkeys([*total.get(name, []), *value]))
+            elif isinstance(value, dict):
+                known = total.get(name, {})
+                total[name] = {**known, **{key: entry for key, entry in value.items() if entry != NOT_ASKED or key not in known}}
             else:
                 total[name] = value
     total["exit_status"] = worst(summary.get("exit_status", 0) for summary in summaries.values())
@@ -218,11 +224,17 @@ class RedisState:
     def worker(self) -> str:
         return self.run.worker if self.run is not None else "-"
 
+    def sites_with_runs(self) -> list[str]:
+        return sorted(site_of_key(key.decode(), "runs") for key in self.client.scan_iter(match=every_site_key("runs")))
+
     def run_history(self, site: str, limit: int = 100) -> list[dict]:
         runs = [(run_id.decode(), json.loads(value)) for run_id, value in self.client.hgetall(self.key("runs", site)).items()]
         runs.sort(key=lambda run: run[1].get("started_at") or "", reverse=True)
         return [{"run_id": run_id, "started_at": run.get("started_at"), "finished_at": run.get("finished_at"),
                  "status": run.get("status"), "summary": summed(run.get("summaries"))} for run_id, run in runs[:limit]]
+
+    def run_totals(self, site: str) -> dict:
+        return run_totals(self.run_history(site, self.client.hlen(self.key("runs", site))))
 
     def last_run_status(self, site: str) -> str | None:
         runs = [json.loads(value) for value in self.client.hvals(self.key("runs", site))]

@@ -1,5 +1,6 @@
 """Engine agreement: which main-text blocks independent engines agree on (each block with its engines'
-votes), and the blocks an article keeps by them. Pure: the engines' block lists in, blocks out."""
+votes), the blocks an article keeps by them, and where a reference engine says the article ends. Pure: the
+engines' block lists in, blocks out."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ NEIGHBOUR_WORDS = 15  # a block one engine alone keeps survives between agreed b
 WORTH_A_VOTE = 50  # unconfirmed words of trafilatura's own extractor (a paragraph or two) worth a full vote
 MISSED_WORDS = 200  # words resiliparse keeps and that extractor lacks: it may have missed the body
 ARTICLE_SHARE = 0.05  # in a long article, a disagreement counts from this share of its words instead
+RUNNING_TEXT_WORDS = 25  # a block from this many words (not a table row or list item) is running text
+LIST_MARKS = ("|", "- ")  # how trafilatura writes a table row and a list item
+SAME_ARTICLE = 0.6  # a reference engine keeping this share of the article's words found the same article
 
 
 class VotedBlock(NamedTuple):
@@ -98,6 +102,36 @@ def agreed_blocks(outputs: dict[str, list[str]], primary: str, covered: float = 
             if anchor is not None and all(block.text != other.text for other in kept):
                 kept.insert(anchor + 1, block)
     return [block.text for block in kept]
+
+
+def is_running_text(block: str, min_words: int = RUNNING_TEXT_WORDS) -> bool:
+    """A paragraph of prose: at least ``min_words`` words, not a table row or a list item."""
+    return not block.lstrip().startswith(LIST_MARKS) and len(WORD.findall(block)) >= min_words
+
+
+def trimmed_tail(blocks: list[str], reference: list[str], covered: float = COVERED,
+                 same_article: float = SAME_ARTICLE) -> list[str]:
+    """``blocks`` without the boilerplate that trails the article where the ``reference`` engine ends it: after
+    the last block the reference keeps (its output holds ``covered`` of the block's words).
+
+    From the end back, the blocks that are not running text (``is_running_text``: related links, share and
+    filing lines, comment counts, tables of more stories) go, up to the first that is running text: a
+    paragraph the reference missed stops the trimming. When the reference keeps ``same_article`` of the
+    words (it found the same article), everything after its last block goes, running text too (a promo
+    paragraph, readers' comments). With no block kept at all (the reference found another part of the page,
+    or nothing) the blocks stand.
+    """
+    voted = vote({"blocks": blocks, "reference": reference}, covered)["blocks"]
+    kept = [len(block.votes) > 1 for block in voted]
+    if not any(kept):
+        return list(blocks)
+    last_kept = len(kept) - kept[::-1].index(True)
+    if sum(block.size for block, keep in zip(voted, kept) if keep) >= same_article * sum(block.size for block in voted):
+        return list(blocks[:last_kept])
+    end = len(blocks)
+    while end > last_kept and not is_running_text(blocks[end - 1]):
+        end -= 1
+    return list(blocks[:end])
 
 
 def _position_of(block: VotedBlock, kept: list[VotedBlock]) -> int | None:

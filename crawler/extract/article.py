@@ -24,7 +24,9 @@ from crawler.extract.byline import byline_authors
 from crawler.extract.dates import agreed_date, date_from_url, stated_new_year, to_iso
 from crawler.extract.engines import DEFAULT_ENGINE, ENGINES
 from crawler.extract.language import detect_language
+from crawler.extract.paywall import is_paywalled
 from crawler.extract.repairs import close_title, without_repeats
+from crawler.extract.verdict import not_an_article, page_facts
 from crawler.sites.profiles import SiteProfile
 
 ARTICLE_TYPES = {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
@@ -47,7 +49,9 @@ EMBEDDED = ("svg", "iframe", "input", "link", "source", "track", "param", "area"
             "canvas", "video", "audio", "use", "textarea", "select", "button")
 BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.I)
 TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
+FRONT_PAGE = re.compile(r"^(?:https?://[^/?#]+)?/?(?:index\.\w+)?$", re.I)  # a link to the site's front page
 MIN_ARTICLE_CHARS = 400
+ARTICLE_BODY = "//*[@itemprop='articleBody']"
 MAX_SMALL_CHARS = 400
 REPEATED_LEAD = 0.95  # a lead whose words the body holds almost all of repeats it (a "read more" teaser)
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # larger pages are cut here before parsing: no article needs more
@@ -149,13 +153,21 @@ def _meta(metas: dict[str, str], *names: str) -> str | None:
     return next((metas[name.lower()] for name in names if name.lower() in metas), None)
 
 
-def _json_ld_objects(root) -> list[dict]:
-    objects: list[dict] = []
+def _json_ld(root) -> list[Any]:
+    """The page's JSON-LD scripts, parsed (those that parse)."""
+    parsed = []
     for script in root.xpath("//script[@type='application/ld+json']"):
         try:
-            data = json.loads(script.text_content())
+            parsed.append(json.loads(script.text_content()))
         except (ValueError, TypeError):
             continue
+    return parsed
+
+
+def _json_ld_objects(json_ld: list[Any]) -> list[dict]:
+    """The top-level objects of parsed JSON-LD scripts and their ``@graph`` members."""
+    objects: list[dict] = []
+    for data in json_ld:
         stack = [data]
         while stack:
             item = stack.pop()
@@ -207,11 +219,16 @@ def _breadcrumb_section(crumbs: list, ld_objects: list[dict]) -> str | None:
     return None
 
 
+def _names_the_site(heading) -> bool:
+    """A heading that links to the site's front page: the site's name in its header (a blog's), not a headline."""
+    return any(FRONT_PAGE.match(href.strip()) for href in heading.xpath(".//a/@href"))
+
+
 def _title(root, metas: dict[str, str], ld_article: dict) -> str | None:
-    h1 = root.xpath("//article//h1|//main//h1|//h1")
+    h1 = next((heading for heading in root.iter("h1") if not _names_the_site(heading)), None)
     candidates = [
         _clean_space(ld_article.get("headline")) if isinstance(ld_article.get("headline"), str) else None,
-        _clean_space(h1[0].text_content()) if h1 else None,
+        _clean_space(h1.text_content()) if h1 is not None else None,
         _meta(metas, "og:title", "twitter:title"),
     ]
     for candidate in candidates:
@@ -303,6 +320,12 @@ def _published(root, metas: dict[str, str], ld_article: dict, url: str) -> str |
     return agreed_date([from_url, guessed, markup, time], [markup, time, from_url, guessed])
 
 
+def _dated_in_markup(root) -> bool:
+    """Whether the page's markup gives it a date (htmldate without searching the text). Not its URL: a sign-in
+    or consent page served at an article's URL has the article's URL date."""
+    return find_date(root, extensive_search=False, original_date=True) is not None
+
+
 def _declared_authors(root) -> str | None:
     """Authors as trafilatura finds them in meta tags, then JSON-LD ("A; B")."""
     metadata = examine_meta(root)
@@ -348,10 +371,13 @@ def extract_article(
     (breadcrumb, captions, scripts, embeds and form controls, the profile's ``clean.drop`` selectors) but
     not yet cleaned of boilerplate text: ``crawler.clean.layers`` does that. Raises ExtractionError for a
     page that is not HTML. The dict also says whether the page ``is_article`` by its markup (article type
-    or a substantial body), for sites without an article rule.
+    or a substantial body), for sites without an article rule; ``no_article``, why its text is no article
+    (``crawler.extract.verdict``) or None; and whether it is ``paywalled`` (``crawler.extract.paywall``).
     """
     root = parse_html(body, content_type)
-    ld_objects = _json_ld_objects(root)
+    json_ld = _json_ld(root)
+    paywalled = is_paywalled(root, json_ld, profile.clean.paywall if profile is not None else ())
+    ld_objects = _json_ld_objects(json_ld)
     ld_article = next((obj for obj in ld_objects if _types(obj) & ARTICLE_TYPES), {})
 
     metas = _meta_index(root)
@@ -375,10 +401,12 @@ def extract_article(
             _remove(root.cssselect(selector))
     lead = _lead(root)  # after the profile's drops: a lead the profile drops stays out
     etree.strip_elements(root, *EMBEDDED, with_tail=False)  # each engine would copy and search them
+    facts = page_facts(root)
     blocks = _with_lead(without_repeats(_blocks(ENGINES[engine](root, url), title)), lead, title)
     text = "\n".join(blocks) or None
-    og_type = (_meta(metas, "og:type") or "").lower()
-    is_article = bool(ld_article) or og_type == "article" or (len(text or "") >= MIN_ARTICLE_CHARS and bool(title))
+    declared = bool(ld_article) or (_meta(metas, "og:type") or "").lower() == "article" or bool(root.xpath(ARTICLE_BODY))
+    is_article = declared or (len(text or "") >= MIN_ARTICLE_CHARS and bool(title))
+    no_article = not_an_article(blocks, facts, lambda: declared or bool(declared_authors) or _dated_in_markup(root))
     authors = _authors(declared_authors or byline_authors(root))  # prunes the tree: last
 
     return {
@@ -395,5 +423,7 @@ def extract_article(
         "image_caption": caption,
         "content_hash": content_hash(text),
         "is_article": is_article,
+        "no_article": no_article,
+        "paywalled": paywalled,
         "truncated": len(body) > MAX_PAGE_BYTES,  # parse_html read only the first MAX_PAGE_BYTES
     }

@@ -1,25 +1,55 @@
 """Main-text engines: a parsed page → its main-text blocks (paragraphs), one function per engine.
 
-``agreement`` (the default) is trafilatura checked by votes (``crawler.extract.agreement``): a block that
-trafilatura's fallbacks (justext, its readability port) bring in stays only when resiliparse or
-trafilatura's own extractor keeps it too. It is the only choice that beats every single engine on both dev
-sets (docs/design.md, "Engine agreement"). ``trafilatura`` and ``resiliparse`` alone stay selectable.
+``agreement+readability`` (the default) is ``agreement`` with the boilerplate that trails the article in
+readability-lxml's view trimmed (``crawler.extract.agreement.trimmed_tail``). ``agreement`` is trafilatura
+checked by votes (``crawler.extract.agreement``): a block that trafilatura's fallbacks (justext, its
+readability port) bring in stays only when resiliparse or trafilatura's own extractor keeps it too; it is
+the faster mode for bulk re-extraction. ``trafilatura``, ``resiliparse`` and ``readability`` alone stay
+selectable. docs/design.md, "Engine agreement", says how each was chosen.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import lxml.html
 from lxml import etree
+from readability import Document
+from readability.readability import REGEXES, Unparseable
 from resiliparse.extract.html2text import extract_plain_text
 from scrapy.exceptions import UsageError
 from trafilatura import bare_extraction
 
-from crawler.extract.agreement import agreed_blocks, confirmed, vote
+from crawler.extract.agreement import agreed_blocks, confirmed, trimmed_tail, vote
+from crawler.extract.words import collapsed
 
 # trafilatura warns for every page it finds no text in; the spider logs those itself, naming the host.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
+# readability-lxml logs a traceback for a page it cannot read; readability_blocks answers [] for it.
+logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
+
+BLOCK_TAGS = frozenset(("p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "h1", "h2", "h3",
+                        "h4", "h5", "h6", "li", "ul", "ol", "dl", "dd", "dt", "blockquote", "pre", "table", "tr", "td",
+                        "th", "figure", "figcaption", "caption", "br", "hr"))
+
+
+def element_blocks(element: lxml.html.HtmlElement) -> list[str]:
+    """The text of an element, one block per block-level element, whitespace collapsed."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node.tag, str):  # not a comment or processing instruction
+            block = node.tag in BLOCK_TAGS
+            parts.append("\n" if block else "")
+            parts.append(node.text or "")
+            for child in node:
+                walk(child)
+            parts.append("\n" if block else "")
+        parts.append(node.tail or "")
+
+    walk(element)
+    return [collapsed(line) for line in "".join(parts).split("\n") if line.strip()]
 
 
 def trafilatura_blocks(root: lxml.html.HtmlElement, url: str, fast: bool = False) -> list[str]:
@@ -34,6 +64,38 @@ def trafilatura_blocks(root: lxml.html.HtmlElement, url: str, fast: bool = False
 def resiliparse_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
     html = etree.tostring(root, encoding="unicode", method="html")  # lxml.html.tostring: the same, slower
     return extract_plain_text(html, main_content=True, alt_texts=False, comments=False).split("\n")
+
+
+class ParsedDocument(Document):
+    """readability-lxml's Document on a tree newsmirror has parsed and stripped of scripts, styles and embeds,
+    at a third of its time: a copy of the tree for each of its passes instead of a serialisation parsed again,
+    cleaned of scripts and given absolute links; link density from whitespace-collapsed lengths instead of
+    three regular-expression passes over each element's text. The article text stays readability-lxml's (the
+    same on 200 of 200 dev pages for the tree, on 2,453 of 2,454 for the link density). ``_parse`` is
+    readability-lxml's own step (pinned in pyproject.toml); tests/test_agreement.py checks the text."""
+
+    def _parse(self, input: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+        tree = copy.deepcopy(input)
+        for element in tree.xpath("//*[@hidden]"):  # what readability-lxml's own _parse drops
+            element.drop_tree()
+        for element in tree.xpath("//*[@style]"):
+            if REGEXES["displayNoneRe"].search(element.get("style")):
+                element.drop_tree()
+        return tree
+
+    def get_link_density(self, elem: lxml.html.HtmlElement) -> float:
+        """The share of the element's text inside links (readability-lxml's figure, whitespace collapsed)."""
+        linked = sum(len(collapsed(link.text_content())) for link in elem.iter("a") if link is not elem)
+        return linked / max(len(collapsed(elem.text_content())), 1)
+
+
+def readability_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
+    """readability-lxml's article (its summary), one block per block-level element; [] when it finds none."""
+    try:
+        summary = ParsedDocument(root).summary(html_partial=True)
+    except Unparseable:
+        return []
+    return element_blocks(lxml.html.fromstring(summary)) if summary.strip() else []
 
 
 def agreement_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
@@ -54,14 +116,22 @@ def agreement_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
                          "trafilatura")
 
 
-ENGINES = {"trafilatura": trafilatura_blocks, "resiliparse": resiliparse_blocks, "agreement": agreement_blocks}
+def agreement_readability_blocks(root: lxml.html.HtmlElement, url: str) -> list[str]:
+    """``agreement_blocks`` without the boilerplate trailing the article where readability-lxml ends it
+    (``trimmed_tail``): related links, filing and comment lines, tables of more stories, promo paragraphs."""
+    blocks = agreement_blocks(root, url)
+    return trimmed_tail(blocks, readability_blocks(root, url)) if blocks else blocks
 
 
-DEFAULT_ENGINE = "agreement"
+ENGINES = {"trafilatura": trafilatura_blocks, "resiliparse": resiliparse_blocks, "readability": readability_blocks,
+           "agreement": agreement_blocks, "agreement+readability": agreement_readability_blocks}
+
+
+DEFAULT_ENGINE = "agreement+readability"
 
 
 def engine_from_settings(settings) -> str:
-    """``NEWSMIRROR_EXTRACT_ENGINE`` (default agreement); UsageError naming the choices for any other."""
+    """``NEWSMIRROR_EXTRACT_ENGINE`` (default agreement+readability); UsageError naming the choices for any other."""
     engine = settings.get("NEWSMIRROR_EXTRACT_ENGINE") or DEFAULT_ENGINE
     if engine not in ENGINES:
         raise UsageError(f"NEWSMIRROR_EXTRACT_ENGINE={engine!r}: choose from {', '.join(ENGINES)}")

@@ -35,6 +35,7 @@ class FarmArchive:
     page_size_cap: int = 1000
     throttled: int = 0
     truncated_cdx: set[str] = field(default_factory=set)  # URLs (without scheme) whose CDX answer is cut short
+    redirects: dict[str, str] = field(default_factory=dict)  # snapshot path (/web/<stamp>id_/<url>) -> where it 302s
 
     @property
     def base(self) -> str:
@@ -64,6 +65,8 @@ class FarmArchive:
             query = parse_qs(parts.query)
             answer = self.cdx(query)
             return 200, "application/json", answer[: len(answer) // 2] if query["url"][0] in self.truncated_cdx else answer
+        if path_qs in self.redirects:
+            return 302, "text/html", b"", {"Location": self.redirects[path_qs]}
         if parts.path.startswith("/web/"):
             stamp, _, original = path_qs[len("/web/"):].partition("/")
             for capture in self.captures:

@@ -160,7 +160,7 @@ class SitePolitenessMiddleware:
             return
         hold = self.context.store.site_hold(self.context.site)
         if hold and hold["until"] > datetime.now(timezone.utc).isoformat(timespec="seconds"):
-            self.hold(hold, keys.ON_HOLD)
+            self.hold(hold)
 
     def spider_closed(self) -> None:
         if self.keeper is not None and self.keeper.running:
@@ -176,10 +176,12 @@ class SitePolitenessMiddleware:
             stop_for_outage(self.crawler, exc)
             self.spider_closed()
 
-    def hold(self, hold: dict, reason: str) -> None:
+    def hold(self, hold: dict) -> None:
+        """Stop asking the site (this run ends, ``hold["reason"]`` its finish reason) and say why, until when."""
         self.held = f"{hold['why']} since {hold['since']}; not asked again before {hold['until']}"
         self.stats.set_value(keys.ON_HOLD, self.held)
-        stop_crawl(self.crawler, BANNED if reason == keys.ON_HOLD else reason, f"{self.context.site}: {self.held}",
+        self.stats.set_value(keys.host_held(hold["host"]), hold["reason"])
+        stop_crawl(self.crawler, hold["reason"], f"{self.context.site}: {self.held}",
                    "stopping; what is left stays pending for a later run")
 
     async def process_request(self, request):
@@ -229,10 +231,10 @@ class SitePolitenessMiddleware:
         self.stats.inc_value(keys.THROTTLED)
         self.stats.inc_value(keys.throttled_by(host))
         if wait > self.max_wait and self.context is not None:
-            hold = {"why": f"throttled by {host} (HTTP {response.status}, Retry-After {wait:.0f} s)",
+            hold = {"why": f"throttled by {host} (HTTP {response.status}, Retry-After {wait:.0f} s)", "reason": THROTTLED,
                     "host": host, "status": response.status, "since": iso_after(0), "until": iso_after(wait)}
             self.context.store.save_site_hold(site, hold)
-            self.hold(hold, THROTTLED)
+            self.hold(hold)
             return response
         throttles = request.meta.get(THROTTLES, 0)
         if throttles >= self.max_throttles or wait > self.max_wait:
@@ -252,10 +254,10 @@ class SitePolitenessMiddleware:
         run.append(f"{host}: {what}")
         if len(run) < self.ban_after or self.context is None:
             return
-        hold = {"why": f"banned by {host} ({what}, {len(run)} in a row)", "host": host, "status": what,
+        hold = {"why": f"banned by {host} ({what}, {len(run)} in a row)", "reason": BANNED, "host": host, "status": what,
                 "since": iso_after(0), "until": iso_after(self.ban_cooldown)}
         self.context.store.save_site_hold(site, hold)
-        self.hold(hold, BANNED)
+        self.hold(hold)
 
     def read_robots(self, response, request) -> None:
         """response_received: a site host's robots.txt sets the site's least delay (Crawl-delay, Request-rate)."""

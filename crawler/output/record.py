@@ -6,13 +6,14 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.extract.words import word_count
 from crawler.sites.profiles import SiteProfile
 from crawler.dedup.identity import article_id
 from crawler.sites.urls import mirror_key, order_by_hosts, strip_tracking
 
 # Version of the record schema (crawler/output/schema/article.schema.json); README "Article record" says what
 # a minor (additive) and a major (breaking) change may do.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 @dataclass
@@ -38,15 +39,19 @@ class Article:
     revision: int = 1
     archived_at: str | None = None  # since 1.2: the snapshot's time when the page came from a web archive
     truncated: bool | None = None  # since 1.2: the page was larger than extraction reads, its text is cut
+    paywalled: bool | None = None  # since 1.3: the page says its content is not free (the text is what it showed)
+    word_count: int | None = None  # since 1.3: words of ``text`` (crawler.extract.words), counted by ``record``
     schema_version: str = SCHEMA_VERSION
 
     def record(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON record: the fields in order, ``word_count`` counted from ``text`` as it now is (cleaning
+        layers change it after the item is made)."""
+        return {**asdict(self), "word_count": word_count(self.text) if self.text is not None else None}
 
 
 RECORD_FIELDS = tuple(f.name for f in fields(Article))
 LIST_FIELDS = tuple(f.name for f in fields(Article) if f.default_factory is list)
-INTEGER_FIELDS = tuple(f.name for f in fields(Article) if f.type in ("int", int))
+INTEGER_FIELDS = tuple(f.name for f in fields(Article) if f.type in ("int", int, "int | None"))
 BOOLEAN_FIELDS = tuple(f.name for f in fields(Article) if f.type in ("bool | None", bool))
 
 

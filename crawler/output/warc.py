@@ -178,7 +178,7 @@ def warc_articles(path: str | Path, profiles: dict[str, SiteProfile], cleaner,
             extracted = extract_article(body, url, profile, content_type)
         except ExtractionError:
             continue
-        if (profile is None or profile.article is None) and not extracted["is_article"] or not extracted["text"]:
+        if (profile is None or profile.article is None) and not extracted["is_article"] or extracted["no_article"]:
             continue
         key = mirror_key(url, profile) if profile is not None else None
         extracted = cleaner.clean(with_listing_dates(extracted, *dates.get(key, (None, None))), profile)

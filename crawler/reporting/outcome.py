@@ -21,8 +21,8 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: another crawl of the site holds the state: try ag
 
 EXIT_STATUSES = {
     EXIT_OK: "done",
-    EXIT_FAILED: "a crawl failed (no host of a site reachable, crawl error), a scrape target failed, or export "
-                 "found nothing to export or a corrupt run file",
+    EXIT_FAILED: "a crawl failed (no host of a site reachable, crawl error), a scrape target failed, export "
+                 "found nothing to export or a corrupt run file, or runs found no run",
     EXIT_USAGE: "usage or configuration error",
     EXIT_INCOMPLETE: "the run finished but left articles pending for the next run (every host failed them, or "
                      "it stopped at --max-articles or a time limit), or the site banned it or asked it to wait "
@@ -35,6 +35,9 @@ EXIT_STATUSES = {
     EXIT_WRITE: "the output or state could not be written (disk full, read-only, forbidden)",
     EXIT_BUSY: "another crawl of the site holds the state: try again later",
 }
+EXIT_LABELS = {EXIT_OK: "done", EXIT_FAILED: "failed", EXIT_USAGE: "usage error", EXIT_INCOMPLETE: "incomplete",
+               EXIT_STALE: "stale", EXIT_STATE: "state damaged", EXIT_REDIS: "Redis lost", EXIT_WRITE: "write failed",
+               EXIT_BUSY: "busy"}  # a word for each, in tables
 STOP_STATUSES = {WRITE_FAILED: EXIT_WRITE, REDIS_UNAVAILABLE: EXIT_REDIS}  # finish reasons of an early stop
 HELD = (BANNED, THROTTLED)  # finish reasons of a site that pushed back: the rest waits for a later run
 SEVERITY = (EXIT_OK, EXIT_INCOMPLETE, EXIT_STALE, EXIT_FAILED)  # for several sites: the last one found wins
@@ -68,6 +71,33 @@ def hosts_of(stats: dict, profile: SiteProfile) -> Hosts:
     down = {h: failed[h][0] for h in hosts if h not in answered and failed[h]}
     skipped = [h for h in hosts if h not in answered and stats.get(keys.host_skipped(h))]
     return Hosts(hosts, answered, down, skipped)
+
+
+# What a host did in a run, for its availability timeline: from the best to the worst, then never asked.
+NOT_ASKED = "not asked"
+HOST_STATES = ("up", "throttled", "down", "seized", "banned", NOT_ASKED)
+SEIZED = "seizure notice"  # the label of crawler/fetch/blockpages.toml's [seizure] pages
+
+
+def host_states(stats: dict, profile: SiteProfile) -> dict[str, str]:
+    """Each host's state in the run (``HOST_STATES``): ``banned`` or ``throttled`` when the site was held because
+    of it, ``throttled`` when it asked the run to slow down, ``up`` when it served content, ``seized`` when it
+    served a seizure notice and nothing else, ``down`` when it failed (or its circuit was open from the start),
+    ``not asked`` otherwise (the run was held, or had nothing left to ask)."""
+    hosts = hosts_of(stats, profile)
+
+    def state(host: str) -> str:
+        if held := stats.get(keys.host_held(host)):
+            return held
+        if stats.get(keys.throttled_by(host)):
+            return "throttled"
+        if host in hosts.answered:
+            return "up"
+        if SEIZED in keys.host_failure_reasons(stats, host):
+            return "seized"
+        return "down" if host in hosts.down or host in hosts.skipped else NOT_ASKED
+
+    return {host: state(host) for host in hosts.all}
 
 
 def site_outcome(stats: dict, profile: SiteProfile, elapsed: float) -> Outcome:
@@ -121,7 +151,7 @@ def site_outcome(stats: dict, profile: SiteProfile, elapsed: float) -> Outcome:
 
 def run_summary(stats: dict, profile: SiteProfile, outcome: Outcome) -> dict:
     """What the state keeps of a run (``runs`` reads it back; docs/operations.md documents the layout): counts,
-    hosts up and down, and the exit status."""
+    hosts up and down, each host's state, and the exit status."""
     hosts = hosts_of(stats, profile)
     return {
         "listed": stats.get(keys.ARTICLES_LISTED, 0), "new": stats.get(keys.ARTICLES_NEW, 0),
@@ -131,8 +161,21 @@ def run_summary(stats: dict, profile: SiteProfile, outcome: Outcome) -> dict:
         "failed_requests": keys.total(stats, keys.FAILED), "failovers": stats.get(keys.FAILOVERS, 0),
         "archive_fetches": stats.get(keys.ARTICLES_FROM_ARCHIVE, 0), "hosts_up": hosts.answered,
         "hosts_down": hosts.down, "mirrors_admitted": keys.hosts_under(stats, keys.mirror_verdict("admitted", "")),
-        "on_hold": stats.get(keys.ON_HOLD), "stale": stats.get(keys.STALE), "exit_status": outcome.status,
+        "hosts": host_states(stats, profile), "on_hold": stats.get(keys.ON_HOLD), "stale": stats.get(keys.STALE),
+        "exit_status": outcome.status,
     }
+
+
+RUN_TOTALS = ("new", "revised", "lost", "failovers", "archive_fetches", "throttled", "failed_requests")
+
+
+def run_totals(runs: list[dict]) -> dict:
+    """``StateStore.run_totals`` from stored runs (``run_history``'s entries): how many kept their counts, each
+    count of ``RUN_TOTALS`` added up over them, and when the latest with exit status 0 ended (None: none did)."""
+    counted = [run for run in runs if run["summary"]]
+    successes = [run["finished_at"] for run in counted if run["summary"].get("exit_status") == EXIT_OK and run["finished_at"]]
+    return {"runs": len(counted), **{name: sum(run["summary"].get(name) or 0 for run in counted) for name in RUN_TOTALS},
+            "last_success": max(successes, default=None)}
 
 
 def worst(statuses) -> int:

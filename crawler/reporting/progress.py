@@ -79,8 +79,9 @@ class CrawlProgress:
 
 
 class RunStatsFile:
-    """``<output>/<site>/<run-name>.stats.json`` when the run ends: its stats, finish reason, run id and site,
-    written atomically."""
+    """``<output>/<site>/<run-name>.stats.json`` when the run ends, written atomically: its stats with every counter
+    (``crawler.reporting.stats.every_counter``), finish reason, run id and site (docs/operations.md, "The stats
+    file")."""
 
     def __init__(self, crawler, context: RunContext):
         self.crawler, self.context = crawler, context
@@ -94,8 +95,9 @@ class RunStatsFile:
     def spider_closed(self, reason: str) -> None:
         path = self.context.run_file(".stats.json")
         path.parent.mkdir(parents=True, exist_ok=True)
-        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason, "run_id": self.context.run_id,
-                 "site": self.context.site}
+        stats = {**keys.every_counter(self.crawler.stats.get_stats(), self.context.profile.hosts),
+                 "finish_reason": reason, "run_id": self.context.run_id, "site": self.context.site,
+                 "stats_layout": keys.STATS_LAYOUT}
         temporary = path.with_suffix(".tmp")
         try:
             temporary.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True), encoding="utf-8")

@@ -17,6 +17,7 @@ PAGES_NOT_ARTICLE = "newsmirror/pages/not_article"
 REQUESTS_LOST = "newsmirror/requests/lost"  # every host (and archive) failed it
 FAILOVERS = "newsmirror/failovers"
 LINKS_OFFSITE = "newsmirror/links/offsite"
+REFUSED_TARGETS = "newsmirror/requests/refused"  # targets the web chose in the machine's own network
 LINKS_NOT_ARTICLE = "newsmirror/links/not_article"  # listing entries whose path the profile's article rule refuses
 ARTICLES_LISTED = "newsmirror/articles/listed"  # article URLs the listings named (one on three hosts: three)
 ARTICLES_TOO_OLD = "newsmirror/articles/too_old"  # listing entries dated before --since or the profile's max_age
@@ -67,6 +68,7 @@ STATS_FILE = "newsmirror/stats_file"
 WARC = "newsmirror/warc"
 WARC_RESPONSES = "newsmirror/warc/responses"
 STOPPED = "newsmirror/stopped"  # why the crawl was ended early, as logged
+EXIT_STATUS = "newsmirror/exit_status"  # the exit status the run's outcome calls for (crawler.reporting.outcome)
 
 
 def duplicate_by(layer: str) -> str:
@@ -139,6 +141,11 @@ def host_errors(host: str, reason: str) -> str:
     return host_key(host, f"errors/{reason}")
 
 
+def host_held(host: str) -> str:
+    """Why the site is held because of this host: ``banned`` or ``throttled`` (a Retry-After past the cap)."""
+    return host_key(host, "held")
+
+
 # mirror discovery, one key per host: "joined" this run's hosts, "admitted" by a verification, "rejected" (why)
 def mirror_verdict(verdict: str, host: str) -> str:
     return f"newsmirror/discovery/{verdict}/{host}"
@@ -158,3 +165,33 @@ def host_failure_reasons(stats: dict, host: str) -> list[str]:
 def total(stats: dict, prefix: str) -> int:
     """The sum of every counter under ``prefix``."""
     return sum(value for key, value in stats.items() if key.startswith(prefix) and isinstance(value, int))
+
+
+# -- the stats file's layout (docs/operations.md, "The stats file") -------------------------------------------
+STATS_LAYOUT = 1
+DUPLICATE_LAYERS = ("id", "text", "near-duplicate")  # crawler.dedup.identity's BY_ID, BY_TEXT, BY_NEAR_TEXT
+CLEANING_LAYERS = ("profile", "rules", "template")  # the cleaning pipelines' layers
+COUNTERS = (
+    ARTICLES_NEW, ARTICLES_KNOWN, ARTICLES_RECHECKED, ARTICLES_REVISED, ARTICLES_DUPLICATE, ARTICLES_FROM_ARCHIVE,
+    ARTICLES_LISTED, ARTICLES_TOO_OLD, ARTICLES_PENDING, ARTICLES_RETRIED, PAGES_SKIPPED, PAGES_NOT_ARTICLE,
+    REQUESTS_LOST, REFUSED_TARGETS, FAILOVERS, LINKS_OFFSITE, LINKS_NOT_ARTICLE, THROTTLED,
+    LISTINGS_NOT_MODIFIED, LISTINGS_MALFORMED, LISTINGS_RECOVERED, LISTINGS_BAD_ENTRIES, LISTINGS_FROM_ROBOTS,
+    LISTINGS_ARCHIVE, *(listings_read(kind) for kind in LISTING_KINDS),
+    ARCHIVE_BAD_CDX, ARCHIVE_FAILED, ARCHIVE_LISTING_FAILED, ARCHIVE_RATE_LIMITED, ARCHIVE_SNAPSHOTS_SKIPPED,
+    DISCOVERY_CANDIDATES, DISCOVERY_REQUESTS, EXTRACT_IN_PROCESS, EXTRACT_IN_WORKER, EXTRACT_WORKER_DIED,
+    OUTAGE_ARTICLES_NOT_DONE, OUTAGE_ARTICLES_NOT_COMMITTED, OUTAGE_REQUESTS_NOT_DONE, OUTAGE_RESPONSES_NOT_DONE,
+    WARC_RESPONSES, *(duplicate_by(layer) for layer in DUPLICATE_LAYERS), *(cleaned_blocks(layer) for layer in CLEANING_LAYERS),
+    # Scrapy's own
+    "downloader/request_count", "downloader/response_count", "downloader/exception_count", "response_received_count",
+    "item_scraped_count", "item_dropped_count", "log_count/WARNING", "log_count/ERROR",
+)
+NOTES = (EXIT_STATUS, PACE, MAX_ARTICLES_REACHED, STALE, ON_HOLD, STOPPED, OUTPUT, WARC)  # null until set
+HOST_COUNTERS = (host_ok, host_responses, host_skipped, host_circuit_trips, failovers_from, throttled_by)
+
+
+def every_counter(stats: dict, hosts) -> dict:
+    """The stats as the stats file keeps them: every counter (0 when it never fired), every host counter of each
+    of the run's ``hosts``, every note (null when never set), then whatever else was counted (by reason, by
+    status code...)."""
+    fixed = {key: 0 for key in COUNTERS} | {counter(host): 0 for host in hosts for counter in HOST_COUNTERS}
+    return {**fixed, **dict.fromkeys(NOTES), **stats}

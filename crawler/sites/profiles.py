@@ -21,7 +21,7 @@ SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
 PROFILE_KEYS = {"name", "hosts", "scheme", "start", "article", "clean", "robots_sitemaps", "archives", "retired",
                 "discover", "exclude", "delay", "concurrency", "user_agent", "headers", "max_age"}
-CLEAN_KEYS = {"drop", "drop_text"}
+CLEAN_KEYS = {"drop", "drop_text", "paywall"}
 
 
 class ProfileError(ValueError):
@@ -41,6 +41,7 @@ class ProfileError(ValueError):
 class CleanRules:
     drop: tuple[str, ...] = ()
     drop_text: tuple[str, ...] = ()
+    paywall: tuple[str, ...] = ()  # CSS selectors whose presence marks a page paywalled
 
 
 @dataclass(frozen=True)
@@ -113,16 +114,21 @@ def _parse_clean(file: str, site: str, table: Any) -> CleanRules:
     unknown = sorted(set(table) - CLEAN_KEYS)
     if unknown:
         raise ProfileError(file, site, f"clean.{unknown[0]}", unknown_key(unknown[0], CLEAN_KEYS))
-    drop = _expect_list_of_str(file, site, "clean.drop", table.get("drop", []))
-    for selector in drop:
-        try:
-            GenericTranslator().css_to_xpath(selector)
-        except SelectorError as exc:
-            raise ProfileError(file, site, "clean.drop", f"invalid CSS selector {selector!r}: {exc}") from None
+    drop, paywall = (_css_selectors(file, site, f"clean.{key}", table.get(key, [])) for key in ("drop", "paywall"))
     drop_text = _expect_list_of_str(file, site, "clean.drop_text", table.get("drop_text", []))
     if any(not text.strip() for text in drop_text):
         raise ProfileError(file, site, "clean.drop_text", "empty phrase would drop every block")
-    return CleanRules(drop=drop, drop_text=drop_text)
+    return CleanRules(drop=drop, drop_text=drop_text, paywall=paywall)
+
+
+def _css_selectors(file: str, site: str, key: str, value: Any) -> tuple[str, ...]:
+    selectors = _expect_list_of_str(file, site, key, value)
+    for selector in selectors:
+        try:
+            GenericTranslator().css_to_xpath(selector)
+        except SelectorError as exc:
+            raise ProfileError(file, site, key, f"invalid CSS selector {selector!r}: {exc}") from None
+    return selectors
 
 
 def parse_profile(file: str, site: str, table: Any) -> SiteProfile:

@@ -88,7 +88,7 @@ class ArchiveChain:
                 extracted = await self.extract_snapshot(article, response, snapshot.original)
             except ExtractionError:
                 extracted = None
-        if extracted is None or not extracted["text"]:
+        if extracted is None or extracted["no_article"]:
             self.logger.info("%s: %s; trying an older snapshot", response.url, verdict.label if verdict else "no article text")
             self.crawler.stats.inc_value(keys.ARCHIVE_SNAPSHOTS_SKIPPED)
             step = self.next_archive_step(article, response.meta["archive_queries"], snapshots[1:])

@@ -21,6 +21,7 @@ from crawler.fetch.archive_politeness import ARCHIVE, archive_meta
 from crawler.fetch.archives import CdxError, Snapshot, cdx_bound, cdx_query, parse_cdx
 from crawler.fetch.failover import ARCHIVE_FALLBACK
 from crawler.fetch.fingerprint import PER_HOST
+from crawler.fetch.gate import REFUSED
 from crawler.state.found import LocalFoundArticles
 from crawler.fetch.listings import ListingEntry, ListingError, is_xml_listing, older_than, parse_xml_listing, robots_sitemaps
 from crawler.fetch.politeness import NOT_ASKED
@@ -349,6 +350,9 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
             return []
         if request.meta.get(NOT_ASKED):  # the site is on hold: left pending, not a failure of its hosts
             return []
+        if request.meta.get(REFUSED):  # the web chose a target in the machine's own network: never fetched
+            self.leftovers.got.add(request.meta.get("mirror_key"))
+            return []
         host = urlsplit(request.url).hostname
         reason = failure_reason(failure.value)
         self.logger.warning("%s: %s, fetching %s", host, reason, request.url)
@@ -511,9 +515,9 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
         if self.profile.article is None and not extracted["is_article"]:
             self.crawler.stats.inc_value(keys.PAGES_NOT_ARTICLE)
             return
-        if not extracted["text"]:
-            self.logger.warning("%s: skipped page %s: no article text found", host, response.url)
-            self.crawler.stats.inc_value(keys.PAGES_SKIPPED)
+        if extracted["no_article"]:  # a section front, a login, consent or error page, an empty page
+            self.logger.warning("%s: skipped page %s: no article text found (%s)", host, response.url, extracted["no_article"])
+            self.crawler.stats.inc_value(keys.PAGES_NOT_ARTICLE)
             return
         extracted = with_listing_dates(extracted, *self.run.found.dates(key))
         fetched = self.on_site(response.url) or response.url

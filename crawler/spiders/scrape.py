@@ -9,8 +9,10 @@ from crawler.clean.pipelines import TextCleaner
 from crawler.extract.article import ExtractionError, extract_article
 from crawler.extract.dates import utc_now_iso
 from crawler.extract.engines import engine_from_settings
+from crawler.extract.verdict import missing_article
 from crawler.fetch.archives import Snapshot
 from crawler.fetch.failover import ARCHIVE_FALLBACK
+from crawler.fetch.gate import REFUSED
 from crawler.reporting.failures import failure_reason
 from crawler.output.record import make_article
 from crawler.sites.profiles import SiteProfile
@@ -50,6 +52,9 @@ class ScrapeSpider(ArchiveChain, scrapy.Spider):
             self.results[index] = f"{response.url}: {exc}"
             return
         extracted = self.cleaner.clean(extracted, profile)
+        if problem := missing_article(extracted):
+            self.results[index] = f"{response.url}: {problem}"
+            return
         article = make_article(extracted, profile, [response.url], target, utc_now_iso())
         if response.url != target:  # served by a mirror (failover) or after a redirect: say which URL
             self.logger.warning("%s was served by %s", target, response.url)
@@ -61,6 +66,9 @@ class ScrapeSpider(ArchiveChain, scrapy.Spider):
         request = failure.request
         index, profile = request.cb_kwargs["index"], request.cb_kwargs["profile"]
         if index in self.results:
+            return []
+        if request.meta.get(REFUSED):  # the web chose a target in the machine's own network: no archive helps
+            self.results[index] = request.meta[REFUSED]
             return []
         failed = f"{failure_reason(failure.value)}, fetching {request.url}"
         if profile is None or not profile.archives:
@@ -76,8 +84,10 @@ class ScrapeSpider(ArchiveChain, scrapy.Spider):
     def archived_article(self, article: dict, extracted: dict, snapshot: Snapshot):
         profile = self.profiles[article["index"]]
         self.logger.warning("%s was served by the archive: %s", article["target"], snapshot.url)
-        self.results[article["index"]] = make_article(self.cleaner.clean(extracted, profile), profile,
-                                                      [article["target"], snapshot.original], article["target"], utc_now_iso())
+        extracted = self.cleaner.clean(extracted, profile)
+        problem = missing_article(extracted)
+        self.results[article["index"]] = f"{snapshot.url}: {problem}" if problem else make_article(
+            extracted, profile, [article["target"], snapshot.original], article["target"], utc_now_iso())
         return []
 
     def archive_exhausted(self, article: dict) -> None:

@@ -20,7 +20,7 @@ from crawler.reporting.outcome import hosts_of, run_summary, site_outcome
 from crawler.reporting.stopping import stop_for_outage
 from crawler.run.context import RunContext
 from crawler.sites.profiles import profiles_from_settings
-from crawler.sites.signals import host_admitted
+from crawler.sites.signals import host_admitted, run_recorded
 from crawler.state.jobdir import prepare_job_dir
 from crawler.state.writes import WRITE_ERRORS, error_text, stop_after_write_failure
 
@@ -41,9 +41,12 @@ def staleness(stats: dict, profile, earlier_runs: list[dict]) -> str | None:
         return None
     if not hosts_of(stats, profile).answered or not sum(stats.get(keys.listings_read(k), 0) for k in keys.LISTING_KINDS):
         return None
-    found = next((run for run in earlier_runs if (run["summary"] or {}).get("listed")), None)
+    found = next((run for run in earlier_runs if (run["summary"] or {}).get("listed") or (run["summary"] or {}).get("stale")),
+                 None)  # the latest run that found articles, or was stale itself (then this one still is)
     if found is None:
         return None
+    if found["summary"].get("stale") and not found["summary"].get("listed"):
+        return found["summary"]["stale"]
     return (f"the site answered, but no listing named an article URL; run {found['run_id']} found "
             f"{found['summary']['listed']}: has the site moved its articles, or changed its listings? (check the "
             "profile's article rule against the site)")
@@ -93,7 +96,9 @@ class RunLifecycle:
                     self.crawler.stats.set_value(keys.STALE, why)
                     stats[keys.STALE] = why
             outcome = site_outcome(stats, self.context.profile, time.monotonic() - self.started)
+            self.crawler.stats.set_value(keys.EXIT_STATUS, outcome.status)
             store.finish_run(self.context.run_id, utc_now_iso(), reason, run_summary(stats, self.context.profile, outcome))
+            self.crawler.signals.send_catch_log(run_recorded, store=store)
             store.close()
         except WRITE_ERRORS as exc:  # the run stays unfinished: the next run recovers it from the run file
             stop_after_write_failure(self.crawler, f"the state ({error_text(exc)})", exc)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64, idkey
 from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, content_print, unpack_text
+from crawler.reporting.outcome import EXIT_OK, RUN_TOTALS
 from crawler.state.runfile import run_file_records
 from crawler.state.store import PendingArticle, Revision, pending_entry
 
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS runs (
     status TEXT,
     summary TEXT  -- JSON: the run's counts and exit status (RUN_SUMMARY), once it ended
 );
+CREATE INDEX IF NOT EXISTS runs_by_site ON runs (site, started_at);
 CREATE TABLE IF NOT EXISTS pending_articles (
     site TEXT NOT NULL,
     key TEXT NOT NULL,  -- the article's mirror key
@@ -384,8 +386,20 @@ class SqliteState:
         self.db.execute("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?",
                         (when, status, json.dumps(summary) if summary is not None else None, run_id))
 
+    def sites_with_runs(self) -> list[str]:
+        return [site for (site,) in self.db.execute("SELECT DISTINCT site FROM runs ORDER BY site")]
+
+    def run_totals(self, site: str) -> dict:
+        """One aggregate over the site's summaries (JSON), in SQLite: 2 ms per 1,000 runs."""
+        sums = ", ".join(f"SUM(json_extract(summary, '$.{name}'))" for name in RUN_TOTALS)
+        counted, *totals, last_success = self.db.execute(
+            f"SELECT COUNT(*), {sums}, MAX(CASE WHEN json_extract(summary, '$.exit_status') = ? THEN finished_at END) "
+            "FROM runs WHERE site = ? AND summary IS NOT NULL", (EXIT_OK, site)).fetchone()
+        return {"runs": counted, **{name: total or 0 for name, total in zip(RUN_TOTALS, totals)}, "last_success": last_success}
+
     def run_history(self, site: str, limit: int = 100) -> list[dict]:
-        rows = self.db.execute("SELECT run_id, started_at, finished_at, status, summary FROM runs WHERE site = ? "
+        summary = "summary" if "summary" in columns(self.db, "runs") else "NULL"  # a state older than summaries, read only
+        rows = self.db.execute(f"SELECT run_id, started_at, finished_at, status, {summary} FROM runs WHERE site = ? "
                                "ORDER BY started_at DESC LIMIT ?", (site, limit)).fetchall()
         return [{"run_id": run_id, "started_at": started, "finished_at": finished, "status": status,
                  "summary": json.loads(summary) if summary else None} for run_id, started, finished, status, summary in rows]

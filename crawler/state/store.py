@@ -88,9 +88,17 @@ class StateStore(Protocol):
     def finish_run(self, run_id: str, when: str | None, status: str, summary: dict | None = None) -> None:
         """Mark a run ended, after everything it emitted is written; ``summary``: its counts and exit status."""
 
+    def sites_with_runs(self) -> list[str]:
+        """Every site the state has runs of, in name order."""
+
     def run_history(self, site: str, limit: int = 100) -> list[dict]:
         """The site's latest runs, newest first: ``run_id``, ``started_at``, ``finished_at``, ``status`` and
         ``summary`` (None for a run that never ended, or ended before summaries were kept)."""
+
+    def run_totals(self, site: str) -> dict:
+        """Over every run of the site that kept its counts: how many (``runs``), each count of
+        ``crawler.reporting.outcome.RUN_TOTALS`` added up, and ``last_success``, when the latest with exit status 0
+        ended (None: none did); what ``crawl --metrics`` counts, at every run's end."""
 
     def last_run_status(self, site: str) -> str | None:
         """How the site's latest run ended ('finished', 'shutdown' when paused, ...); None when it never ended
