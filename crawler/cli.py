@@ -24,7 +24,7 @@ from scrapy.settings import Settings
 from crawler import __version__
 from crawler.clean.pipelines import TextCleaner
 from crawler.distributed.client import client_from_settings, redis_url, unreachable
-from crawler.distributed.store import RedisState, redis_state_problem
+from crawler.distributed.store import RedisPrintFormatError, RedisState, redis_state_problem
 from crawler.extract.article import MAX_PAGE_BYTES, ExtractionError, extract_article
 from crawler.extract.engines import engine_from_settings
 from crawler.extract.verdict import missing_article
@@ -41,7 +41,7 @@ from crawler.reporting.outcome import (
 from crawler.sites.profiles import ProfileError, SiteProfile, load_profiles
 from crawler.sites.urls import SiteIndex
 from crawler.state.locking import CrawlBusy, SiteLock
-from crawler.state.maintenance import StateError, backup_state, rebuild_state, state_problem
+from crawler.state.maintenance import StateError, backup_state, complete_shared_state, rebuild_state, state_problem
 from crawler.state.runfile import run_files
 from crawler.state.sqlite import SqliteState, state_path
 from crawler.state.writes import WRITE_ERRORS, error_text, not_writable, not_writable_file, space_problem
@@ -535,6 +535,8 @@ def forget_host(host: str, profiles: dict[str, SiteProfile], settings) -> int:
 def cmd_state(args) -> int:
     settings = load_settings(args)
     state, output = state_path(settings), Path(settings.get("NEWSMIRROR_OUTPUT"))
+    if redis_url(settings):
+        return complete_redis_state(settings, args.action, output)
     target = state if args.action == "rebuild" else Path(args.o) if args.o else state.with_name(
         f"{state.name}.backup-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
     if problem := not_writable(target.parent):  # a new file, renamed into place: the directory is what counts
@@ -564,6 +566,38 @@ def cmd_state(args) -> int:
     kept = f"; the old state is kept as {rebuilt.set_aside}" if rebuilt.set_aside else ""
     print(f"newsmirror state: rebuilt {state} from {rebuilt.run_files} run files under {output}: "
           f"{rebuilt.articles} articles{kept}", file=sys.stderr)
+    return EXIT_OK
+
+
+def complete_redis_state(settings, action: str, output: Path) -> int:
+    """``state rebuild --redis``: what the run files hold that the shared state lacks, added; missing workers'
+    files named."""
+    url = redis_url(settings)
+    if action == "backup":
+        raise CliError("state backup copies the SQLite state; back Redis up with its own persistence (BGSAVE, AOF)")
+    if problem := unreachable(url):
+        raise CliError(problem, EXIT_REDIS)
+    client = client_from_settings(settings)
+    stores: dict[str, RedisState] = {}
+
+    def store_of(site: str) -> RedisState:
+        if site not in stores:
+            stores[site] = RedisState(client, site)
+        return stores[site]
+
+    try:
+        with closing(client):
+            rebuilt = complete_shared_state(output, store_of, lambda message: print(f"newsmirror state: warning: {message}",
+                                                                                     file=sys.stderr))
+    except StateError as exc:
+        print(f"newsmirror state: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except RedisPrintFormatError as exc:
+        raise CliError(str(exc), EXIT_STATE) from None
+    except redis.RedisError as exc:
+        raise CliError(f"Redis at {url} failed mid-rebuild: {exc} (run it again: nothing is lost)", EXIT_REDIS) from None
+    print(f"newsmirror state: completed the state in {url} from {rebuilt.run_files} run files under {output}: "
+          f"{rebuilt.articles} articles it lacked", file=sys.stderr)
     return EXIT_OK
 
 
@@ -755,6 +789,10 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("--output", metavar="DIR", help="output directory the crawls wrote (default: output)")
     state.add_argument("--state", metavar="PATH", help="SQLite state file (default: OUTPUT/state.sqlite3)")
     state.add_argument("-o", metavar="FILE", help="backup: where to write the copy (default: STATE.backup-<time>)")
+    state.add_argument("--redis", metavar="URL",
+                       help="rebuild the shared state of distributed crawls instead: add what the run files under OUTPUT "
+                       "hold and Redis lacks (nothing is removed), and name each worker's run file the state counts "
+                       "articles in that OUTPUT is missing")
 
     demo = add("demo", cmd_demo, "crawl the bundled mirror farm offline",
                "Start the bundled mirror farm on 127.0.0.1 (a news site on four hosts, one refusing connections, one "

@@ -461,6 +461,20 @@ def test_two_workers_on_a_redis_cluster_share_one_output_directory_each_article_
     site_keys = [key for key in client.scan_iter(match="newsmirror:*") if not key.startswith(b"newsmirror:host:")]
     assert site_keys and {client.keyslot(key) for key in site_keys} == {client.keyslot(state_key("harbor", "articles"))}
     assert client.keys(run_key("harbor", "2*", "*"), target_nodes=client.get_primaries()) == []  # the run's keys are gone
+    # state rebuild --redis adds what the state lacks: from the partial copy nothing, and it names b's file too
+    partial = farm_run.cli("state", "rebuild", "--redis", cluster_url, "--output", str(elsewhere))
+    assert partial.returncode == 0 and ": 0 articles it lacked" in partial.stderr.decode()
+    assert f"warning: worker b's run file harbor/{run_id}-b.jsonl is missing" in partial.stderr.decode()
+    client.flushall(target_nodes=client.get_primaries())  # Redis lost everything: the shared output has it all
+    rebuilt = farm_run.cli("state", "rebuild", "--redis", cluster_url)
+    assert rebuilt.returncode == 0 and ": 120 articles it lacked" in rebuilt.stderr.decode()
+    assert "warning" not in rebuilt.stderr.decode()
+    state = RedisState(redis_client(cluster_url, 5), "harbor", read_only=True)
+    assert all(state.is_emitted(article_id) for article_id in ids)
+    assert all(set(state.urls_of(record["id"])) >= set(record["mirror_urls"]) for records in outputs.values() for record in records)
+    # the files are counted again: export expects both workers' files, and b's is still missing from the copy
+    assert farm_run.cli("export", "--sites", str(farm_run.profile), "--redis", cluster_url, "--output", str(elsewhere)
+                        ).stderr.decode().count("is missing") == 1
 
 
 def test_a_cluster_node_down_mid_crawl_stops_the_worker_in_one_line_within_the_outage_bound(farm_factory, own_redis_cluster):

@@ -197,9 +197,18 @@ class RedisState:
         """{run file name (``<run-id>-<worker>``): articles committed from it} (hash ``writers``)."""
         return {name.decode(): int(count) for name, count in self.client.hgetall(self.key("writers")).items()}
 
+    def count_run_files(self, counts: dict[str, int]) -> None:
+        """Name run files the state had no count for (``state rebuild``) with the articles they hold."""
+        if counts:
+            self.client.hset(self.key("writers"), mapping=counts)
+
     # -- runs ----------------------------------------------------------------------------------------
     def start_run(self, run_id: str, site: str, when: str) -> None:
         self.client.hsetnx(self.key("runs", site), run_id, json.dumps({"started_at": when}))
+
+    def record_run(self, run_id: str, site: str, status: str) -> None:
+        self.client.hsetnx(self.key("runs", site), run_id,
+                           json.dumps({"started_at": run_id, "finished_at": run_id, "status": status}))
 
     def finish_run(self, run_id: str, when: str | None, status: str, summary: dict | None = None) -> None:
         """Every worker records its finish and its own summary; the last one to finish has the last word on

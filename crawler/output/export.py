@@ -25,7 +25,7 @@ from crawler.distributed.store import RedisState
 from crawler.output.record import BOOLEAN_FIELDS, INTEGER_FIELDS, LIST_FIELDS, RECORD_FIELDS, Article
 from crawler.sites.profiles import SiteProfile
 from crawler.sites.urls import order_by_hosts
-from crawler.state.runfile import CorruptRunFile, run_file_records
+from crawler.state.runfile import CorruptRunFile, missing_records, run_file_records
 from crawler.state.sqlite import ARTICLE_URLS_COLUMNS, copy_legacy_urls, has_table, stored_urls
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -128,22 +128,6 @@ def state_urls(db: sqlite3.Connection | RedisStateReader | None, article_id: str
         return db.urls(article_id, site)
     return stored_urls(db, article_id)
 
-
-def missing_records(expected: dict[str, int], found: dict[str, int], site: str) -> list[str]:
-    """What the run files lack of what the state counts each worker wrote (``expected`` and ``found``: {run
-    file name: articles}), one line a file: a file missing, or holding fewer articles than were committed."""
-    problems = []
-    for name, count in sorted(expected.items()):
-        run_id, _, worker = name.partition("-")
-        whose = f"worker {worker}'s run file {site}/{name}.jsonl" if worker else f"run file {site}/{name}.jsonl"
-        if name not in found:
-            machine = f"{worker}'s machine" if worker else "the machine that ran it"
-            problems.append(f"{whose} is missing: the state counts {count} articles of run {run_id} in it (copy it from "
-                            f"{machine} into the output directory's {site}/)")
-        elif found[name] < count:
-            problems.append(f"{whose} holds {found[name]} of the {count} articles the state counts in it (cut short, "
-                            "or an older copy?)")
-    return problems
 
 
 # -- records (pure) --------------------------------------------------------------------------------

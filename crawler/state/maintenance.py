@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from crawler.state.runfile import run_file_records, run_files
+from crawler.state.runfile import missing_records, run_file_records, run_files
 from crawler.dedup.minhash import MinHasher
 from crawler.state.sqlite import SqliteState, prints_problem
+from crawler.state.store import StateStore, replay
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 QUICK_CHECK_BYTES = 64 * 1024 * 1024  # smaller states get SQLite's quick_check too; larger ones the cheap checks
@@ -82,23 +83,32 @@ def run_id_of(path: Path) -> str:
     return path.stem.split("-", 1)[0]
 
 
+def replay_run_files(files: list[Path], store_of: Callable[[str], StateStore],
+                     warn: Callable[[str], None]) -> tuple[int, dict[str, int]]:
+    """Every record of the run files into its site's store (``replay``), each run recorded: (articles committed,
+    {run file name: records read})."""
+    articles, found = 0, {}
+    for path in files:
+        run_id, site = run_id_of(path), path.parent.name
+        store = store_of(site)
+        store.record_run(run_id, site, "rebuilt")
+        found[path.stem] = 0
+        for _, record in run_file_records(path, warn, strict=False):
+            articles += replay(store, record, run_id)
+            found[path.stem] += 1
+    return articles, found
+
+
 def rebuild_state(output_dir: Path, state: Path, warn: Callable[[str], None]) -> Rebuilt:
     """A new state made from every run file under ``output_dir``: articles, content hashes and bands,
     revisions, the URLs each record lists, and the runs; it replaces ``state``, whose old file (if any)
     is kept as ``<state>.damaged-<time>``. What only the old state held is not recovered: URLs first seen
     after their article was emitted, learned site templates, feed validators."""
-    files = run_files(output_dir) if output_dir.is_dir() else []
-    if not files:
-        raise StateError(f"no run files under {output_dir}: nothing to rebuild the state from")
+    files = found_run_files(output_dir)
     fresh = state.with_name(f"{state.name}.rebuilding")
     remove_with_side_files(fresh)
     store = SqliteState(fresh)
-    articles = 0
-    for path in files:
-        run_id, site = run_id_of(path), path.parent.name
-        store.record_run(run_id, site, "rebuilt")
-        for _, record in run_file_records(path, warn, strict=False):
-            articles += store.replay(record, run_id)
+    articles, _ = replay_run_files(files, lambda site: store, warn)
     store.close()
     set_aside = None
     if state.exists():
@@ -108,6 +118,35 @@ def rebuild_state(output_dir: Path, state: Path, warn: Callable[[str], None]) ->
         Path(f"{state}{suffix}").unlink(missing_ok=True)
     os.replace(fresh, state)
     return Rebuilt(articles, len(files), set_aside)
+
+
+def complete_shared_state(output_dir: Path, store_of: Callable[[str], StateStore], warn: Callable[[str], None]) -> Rebuilt:
+    """``state rebuild --redis``: the shared state made whole from the run files under ``output_dir``, adding
+    what it lacks and removing nothing (workers may be crawling). Each run file the state counts articles in
+    that is missing here or holds fewer is named with its worker (``missing_records``): its articles cannot be
+    checked; files the state had no count for are counted now, so that ``export`` expects them."""
+    files = found_run_files(output_dir)
+    expected: dict[str, dict[str, int]] = {}
+
+    def counted(site: str) -> StateStore:
+        store = store_of(site)
+        expected.setdefault(site, store.written_files())
+        return store
+
+    articles, found = replay_run_files(files, counted, warn)
+    for site, counts in expected.items():
+        here = {path.stem: found[path.stem] for path in files if path.parent.name == site}
+        for problem in missing_records(counts, here, site):
+            warn(problem)
+        store_of(site).count_run_files({name: count for name, count in here.items() if name not in counts})
+    return Rebuilt(articles, len(files), None)
+
+
+def found_run_files(output_dir: Path) -> list[Path]:
+    files = run_files(output_dir) if output_dir.is_dir() else []
+    if not files:
+        raise StateError(f"no run files under {output_dir}: nothing to rebuild the state from")
+    return files
 
 
 def backup_state(state: Path, target: Path) -> None:

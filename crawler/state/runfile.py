@@ -69,3 +69,19 @@ def recent_records(site_dir: Path, limit: int) -> list[dict]:
                 return records
             records.append(record)
     return records
+
+def missing_records(expected: dict[str, int], found: dict[str, int], site: str) -> list[str]:
+    """What the run files lack of what the state counts each worker wrote (``expected`` and ``found``: {run
+    file name: articles}), one line a file: a file missing, or holding fewer articles than were committed."""
+    problems = []
+    for name, count in sorted(expected.items()):
+        run_id, _, worker = name.partition("-")
+        whose = f"worker {worker}'s run file {site}/{name}.jsonl" if worker else f"run file {site}/{name}.jsonl"
+        if name not in found:
+            machine = f"{worker}'s machine" if worker else "the machine that ran it"
+            problems.append(f"{whose} is missing: the state counts {count} articles of run {run_id} in it (copy it from "
+                            f"{machine} into the output directory's {site}/)")
+        elif found[name] < count:
+            problems.append(f"{whose} holds {found[name]} of the {count} articles the state counts in it (cut short, "
+                            "or an older copy?)")
+    return problems

@@ -15,7 +15,7 @@ from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64, idke
 from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher, content_print, unpack_text
 from crawler.reporting.outcome import EXIT_OK, RUN_TOTALS
 from crawler.state.runfile import run_file_records
-from crawler.state.store import PendingArticle, Revision, pending_entry
+from crawler.state.store import PendingArticle, Revision, pending_entry, replay
 
 logger = logging.getLogger(__name__)
 
@@ -362,16 +362,6 @@ class SqliteState:
         row = self.db.execute("SELECT status FROM runs WHERE site = ? ORDER BY started_at DESC LIMIT 1", (site,)).fetchone()
         return row[0] if row else None
 
-    def replay(self, record: dict, run_id: str) -> bool:
-        """Commit a record read back from a run file unless the state has it (or a later revision); its
-        URLs are recorded either way. True when it was committed."""
-        known = self.revision_of(record["id"])
-        if known is None or (record.get("revision") or 1) > known.revision:
-            self.mark_emitted(record, run_id, self.content_print(record.get("text"), record.get("content_hash")))
-            return True
-        self.record_urls(record["id"], record.get("mirror_urls") or [])
-        return False
-
     def record_run(self, run_id: str, site: str, status: str) -> None:
         """A run known only from its run files (``state rebuild``): ended; its run id stands for its times."""
         self.db.execute("INSERT OR IGNORE INTO runs (run_id, site, started_at, finished_at, status) VALUES (?, ?, ?, ?, ?)",
@@ -446,7 +436,7 @@ class SqliteState:
         for run_id in interrupted:
             path = site_dir / f"{run_id}.jsonl"
             records = run_file_records(path, logger.warning, strict=False) if path.exists() else ()
-            recovered += sum(self.replay(record, run_id) for _, record in records)
+            recovered += sum(replay(self, record, run_id) for _, record in records)
             self.finish_run(run_id, None, "interrupted")
         if interrupted:  # read every feed in full once more: nothing an interrupted run saw may hide behind a 304
             self.db.execute("DELETE FROM listing_validators")

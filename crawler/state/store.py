@@ -85,6 +85,10 @@ class StateStore(Protocol):
     # -- runs ------------------------------------------------------------------------------------
     def start_run(self, run_id: str, site: str, when: str) -> None: ...
 
+    def record_run(self, run_id: str, site: str, status: str) -> None:
+        """A run known only from its run files (``state rebuild``), unless the store knows it: ended; its run id
+        stands for its times."""
+
     def finish_run(self, run_id: str, when: str | None, status: str, summary: dict | None = None) -> None:
         """Mark a run ended, after everything it emitted is written; ``summary``: its counts and exit status."""
 
@@ -174,3 +178,14 @@ class FoundArticles(Protocol):
     def left_over(self, unfinished: set[str]) -> set[str]:
         """This process ends: the articles nobody will fetch in this run (those never taken, and ``unfinished``:
         taken, never got), which the store's pending queue keeps for a later run."""
+
+
+def replay(store: StateStore, record: dict, run_id: str) -> bool:
+    """Commit a record read back from a run file unless the store has it (or a later revision); its URLs are
+    recorded either way. True when it was committed (crash recovery, ``state rebuild``)."""
+    known = store.revision_of(record["id"])
+    if known is None or (record.get("revision") or 1) > known.revision:
+        store.mark_emitted(record, run_id, store.content_print(record.get("text"), record.get("content_hash")))
+        return True
+    store.record_urls(record["id"], record.get("mirror_urls") or [])
+    return False
