@@ -222,7 +222,7 @@ def test_interrupted_run_neither_loses_nor_duplicates(farm_run):
     state = sqlite3.connect(farm_run.output / "state.sqlite3")
     # as if killed after writing the last 5 lines but before committing them, and before finishing
     lost_commit = [r["id"] for r in records[-5:]]
-    for table in ("lsh_bands", "article_texts"):
+    for table in ("lsh_bands", "article_sketches"):
         state.executemany(f"DELETE FROM {table} WHERE num = (SELECT num FROM articles WHERE id = ?)",
                           [(idkey(i),) for i in lost_commit])
     state.executemany("DELETE FROM articles WHERE id = ?", [(idkey(i),) for i in lost_commit])
