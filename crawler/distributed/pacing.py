@@ -20,17 +20,22 @@ SITE_STATE = "return {redis.call('PTTL', KEYS[1]), redis.call('HMGET', KEYS[2], 
 class RedisArchivePace:
     """``ArchivePace`` in Redis: a ``turn`` key (set by the worker whose turn it is, for ``ARCHIVE_DELAY`` and a
     margin, so that the moment a busy worker's request actually leaves does not bring it closer than the delay
-    to the next worker's) and a ``backoff`` key (set for the Retry-After of a 429) per archive."""
+    to the next worker's) and a ``backoff`` key (set for the Retry-After of a 429) per archive. The turn is the
+    only spacing: the worker's own slot for the archive adds no delay and holds no request back behind a slow
+    answer (``SLOT``), since a request that waited there after its turn would leave beside another worker's."""
 
-    def __init__(self, client, delay: float):
-        self.client, self.delay = client, delay * TURN_MARGIN
+    SLOT = {"concurrency": 4, "delay": 0.0}
+
+    def __init__(self, crawler, client, delay: float):
+        self.crawler, self.client, self.delay = crawler, client, delay * TURN_MARGIN
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(RunContext.of(crawler).redis, crawler.settings.getfloat("ARCHIVE_DELAY", 1.0))
+        return cls(crawler, RunContext.of(crawler).redis, crawler.settings.getfloat("ARCHIVE_DELAY", 1.0))
 
     async def turn(self, archive: str) -> None:
         slot = archive_slot(archive)
+        self.crawler.engine.downloader.per_slot_settings.setdefault(slot, dict(self.SLOT))
         while True:  # the back-off after a 429, then this worker's turn: at most one request per ARCHIVE_DELAY
             backoff = self.client.pttl(slot_key(slot, "backoff"))
             if backoff > 0:
