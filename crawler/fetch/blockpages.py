@@ -67,8 +67,10 @@ def any_block_pattern() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in block_rules()))
 
 
+@lru_cache(maxsize=8)
 def detect_block(body: bytes) -> BlockVerdict | None:
-    """The block-page verdict for an HTML body, or None for an ordinary page."""
+    """The block-page verdict for an HTML body, or None for an ordinary page. Remembered for the last few bodies:
+    the politeness and failover middlewares both ask about each response (a body's hash is computed once)."""
     html = body[:SCAN_BYTES].decode("utf-8", "replace").lower()
     if any_block_pattern().search(html) is None:
         return None
