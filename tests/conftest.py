@@ -195,6 +195,12 @@ def cluster_url(redis_cluster):
     return redis_cluster
 
 
+@pytest.fixture(params=["server", "cluster"])
+def shared_redis(request):
+    """An emptied Redis for a test that must hold on one redis-server and on a Redis Cluster alike: its URL."""
+    return request.getfixturevalue("redis_url" if request.param == "server" else "cluster_url")
+
+
 @pytest.fixture
 def own_redis_cluster(tmp_path):
     """A Redis Cluster for one test, which the test may take a node of."""

@@ -170,12 +170,12 @@ def test_from_archive_without_archives_is_a_usage_error(farm_run):
     assert farm_run.crawl("--until", "2020-01-01").returncode == 2  # (--since also bounds a live crawl)
 
 
-def test_two_redis_workers_backfill_together_and_share_the_archives_politeness(archived_site, redis_url):
+def test_two_redis_workers_backfill_together_and_share_the_archives_politeness(archived_site, shared_redis):
     run = archived_site
     for host in run.site.hosts:
         run.farm.set_fault(host, "refuse")
     workers = [run.cli_process("crawl", "harbor", "--sites", str(run.profile), "--output", str(run.output),
-                               "--from-archive", "--redis", redis_url, "-q", "-s", "AUTOTHROTTLE_ENABLED=False",
+                               "--from-archive", "--redis", shared_redis, "-q", "-s", "AUTOTHROTTLE_ENABLED=False",
                                "-s", f"NEWSMIRROR_WORKER=w{n}", "-s", "ARCHIVE_DELAY=0.15") for n in (1, 2)]
     for worker in workers:
         assert worker.wait(timeout=120) == 0, worker.stderr.read().decode()[-3000:]

@@ -10,7 +10,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-import redis
 
 from crawler.discovery.candidates import alternate_link_hosts, hosts_in_notice, refusal
 from crawler.fetch.gate import address_refusal, is_proxied
@@ -19,6 +18,7 @@ from crawler.discovery.verification import Sample, Verification
 from crawler.farm.proxy import MirrorFarm
 from crawler.farm.sites import FarmArticle, harbor_news, impostor, moved_news
 from crawler.sites.profiles import ProfileError, parse_profile
+from crawler.distributed.client import redis_client
 from crawler.distributed.keys import state_key
 from crawler.distributed.store import RedisState
 from crawler.state.sqlite import SqliteState
@@ -318,8 +318,8 @@ def test_an_impostor_an_ip_literal_and_an_excluded_host_are_never_admitted(tmp_p
 
 
 # -- two workers on Redis -------------------------------------------------------------------------------
-def test_two_workers_discover_verify_and_share_the_new_host_once(moved, redis_url):
-    command = moved.crawl_args("--redis", redis_url, "-s", "DOWNLOAD_DELAY=0.01")
+def test_two_workers_discover_verify_and_share_the_new_host_once(moved, shared_redis):
+    command = moved.crawl_args("--redis", shared_redis, "-s", "DOWNLOAD_DELAY=0.01")
     workers = [subprocess.Popen([sys.executable, "-m", "crawler.cli", *command, "-s", f"NEWSMIRROR_WORKER={name}"],
                                 cwd=moved.workdir, env=moved.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                for name in ("a", "b")]
@@ -335,13 +335,13 @@ def test_two_workers_discover_verify_and_share_the_new_host_once(moved, redis_ur
     assert len(verification_requests(moved, PARKED)) == 2  # one worker verified it; the other took its verdict
     assert PRIVATE_REDIRECT not in {r.host for r in moved.farm.requests}
     assert sum(f"mirrors admitted: {NEW}" in log for log in logs) == 1
-    hosts = {host.decode(): json.loads(entry) for host, entry in redis.Redis.from_url(redis_url).hgetall(state_key("moved", "hosts")).items()}
+    hosts = {host.decode(): json.loads(entry) for host, entry in redis_client(shared_redis, 5).hgetall(state_key("moved", "hosts")).items()}
     assert hosts[NEW]["status"] == ADMITTED and len(hosts[NEW]["evidence"]["matched"]) == 2
     assert hosts[PARKED]["status"] == REJECTED and hosts[PARKED]["reason"] == "parked domain"
-    assert RedisState(redis.Redis.from_url(redis_url), "moved").discovered_hosts("moved").keys() == hosts.keys()
+    assert RedisState(redis_client(shared_redis, 5), "moved").discovered_hosts("moved").keys() == hosts.keys()
 
-    listing = moved.cli("sites", "--sites", str(moved.profile), "--redis", redis_url)
+    listing = moved.cli("sites", "--sites", str(moved.profile), "--redis", shared_redis)
     assert f"mirror:  {NEW}: admitted" in listing.stdout.decode()
-    forget = moved.cli("sites", "--sites", str(moved.profile), "--redis", redis_url, "--forget", NEW)
+    forget = moved.cli("sites", "--sites", str(moved.profile), "--redis", shared_redis, "--forget", NEW)
     assert forget.returncode == 0
-    assert NEW not in RedisState(redis.Redis.from_url(redis_url), "moved").discovered_hosts("moved")
+    assert NEW not in RedisState(redis_client(shared_redis, 5), "moved").discovered_hosts("moved")
