@@ -171,10 +171,10 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
                     yield self.archive_listing(archive, host)
             return
         self.recheck_recent_articles()
-        for request in self.start_requests_on(self.profile.hosts):
+        for request in self.listing_requests_on(self.profile.hosts):
             yield request
 
-    def start_requests_on(self, hosts) -> list[scrapy.Request]:
+    def listing_requests_on(self, hosts) -> list[scrapy.Request]:
         """The robots.txt (when Scrapy's middleware does not fetch it) and start listings of ``hosts``; start
         entries that are articles are noted instead."""
         requests = []
@@ -197,7 +197,7 @@ class NewsSpider(ArchiveChain, scrapy.Spider):
             return
         self.allowed_domains = [*self.allowed_domains, host]
         if fresh:
-            for request in self.start_requests_on([host]):
+            for request in self.listing_requests_on([host]):
                 self.crawler.engine.crawl(request)
 
     def listing_request(self, url: str, hops: int = 0, root: str | None = None) -> scrapy.Request:
