@@ -258,12 +258,13 @@ class SqliteState:
             return
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            bands = []
+            bands, sketches = [], []
             for _, (record, printed) in sorted(self.pending.items()):  # in id order, like the id index
                 num = self.write_article(record)
                 if num is not None and printed is not None:
                     bands += [(band, num) for band in printed.band_keys]
-                    self.db.execute("INSERT OR REPLACE INTO article_sketches (num, sketch) VALUES (?, ?)", (num, printed.sketch))
+                    sketches.append((num, printed.sketch))
+            self.db.executemany("INSERT OR REPLACE INTO article_sketches (num, sketch) VALUES (?, ?)", sketches)
             self.db.executemany("INSERT OR IGNORE INTO lsh_bands (band, num) VALUES (?, ?)", sorted(bands))
             self.db.executemany("INSERT OR IGNORE INTO article_urls (id, url) VALUES (?, ?)",
                                 [(idkey(article_id), url) for article_id, url in self.pending_urls])
