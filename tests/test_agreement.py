@@ -4,13 +4,16 @@ the engines on a page."""
 from __future__ import annotations
 
 import lxml.html
+import pytest
+from lxml.etree import tostring
 from readability import Document
+from readability.readability import REGEXES
 
 from crawler.extract.agreement import (ARTICLE_SHARE, MISSED_WORDS, SAME_ARTICLE, WORTH_A_VOTE, agreed_blocks, confirmed,
                                        is_running_text, trimmed_tail, unconfirmed_words, vote)
 from crawler.extract.article import extract_article
-from crawler.extract.engines import (agreement_blocks, agreement_readability_blocks, element_blocks, readability_blocks,
-                                     resiliparse_blocks, trafilatura_blocks)
+from crawler.extract.engines import (UNLIKELY, AsciiFolded, agreement_blocks, agreement_readability_blocks, element_blocks,
+                                     holds_blocks, readability_blocks, resiliparse_blocks, trafilatura_blocks)
 from crawler.farm.sites import harbor_news
 
 LEAD = ("Iran's foreign minister said on Tuesday that talks with European envoys on the shipping corridor "
@@ -197,6 +200,30 @@ def test_readability_on_the_parsed_tree_reads_as_readability_lxml_on_the_page():
     assert readability_blocks(root, "https://news.example/") == element_blocks(lxml.html.fromstring(summary))
     assert readability_blocks(root, "") == readability_blocks(root, "")  # the tree is read, not changed
     assert readability_blocks(lxml.html.fromstring("<html><body></body></html>"), "") == []
+
+
+@pytest.mark.parametrize("name", ["Site-Footer", "ENTRY-content", "main-sidebar x", "SIDEBAR", "ſidebar", "Kommentar",
+                                  "Kombx", "Fußzeile footer", "İnfo-HEADER", "article-body", "", "xcombx"])
+def test_a_folded_pattern_matches_what_the_case_insensitive_one_does(name):
+    """readability-lxml's patterns are searched lowercase in ASCII text (ParsedDocument), as themselves in any other."""
+    for pattern in (REGEXES["unlikelyCandidatesRe"], REGEXES["negativeRe"], REGEXES["positiveRe"]):
+        folded = AsciiFolded(pattern).search(name)
+        original = pattern.search(name)
+        assert (folded and folded.group(0).lower()) == (original and original.group(0).lower())
+    assert UNLIKELY.search("ſidebar") and not UNLIKELY.search("s-idebar")  # not ASCII: the pattern itself folds ſ to s
+    with pytest.raises(ValueError, match="lower-case"):
+        AsciiFolded(REGEXES["displayNoneRe"])
+
+
+def test_a_div_holds_blocks_where_readability_lxml_finds_them_in_its_serialisation():
+    """holds_blocks(child) is readability-lxml's divToPElementsRe search of the child's serialisation: on every child
+    of every div of a real-looking page, the two agree."""
+    root = lxml.html.fromstring(story_under_a_river_of_teasers() + story_with_its_tools_inside()
+                                + b"<div><picture><source></picture><span>a &lt;p&gt; in text</span><b title='x'>"
+                                  b"<param name='p'></b></div>")
+    children = [child for div in root.iter("div") for child in div]
+    found = [bool(REGEXES["divToPElementsRe"].search(tostring(child, encoding="unicode"))) for child in children]
+    assert [holds_blocks(child) for child in children] == found and True in found and False in found
 
 
 def story_with_its_tools_inside() -> bytes:
