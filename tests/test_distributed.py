@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import html
 import json
 import shutil
 import signal
@@ -461,6 +462,12 @@ def test_two_workers_on_a_redis_cluster_share_one_output_directory_each_article_
     site_keys = [key for key in client.scan_iter(match="newsmirror:*") if not key.startswith(b"newsmirror:host:")]
     assert site_keys and {client.keyslot(key) for key in site_keys} == {client.keyslot(state_key("harbor", "articles"))}
     assert client.keys(run_key("harbor", "2*", "*"), target_nodes=client.get_primaries()) == []  # the run's keys are gone
+    # the run history and the report read the cluster: every site's runs key, whichever node holds its slot
+    [run] = [json.loads(line) for line in farm_run.cli("runs", "--redis", cluster_url, "--json").stdout.splitlines()]
+    assert run["site"] == "harbor" and run["new"] == 120 and run["exit_status"] == 0
+    report = farm_run.cli("report", "--redis", cluster_url, "-o", str(tmp_path / "report.html"))
+    newest = max((record for records in outputs.values() for record in records), key=lambda record: record["published"])
+    assert report.returncode == 0 and html.escape(newest["title"]) in (tmp_path / "report.html").read_text()
     # state rebuild --redis adds what the state lacks: from the partial copy nothing, and it names b's file too
     partial = farm_run.cli("state", "rebuild", "--redis", cluster_url, "--output", str(elsewhere))
     assert partial.returncode == 0 and ": 0 articles it lacked" in partial.stderr.decode()
