@@ -2,7 +2,7 @@
 in-process, vs the Scrapy spider a user would write (trafilatura with metadata in an item pipeline, no mirror
 handling) and a bare Scrapy spider, fetching the same pages.
 
-Run: ``.venv/bin/python bench/crawl.py [--articles 2000] [--pages real|farm]``. newsmirror crawls three
+Run: ``.venv/bin/python bench/crawl.py [--articles 2000] [--pages real|farm] [--rounds 3]``. newsmirror crawls three
 times: in-process, with a pool of cores − 1 workers and with the default pool (one worker per core). With ``--pages real`` (the
 default when the dev set is there) the site's article pages are the dev set's real news pages (~100 KB,
 ~20 ms of extraction each); ``farm`` serves the farm's own small pages (~9 KB, ~2 ms). The three crawls run
@@ -10,7 +10,10 @@ here, one after the other, through the same loopback farm with the same concurre
 newsmirror's articles/s with the pool over in-process, and over the bare spider's pages/s turned into
 articles/s (what a crawler that does no extraction could reach), and over the peer's: a plain Scrapy spider
 that fetches the same pages, sends each article page to an item pipeline calling ``trafilatura.bare_extraction``
-with metadata, and writes the results as JSON lines through Scrapy's feed export. A fourth crawl pins the site's hosts
+with metadata, and writes the results as JSON lines through Scrapy's feed export. The peer and the two pooled
+crawls run ``--rounds`` times (default 3), interleaved, so that a machine whose speed drifts during the run
+(a shared host) shifts both sides of each ratio alike; the figures are each crawl's median, the ratios the
+median of each round's own ratio. A fourth crawl pins the site's hosts
 (``discover = false``): the requests and time that mirror discovery adds on a site with nothing new to
 discover (its notice names only hosts the profile has).
 """
@@ -156,6 +159,7 @@ def main() -> None:
     parser.add_argument("--pages", choices=("real", "farm"), default="real" if DEV_SET.exists() else "farm",
                         help="article pages: the dev set's real pages (at most as many as it has) or the farm's own")
     parser.add_argument("--dev-set", type=Path, default=DEV_SET)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the peer and the pooled crawls")
     parser.add_argument("--bare-spider", metavar="URL_FILE", help=argparse.SUPPRESS)
     parser.add_argument("--peer-spider", nargs=3, metavar=("URL_FILE", "ARTICLE_RULE", "OUTPUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -185,25 +189,35 @@ def main() -> None:
 
         in_process_seconds, in_process_records = newsmirror("in-process", "-s", "NEWSMIRROR_EXTRACT_WORKERS=0")
         farm.requests.clear()
-        smaller_pool_seconds, smaller_pool_records = newsmirror("pool-smaller", "-s", f"NEWSMIRROR_EXTRACT_WORKERS={smaller_pool}")
-        farm.requests.clear()
-        newsmirror_seconds, records = newsmirror("pool")  # the default pool size
-        assert records == in_process_records == smaller_pool_records, (records, in_process_records, smaller_pool_records)
+        newsmirror_seconds, records = newsmirror("pool")  # the default pool size: its requests are the peer's URLs
         pages = [f"http://{r.host}{r.path}" for r in farm.requests if r.path != "/robots.txt"]
         discovering_requests = len(farm.requests)
         farm.requests.clear()
         pinned_seconds, pinned_records = newsmirror("pool-pinned", sites=pinned)
         pinned_requests = len(farm.requests)
-        assert pinned_records == records, (pinned_records, records)
+        assert pinned_records == records == in_process_records, (pinned_records, records, in_process_records)
         url_file = Path(scratch) / "urls.txt"
         url_file.write_text("\n".join(pages))
         farm.requests.clear()
         bare_seconds = timed([sys.executable, __file__, "--bare-spider", str(url_file)], env)
         bare_pages = sum(1 for r in farm.requests if r.path != "/robots.txt")
-        peer_output = Path(scratch) / "peer.jsonl"
         article_rule = tomllib.loads(site.profile_toml())[site.id]["article"]
-        peer_seconds = timed([sys.executable, __file__, "--peer-spider", str(url_file), article_rule, str(peer_output)], env)
-        peer_records = sum(1 for _ in peer_output.open())
+        rounds: list[dict[str, float]] = []
+        for number in range(args.rounds):
+            peer_output = Path(scratch) / f"peer-{number}.jsonl"
+            peer_seconds = timed([sys.executable, __file__, "--peer-spider", str(url_file), article_rule, str(peer_output)], env)
+            peer_records = sum(1 for _ in peer_output.open())
+            smaller_pool_seconds, smaller_pool_records = newsmirror(f"pool-smaller-{number}", "-s",
+                                                                   f"NEWSMIRROR_EXTRACT_WORKERS={smaller_pool}")
+            pool_seconds, pool_records = newsmirror(f"pool-{number}")
+            assert smaller_pool_records == pool_records == records, (smaller_pool_records, pool_records, records)
+            rounds.append({"peer": peer_seconds / peer_records, "smaller": smaller_pool_seconds / records,
+                           "pool": pool_seconds / records})
+            print(f"round {number + 1}: peer {peer_records / peer_seconds:.1f} articles/s, {smaller_pool} extraction "
+                  f"workers {records / smaller_pool_seconds:.1f}, default pool {records / pool_seconds:.1f}", file=sys.stderr)
+        peer_seconds = statistics.median(r["peer"] for r in rounds) * peer_records
+        smaller_pool_seconds = statistics.median(r["smaller"] for r in rounds) * records
+        newsmirror_seconds = statistics.median([newsmirror_seconds, *(r["pool"] * records for r in rounds)])
 
     result = {
         "article_pages": args.pages,
@@ -221,6 +235,7 @@ def main() -> None:
         "bare_scrapy_seconds": round(bare_seconds, 2),
         "bare_scrapy_pages_per_s": round(bare_pages / bare_seconds, 1),
         "bare_scrapy_articles_per_s": round(records / bare_seconds, 1),
+        "rounds": args.rounds,
         "peer_scrapy_trafilatura_seconds": round(peer_seconds, 2),
         "peer_articles": peer_records,
         "peer_articles_per_s": round(peer_records / peer_seconds, 1),
@@ -228,8 +243,12 @@ def main() -> None:
     result["ratio_pool_vs_in_process"] = round(in_process_seconds / newsmirror_seconds, 3)
     result[f"ratio_{smaller_pool}_workers_vs_in_process"] = round(in_process_seconds / smaller_pool_seconds, 3)
     result["ratio_newsmirror_vs_bare"] = round(result["newsmirror_articles_per_s"] / result["bare_scrapy_articles_per_s"], 3)
-    for name in ("newsmirror_in_process", f"newsmirror_{smaller_pool}_workers", "newsmirror"):
-        result[f"ratio_{name}_vs_peer"] = round(result[f"{name}_articles_per_s"] / result["peer_articles_per_s"], 3)
+    result["ratio_newsmirror_in_process_vs_peer"] = round(result["newsmirror_in_process_articles_per_s"]
+                                                        / result["peer_articles_per_s"], 3)
+    for name, key in ((f"newsmirror_{smaller_pool}_workers", "smaller"), ("newsmirror", "pool")):
+        each = [r["peer"] / r[key] for r in rounds]
+        result[f"ratio_{name}_vs_peer_each_round"] = [round(ratio, 3) for ratio in each]
+        result[f"ratio_{name}_vs_peer"] = round(statistics.median(each), 3)
     result["requests_with_discovery"], result["requests_pinned"] = discovering_requests, pinned_requests
     result["discovery_requests_added_pct"] = round(100 * (discovering_requests - pinned_requests) / pinned_requests, 2)
     result["pinned_seconds"] = round(pinned_seconds, 2)
