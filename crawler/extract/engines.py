@@ -112,9 +112,9 @@ class ParsedDocument(Document):
     def remove_unlikely_candidates(self) -> None:
         for elem in self.html.xpath(".//*[@class or @id]"):
             names = f"{elem.get('class', '')} {elem.get('id', '')}"
-            if (UNLIKELY.search(names) and not MAYBE_A_CANDIDATE.search(names) and elem.tag not in ("html", "body")
-                    and elem.tag not in ("pre", "code") and next(elem.iterancestors("pre", "code"), None) is None
-                    and next(elem.iter("main", "article", "math"), None) is None):
+            if (UNLIKELY.search(names) and not MAYBE_A_CANDIDATE.search(names) and elem.tag not in ("html", "body", "pre", "code")
+                    and next(elem.iterancestors("pre", "code"), None) is None  # nor inside one,
+                    and next(elem.iter("main", "article", "math"), None) is None):  # nor holding the article
                 elem.drop_tree()
 
     def transform_misused_divs_into_paragraphs(self) -> None:
