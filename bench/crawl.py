@@ -163,6 +163,8 @@ def main() -> None:
     parser.add_argument("--bare-spider", metavar="URL_FILE", help=argparse.SUPPRESS)
     parser.add_argument("--peer-spider", nargs=3, metavar=("URL_FILE", "ARTICLE_RULE", "OUTPUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds: at least 1")
     if args.bare_spider:
         return bare_spider(args.bare_spider)
     if args.peer_spider:
