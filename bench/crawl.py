@@ -2,20 +2,21 @@
 in-process, vs the Scrapy spider a user would write (trafilatura with metadata in an item pipeline, no mirror
 handling) and a bare Scrapy spider, fetching the same pages.
 
-Run: ``.venv/bin/python bench/crawl.py [--articles 2000] [--pages real|farm] [--rounds 3]``. newsmirror crawls three
-times: in-process, with a pool of cores − 1 workers and with the default pool (one worker per core). With ``--pages real`` (the
-default when the dev set is there) the site's article pages are the dev set's real news pages (~100 KB,
-~20 ms of extraction each); ``farm`` serves the farm's own small pages (~9 KB, ~2 ms). The three crawls run
-here, one after the other, through the same loopback farm with the same concurrency; the ratios are
-newsmirror's articles/s with the pool over in-process, and over the bare spider's pages/s turned into
-articles/s (what a crawler that does no extraction could reach), and over the peer's: a plain Scrapy spider
-that fetches the same pages, sends each article page to an item pipeline calling ``trafilatura.bare_extraction``
-with metadata, and writes the results as JSON lines through Scrapy's feed export. The peer and the two pooled
-crawls run ``--rounds`` times (default 3), interleaved, so that a machine whose speed drifts during the run
-(a shared host) shifts both sides of each ratio alike; the figures are each crawl's median, the ratios the
-median of each round's own ratio. A fourth crawl pins the site's hosts
-(``discover = false``): the requests and time that mirror discovery adds on a site with nothing new to
-discover (its notice names only hosts the profile has).
+Run: ``.venv/bin/python bench/crawl.py [--articles 2000] [--pages real|farm] [--rounds 3]``. newsmirror crawls
+in three ways: in-process, with a pool of cores − 1 workers and with the default pool (one worker per core).
+With ``--pages real`` (the default when the dev set is there) the site's article pages are the dev set's real
+news pages (~100 KB, ~20 ms of extraction each); ``farm`` serves the farm's own small pages (~9 KB, ~2 ms).
+Every crawl runs here, one after the other, through the same loopback farm with the same concurrency: first
+in-process, then with the default pool (whose requests give the other spiders their URLs), then with the
+site's hosts pinned, then the bare spider; then, ``--rounds`` times (default 3), the peer, the smaller pool and
+the default pool again, so that a machine whose speed drifts during the run (a shared host) shifts both sides
+of each ratio alike. The peer is a plain Scrapy spider that fetches the same pages, sends each article page
+to an item pipeline calling ``trafilatura.bare_extraction`` with metadata, and writes the results as JSON
+lines through Scrapy's feed export. The ratios are newsmirror's articles/s with the pool over in-process, over the bare spider's pages/s
+turned into articles/s (what a crawler that does no extraction could reach), and over the peer's: each
+crawl's figure is its median, each ratio against the peer the median of the rounds' own ratios. The crawl with
+pinned hosts (``discover = false``) gives the requests and time that mirror discovery adds on a site with
+nothing new to discover (its notice names only hosts the profile has).
 """
 
 from __future__ import annotations
@@ -209,12 +210,13 @@ def main() -> None:
             peer_output = Path(scratch) / f"peer-{number}.jsonl"
             peer_seconds = timed([sys.executable, __file__, "--peer-spider", str(url_file), article_rule, str(peer_output)], env)
             peer_records = sum(1 for _ in peer_output.open())
+            assert not rounds or peer_records == rounds[0]["peer_records"], (peer_records, rounds[0]["peer_records"])
             smaller_pool_seconds, smaller_pool_records = newsmirror(f"pool-smaller-{number}", "-s",
                                                                    f"NEWSMIRROR_EXTRACT_WORKERS={smaller_pool}")
             pool_seconds, pool_records = newsmirror(f"pool-{number}")
             assert smaller_pool_records == pool_records == records, (smaller_pool_records, pool_records, records)
             rounds.append({"peer": peer_seconds / peer_records, "smaller": smaller_pool_seconds / records,
-                           "pool": pool_seconds / records})
+                           "pool": pool_seconds / records, "peer_records": peer_records})
             print(f"round {number + 1}: peer {peer_records / peer_seconds:.1f} articles/s, {smaller_pool} extraction "
                   f"workers {records / smaller_pool_seconds:.1f}, default pool {records / pool_seconds:.1f}", file=sys.stderr)
         peer_seconds = statistics.median(r["peer"] for r in rounds) * peer_records
