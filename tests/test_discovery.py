@@ -181,6 +181,26 @@ def test_candidates_wait_for_two_emitted_articles_and_rejections_for_a_day(tmp_p
     assert later.due() == ["www.harbornews.net"] and later.entries["www.harbornews.net"]["status"] == CANDIDATE
 
 
+def test_a_verdict_another_worker_stored_is_not_overwritten_by_a_candidate_this_one_finds(tmp_path):
+    """Two workers on one state: the second loaded the hosts before the first found and rejected one. When the
+    second then finds it too, the first's verdict stands (a candidate saved over it would be verified again)."""
+    clock = [1_000_000.0]
+    site = profile()
+    first = MirrorDiscovery(site, SqliteState(tmp_path / "state.sqlite3"), tmp_path / "harbor", clock=lambda: clock[0])
+    second = MirrorDiscovery(site, SqliteState(tmp_path / "state.sqlite3"), tmp_path / "harbor", clock=lambda: clock[0])
+    first.consider("www.harbornews.net", "notice", "page")
+    emitted(tmp_path / "harbor", 3)
+    check = first.verification("www.harbornews.net")
+    check.record(check.samples[0], None, "HTTP 404")
+    check.record(check.samples[1], None, "HTTP 404")
+    assert first.finish(check) == REJECTED and "www.harbornews.net" not in second.entries  # the premise
+    assert second.consider("www.harbornews.net", "notice", "page") is None
+    assert second.due() == [] and second.entries["www.harbornews.net"]["status"] == REJECTED
+    assert SqliteState(tmp_path / "state.sqlite3").discovered_hosts("harbor")["www.harbornews.net"]["status"] == REJECTED
+    clock[0] += timedelta(days=1).total_seconds() + 1  # its retry is due: the second may find it again
+    assert second.consider("www.harbornews.net", "notice", "page") == "www.harbornews.net"
+
+
 def test_feed_and_sitemap_entries_on_another_host_are_candidates_only_on_article_paths(tmp_path):
     found = MirrorDiscovery(profile(), SqliteState(tmp_path / "state.sqlite3"), tmp_path / "harbor")
     assert found.consider_listed("https://www.harbornews.net/Detail/2026/3/1/770101/x", "sitemap",

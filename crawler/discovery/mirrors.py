@@ -25,6 +25,11 @@ def iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds")
 
 
+def is_open(entry: dict | None, now: float) -> bool:
+    """Whether a host with this entry may become a candidate now: unknown, or rejected and due for a retry."""
+    return entry is None or (entry["status"] == REJECTED and entry.get("retry_at", 0) <= now)
+
+
 class MirrorDiscovery:
     """A site's discovered hosts and the decisions about them, for one crawl.
 
@@ -63,9 +68,12 @@ class MirrorDiscovery:
         if (host is None or site_host(host, self.profile) is not None or host in self.archive_hosts
                 or host in self.profile.hosts or host in self.checking):
             return None
-        entry = self.entries.get(host)
         now = self.clock()
-        if entry is not None and (entry["status"] != REJECTED or entry.get("retry_at", 0) > now):
+        if not is_open(self.entries.get(host), now):
+            return None
+        shared = self.store.discovered_hosts(self.profile.id).get(host)  # another worker may have found or judged it
+        if not is_open(shared, now):  # since this crawl last looked: its entry stands, not overwritten by a candidate
+            self.entries[host] = shared
             return None
         entry = {"status": CANDIDATE, "found_how": how, "found_where": where, "found_at": iso(now)}
         problem = refusal(host, self.profile)
