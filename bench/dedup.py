@@ -4,11 +4,17 @@ than the exact Jaccard similarity of its texts would; then lookup + insert throu
 on simulated articles (signatures only: each a random set of news-length shingle hashes, no text).
 
 Run: ``.venv/bin/python bench/dedup.py [--pages 990] [--scale 100000,1000000] [--stores sqlite,redis]
-[--threshold 0.5] [--mirrors 3]``. With ``--mirrors N`` each article of the scale run is also recorded at N
-Press TV-length URLs, one a host. Redis runs on a redis-server of its own (nothing persisted).
+[--threshold 0.5] [--mirrors 3] [--no-hiredis]``. With ``--mirrors N`` each article of the scale run is also
+recorded at N Press TV-length URLs, one a host. Redis runs on a redis-server of its own (nothing persisted).
+``--no-hiredis`` runs redis-py without its C protocol packer and parser, to measure what hiredis saves.
 """
 
 from __future__ import annotations
+
+import sys
+
+if "--no-hiredis" in sys.argv:  # before redis-py is imported (here and in each spawned worker): it looks once
+    sys.modules["hiredis"] = None
 
 import argparse
 import gzip
@@ -18,7 +24,6 @@ import multiprocessing
 import random
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -233,6 +238,7 @@ def scale_run(count: int, stores: Stores, kind: str, mirrors: int = 0, workers: 
     store = stores.open(kind)
     site = getattr(store, "site", "bench")
     memory_before = store.client.info("memory")["used_memory"] if kind == "redis" else 0
+    server_before = server_cpu(store) if kind == "redis" else 0.0
     shares = [range(start, count, workers) for start in range(workers)]
     if workers == 1:
         timings = [work(store, site, kind, shares[0], mirrors)]
@@ -241,13 +247,22 @@ def scale_run(count: int, stores: Stores, kind: str, mirrors: int = 0, workers: 
             timings = pool.starmap(redis_worker, [(stores.redis_url, site, share, mirrors, f"w{n}") for n, share in enumerate(shares)])
     elapsed = max(seconds for seconds, _ in timings)
     last = [stretch for _, stretch in timings]
+    cpu = {"client_cpu_ms_per_article": round(1000 * sum(s["cpu"] for s in last) / sum(s["articles"] for s in last), 3)}
+    if kind == "redis":
+        cpu["server_cpu_ms_per_article"] = round(1000 * (server_cpu(store) - server_before) / count, 3)
     size = sqlite_size(store, count, mirrors) if kind == "sqlite" else redis_size(store, count, memory_before)
     store.close()
     return {"store": kind, "workers": workers, "articles": count, "mirror_urls_per_article": mirrors,
             "articles_per_s": round(count / elapsed),
             "articles_per_s_last_tenth": round(sum(s["articles"] for s in last) / max(s["seconds"] for s in last)),
             "lookup_ms_last_tenth": round(1000 * sum(s["lookups"] for s in last) / sum(s["articles"] for s in last), 3),
-            **size, "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+            **cpu, **size, "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def server_cpu(store: RedisState) -> float:
+    """Seconds of CPU the redis-server has used (its own threads, user and system)."""
+    used = store.client.info("cpu")
+    return used["used_cpu_user"] + used["used_cpu_sys"]
 
 
 def redis_worker(url: str, site: str, numbers: range, mirrors: int, name: str) -> tuple[float, dict]:
@@ -258,14 +273,15 @@ def redis_worker(url: str, site: str, numbers: range, mirrors: int, name: str) -
 
 
 def work(store, site: str, kind: str, numbers: range, mirrors: int, chunk: int = 10_000) -> tuple[float, dict]:
-    """(seconds spent, the last tenth's articles, seconds and lookup seconds) of one process's articles."""
+    """(seconds spent, the last tenth's articles, seconds, lookup seconds and CPU seconds) of one process's
+    articles."""
     elapsed, done = 0.0, 0
-    stretch = {"articles": 0, "seconds": 0.0, "lookups": 0.0}  # since the last progress line
+    stretch = {"articles": 0, "seconds": 0.0, "lookups": 0.0, "cpu": 0.0}  # since the last progress line
     last_stretch = stretch
     tenth = max(chunk, len(numbers) // 10)
     for first in range(0, len(numbers), chunk):
         batch = [(number, *simulated_article(number)) for number in numbers[first:first + chunk]]
-        started, lookups = time.perf_counter(), 0.0
+        started, lookups, cpu_started = time.perf_counter(), 0.0, time.process_time()
         for number, shingles, digest in batch:
             printed = shingles_print(shingles, digest, store.hasher)
             lookup_start = time.perf_counter()
@@ -280,11 +296,11 @@ def work(store, site: str, kind: str, numbers: range, mirrors: int, chunk: int =
         spent = time.perf_counter() - started
         elapsed += spent
         stretch = {"articles": stretch["articles"] + len(batch), "seconds": stretch["seconds"] + spent,
-                   "lookups": stretch["lookups"] + lookups}
+                   "lookups": stretch["lookups"] + lookups, "cpu": stretch["cpu"] + time.process_time() - cpu_started}
         if done % tenth < chunk or done == len(numbers):
             print(f"  {kind} {done:>11,} articles: {stretch['articles'] / stretch['seconds']:,.0f}/s over the last "
                   f"{stretch['articles']:,}, lookup {1000 * stretch['lookups'] / stretch['articles']:.3f} ms", file=sys.stderr)
-            last_stretch, stretch = stretch, {"articles": 0, "seconds": 0.0, "lookups": 0.0}
+            last_stretch, stretch = stretch, {"articles": 0, "seconds": 0.0, "lookups": 0.0, "cpu": 0.0}
     return elapsed, last_stretch
 
 
@@ -341,6 +357,7 @@ def main() -> None:
     parser.add_argument("--stores", default="sqlite,redis", help="comma-separated: sqlite, redis")
     parser.add_argument("--redis-workers", default="1,2", help="comma-separated numbers of worker processes on Redis")
     parser.add_argument("--threshold", type=float, nargs="*", default=[0.4, 0.5, 0.6])
+    parser.add_argument("--no-hiredis", action="store_true", help="redis-py without hiredis (what hiredis saves)")
     parser.add_argument("--mirrors", type=int, default=0, choices=range(len(MIRROR_HOSTS) + 1),
                         help="URLs (hosts) each scale-run article is recorded at (default 0)")
     args = parser.parse_args()

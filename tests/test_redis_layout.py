@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from crawler.dedup.identity import content_hash
-from crawler.distributed.bands import BUCKET_LOAD
+from crawler.distributed.bands import BUCKET_LOAD, packed_bands
 from crawler.distributed.client import redis_client
 from crawler.distributed.keys import state_key
 from crawler.distributed.records import StoredArticle, pack_article, pack_moment, unpack_article, unpack_moment
@@ -39,6 +39,12 @@ def test_a_record_reads_back_claimed_or_emitted_with_or_without_a_print():
     assert packed[:1] == b"E" and packed[1] & 1 and packed[2:10] == (-(2**63)).to_bytes(8, "big", signed=True)
     claimed = StoredArticle(False, None, 0, None, None, None)
     assert unpack_article(pack_article(claimed)) == claimed and pack_article(claimed)[:2] == b"C\x00"
+
+
+def test_band_keys_go_to_a_script_end_to_end_as_the_unsigned_bytes_the_index_keeps():
+    packed = packed_bands([-1, 0, 2**31 - 1, -(2**31), 0x12345678])
+    assert packed == bytes.fromhex("ffffffff" "00000000" "7fffffff" "80000000" "12345678")
+    assert packed_bands([]) == b""
 
 
 # -- in Redis ------------------------------------------------------------------------------------------

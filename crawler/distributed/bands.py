@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import struct
+
 BUCKET_LOAD = 48  # entries a bucket holds on average at most: a field per band key would cost 60 bytes an entry
 
 # Linear hashing (Litwin, 1980). Fields: ``n`` the number of buckets, ``e`` the number of entries, and bucket ``i``
@@ -30,14 +32,19 @@ local function read_buckets(index, fields)
     for i, at in ipairs(wanted) do index.read[at] = values[i] or '' end
   end
 end
--- The index, its buckets read for the band keys ARGV[first..last] in one call; changed buckets are written by
--- save_index, in one call too.
-local function band_index(key, first, last)
+-- The band keys of an argument that holds them end to end (4 bytes each).
+local function band_keys(packed)
+  local bands = {}
+  for at = 1, #packed, 4 do bands[#bands + 1] = string.sub(packed, at, at + 3) end
+  return bands
+end
+-- The index, its buckets read for ``bands`` in one call; changed buckets are written by save_index, in one call too.
+local function band_index(key, bands)
   local meta = redis.call('HMGET', key, 'n', 'e')
   local index = {key = key, size = tonumber(meta[1]) or 1, level = 1, entries = tonumber(meta[2]) or 0, read = {}, changed = {}}
   while index.level * 2 <= index.size do index.level = index.level * 2 end
   local fields = {}
-  for i = first, last do fields[#fields + 1] = bucket_of(index, ARGV[i]) end
+  for _, band in ipairs(bands) do fields[#fields + 1] = bucket_of(index, band) end
   read_buckets(index, fields)
   return index
 end
@@ -103,6 +110,6 @@ end
 """ % BUCKET_LOAD
 
 
-def band_bytes(band: int) -> bytes:
-    """A band key (a signed 32-bit integer) as the 4 bytes the index keeps."""
-    return (band & 0xFFFFFFFF).to_bytes(4, "big")
+def packed_bands(bands: list[int]) -> bytes:
+    """Band keys (signed 32-bit integers) as the 4 bytes each the index keeps, end to end: one script argument."""
+    return struct.pack(f">{len(bands)}i", *bands)

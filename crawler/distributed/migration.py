@@ -9,7 +9,7 @@ import time
 
 from crawler.dedup.identity import idkey
 from crawler.dedup.minhash import MinHasher, content_print, unpack_text
-from crawler.distributed.bands import band_bytes
+from crawler.distributed.bands import packed_bands
 from crawler.distributed.keys import legacy_state_key, run_key, state_key
 from crawler.distributed.records import StoredArticle
 from crawler.distributed.run import RUN_KEYS
@@ -107,7 +107,7 @@ class LayoutMigration:
                                 printed.sketch if printed is not None else None, published, modified)
         self.scripts.commit(idkey(key.decode()), article, state_key(self.site, "norun:claims"),
                             urls=split_urls(self.client.hget(self.old("urls"), key)),
-                            bands=[band_bytes(band) for band in printed.band_keys] if printed is not None else [])
+                            bands=packed_bands(printed.band_keys) if printed is not None else b"")
 
     def name_writers(self) -> None:
         """Each finished run's workers and the articles they wrote (new and revised), from the runs' summaries."""

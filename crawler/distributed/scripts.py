@@ -11,7 +11,8 @@ from crawler.distributed.url_lists import ADD_URLS
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
 
 # KEYS: articles, bands, claims, workers. ARGV: id, hash64 (8 bytes) or '', the claimed record, worker, '1' to
-# claim, n, then n candidate ids already verified as different, then the band keys (4 bytes each).
+# claim, the candidate ids already verified as different (10 bytes each, end to end), the band keys (4 bytes each,
+# end to end).
 # Replies {'id', id} or {'text', id}: a copy of an emitted (or claimed by a live worker) article;
 # {'check', id, record, ...}: candidates sharing a band, to verify before calling again; {'claimed'} or {'new'}.
 CLAIM = _NOW + BAND_INDEX + """
@@ -23,13 +24,13 @@ if owner and owner ~= worker then
   local expiry = redis.call('ZSCORE', KEYS[4], owner)
   if expiry and tonumber(expiry) > now then return {'id', id} end
 end
-local n = tonumber(ARGV[6])
 local seen = {[id] = true}
-for i = 7, 6 + n do seen[ARGV[i]] = true end
-local index = band_index(KEYS[2], 7 + n, #ARGV)
+for at = 1, #ARGV[6], 10 do seen[string.sub(ARGV[6], at, at + 9)] = true end
+local bands = band_keys(ARGV[7])
+local index = band_index(KEYS[2], bands)
 local check = {'check'}
-for i = 7 + n, #ARGV do
-  for _, other in ipairs(band_ids(index, ARGV[i])) do
+for _, band in ipairs(bands) do
+  for _, other in ipairs(band_ids(index, band)) do
     if not seen[other] then
       seen[other] = true
       local theirs = redis.call('HGET', KEYS[1], other)
@@ -45,13 +46,14 @@ if #check > 1 then return check end
 if ARGV[5] ~= '1' then return {'new'} end
 redis.call('HSET', KEYS[3], id, worker)
 redis.call('HSET', KEYS[1], id, ARGV[3])
-for i = 7 + n, #ARGV do index_band(index, ARGV[i], id) end
+for _, band in ipairs(bands) do index_band(index, band, id) end
 save_index(index)
 return {'claimed'}
 """
 
 # KEYS: articles, bands, claims, writers, urls, origins, published (day -> its first second), the day's ids.
-# ARGV: id, record, run file name or '', day or '', the day's first second, n, n band keys, then URLs.
+# ARGV: id, record, run file name or '', day or '', the day's first second, the band keys (4 bytes each, end to
+# end; '' for none), then URLs.
 # Commits an emitted article (or a revision): its record, its claim ended, its run file's count, its day, and its
 # bands unless its claim indexed this print (the same print flag and hash).
 COMMIT = BAND_INDEX + ADD_URLS + """
@@ -64,13 +66,13 @@ if ARGV[4] ~= '' then
   redis.call('APPEND', KEYS[8], id)
   redis.call('ZADD', KEYS[7], ARGV[5], ARGV[4])
 end
-local n = tonumber(ARGV[6])
-if n > 0 and not (before and string.sub(before, 2, 10) == string.sub(ARGV[2], 2, 10)) then  -- not what its claim indexed
-  local index = band_index(KEYS[2], 7, 6 + n)
-  for i = 7, 6 + n do index_band(index, ARGV[i], id) end
+if ARGV[6] ~= '' and not (before and string.sub(before, 2, 10) == string.sub(ARGV[2], 2, 10)) then  -- not what its claim indexed
+  local bands = band_keys(ARGV[6])
+  local index = band_index(KEYS[2], bands)
+  for _, band in ipairs(bands) do index_band(index, band, id) end
   save_index(index)
 end
-add_urls(KEYS[5], KEYS[6], id, 7 + n)
+add_urls(KEYS[5], KEYS[6], id, 7)
 return 1
 """
 
@@ -101,14 +103,14 @@ class SiteScripts:
     def key(self, name: str) -> str:
         return state_key(self.site, name)
 
-    def commit(self, key: bytes, article: StoredArticle, claims: str, run_file: str = "", bands: list[bytes] = (),
+    def commit(self, key: bytes, article: StoredArticle, claims: str, run_file: str = "", bands: bytes = b"",
                urls: list[str] = (), new_day: bool = True) -> None:
         """Write an article's record (ending its claim in ``claims``), count it for ``run_file``, index its print's
-        ``bands`` (unless its claim did), add ``urls``, and list it under its publication day when ``new_day``."""
+        ``bands`` (``packed_bands``; unless its claim did), add ``urls``, and list it under its publication day when ``new_day``."""
         moment = epoch(article.published) if article.published and new_day else None
         day = utc_day(moment) if moment is not None else ""
         keys = [self.key("articles"), self.key("bands"), claims,
                 *(self.key(name) for name in ("writers", "urls", "origins", "published")),
                 published_day_key(self.site, day) if day else self.key("published")]
         self.commit_script(keys=keys, args=[key, pack_article(article), run_file, day, epoch(day) if day else 0,
-                                            len(bands), *bands, *urls])
+                                            bands, *urls])

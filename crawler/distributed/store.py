@@ -10,7 +10,7 @@ import redis
 
 from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64, idkey
 from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher
-from crawler.distributed.bands import band_bytes
+from crawler.distributed.bands import packed_bands
 from crawler.distributed.keys import every_site_key, host_check_key, published_day_key, site_of_key, state_key
 from crawler.distributed.migration import LayoutMigration
 from crawler.distributed.records import StoredArticle, epoch, pack_article, record_sketch, unpack_article
@@ -136,13 +136,13 @@ class RedisState:
         claimed = pack_article(StoredArticle(False, hash64(printed.content_hash) if printed else None, 0,
                                              printed.sketch if printed else None, None, None))
         exact = hash64(printed.content_hash).to_bytes(8, "big", signed=True) if printed is not None else b""
-        bands = [band_bytes(band) for band in printed.band_keys] if printed is not None else []
+        bands = packed_bands(printed.band_keys) if printed is not None else b""
         candidates: dict[str, bytes] = {}
 
         def step(checked: list[str]) -> Copy | list[str] | None:
             reply = self.scripts.claim(keys=keys, args=[
-                idkey(article_id), exact, claimed, self.worker, "1" if claim else "0", len(checked),
-                *(idkey(c) for c in checked), *bands])
+                idkey(article_id), exact, claimed, self.worker, "1" if claim else "0",
+                b"".join(idkey(c) for c in checked), bands])
             kind = reply[0].decode()
             if kind in (BY_ID, BY_TEXT):
                 return Copy(reply[1].hex(), kind)
@@ -187,7 +187,7 @@ class RedisState:
         revised = known if revision > 1 else None  # a revision: its day may be another
         self.scripts.commit(idkey(record["id"]), article, *self.run_keys(self.site, "claims"),
                             run_file=f"{run_id}-{self.worker}" if self.run else "",
-                            bands=[band_bytes(band) for band in printed.band_keys] if printed else [],
+                            bands=packed_bands(printed.band_keys) if printed else b"",
                             urls=record["mirror_urls"], new_day=revised is None or revised.published != article.published)
 
     def urls_of(self, article_id: str) -> list[str]:
