@@ -201,6 +201,30 @@ def test_a_verdict_another_worker_stored_is_not_overwritten_by_a_candidate_this_
     assert second.consider("www.harbornews.net", "notice", "page") == "www.harbornews.net"
 
 
+class OvertakenReads(SqliteState):
+    """A worker's state whose next read of the hosts, once ``verdict`` is set, is overtaken: another worker
+    stores the verdict just after it."""
+
+    verdict: tuple[str, dict] | None = None
+
+    def discovered_hosts(self, site: str) -> dict[str, dict]:
+        read = super().discovered_hosts(site)
+        if self.verdict:
+            SqliteState(self.path).save_discovered_host(site, *self.verdict)
+            self.verdict = None
+        return read
+
+
+def test_a_verdict_stored_between_a_workers_read_and_its_save_stands(tmp_path):
+    verdict = {"status": REJECTED, "reason": "HTTP 404 on 2 of 2 articles", "retry_at": 2_000_000.0}
+    state = OvertakenReads(tmp_path / "state.sqlite3")
+    found = MirrorDiscovery(profile(), state, tmp_path / "harbor", clock=lambda: 1_000_000.0)
+    state.verdict = ("www.harbornews.net", verdict)  # after the hosts were loaded: the read in consider is overtaken
+    assert found.consider("www.harbornews.net", "notice", "page") is None
+    assert found.due() == [] and found.entries["www.harbornews.net"] == verdict
+    assert SqliteState(tmp_path / "state.sqlite3").discovered_hosts("harbor") == {"www.harbornews.net": verdict}
+
+
 def test_feed_and_sitemap_entries_on_another_host_are_candidates_only_on_article_paths(tmp_path):
     found = MirrorDiscovery(profile(), SqliteState(tmp_path / "state.sqlite3"), tmp_path / "harbor")
     assert found.consider_listed("https://www.harbornews.net/Detail/2026/3/1/770101/x", "sitemap",

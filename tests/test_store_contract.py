@@ -117,6 +117,19 @@ def test_discovered_hosts_and_one_check_at_a_time(open_store):
     assert one.discovered_hosts("harbor") == {}
 
 
+def test_a_discovered_host_is_added_only_over_the_entry_that_was_read(open_store):
+    one, other = open_store("a"), open_store("b")
+    candidate = {"status": "candidate", "found_how": "notice", "found_where": "http://www.harbornews.ir/x"}
+    verdict = {"status": "rejected", "reason": "HTTP 404 on 2 of 2 articles", "retry_at": 1.0}
+    assert one.add_discovered_host("harbor", "www.harbornews.net", candidate, None)
+    assert not other.add_discovered_host("harbor", "www.harbornews.net", {**candidate, "found_how": "rss"}, None)
+    assert one.add_discovered_host("harbor", "www.harbornews.net", verdict, candidate)
+    assert not other.add_discovered_host("harbor", "www.harbornews.net", candidate, candidate)  # read before the verdict
+    assert one.discovered_hosts("harbor") == {"www.harbornews.net": verdict}
+    assert other.add_discovered_host("harbor", "www.harbornews.net", candidate, verdict)  # its retry
+    assert one.discovered_hosts("harbor") == {"www.harbornews.net": candidate}
+
+
 # -- reading does not migrate --------------------------------------------------------------------
 def test_a_read_only_sqlite_open_changes_nothing_and_reads_an_older_schema(tmp_path):
     path = tmp_path / "old.sqlite3"

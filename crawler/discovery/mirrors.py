@@ -80,8 +80,12 @@ class MirrorDiscovery:
         if problem:  # never fetched
             self.conclude(host, entry, REJECTED, problem)
             return host
+        if not self.store.add_discovered_host(self.profile.id, host, entry, shared):  # another worker wrote one since
+            written = self.store.discovered_hosts(self.profile.id).get(host)
+            if written is not None:
+                self.entries[host] = written
+            return None
         self.entries[host] = entry
-        self.store.save_discovered_host(self.profile.id, host, entry)
         return host
 
     def consider_listed(self, url: str, how: str, where: str) -> str | None:

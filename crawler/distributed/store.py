@@ -326,6 +326,13 @@ class RedisState:
     def save_discovered_host(self, site: str, host: str, entry: dict) -> None:
         self.client.hset(self.key("hosts", site), host, json.dumps(entry, sort_keys=True))
 
+    def add_discovered_host(self, site: str, host: str, entry: dict, known: dict | None) -> bool:
+        stored = self.client.hget(self.key("hosts", site), host)
+        if (json.loads(stored) if stored else None) != known:
+            return False
+        return bool(self.scripts.replace_field(keys=[self.key("hosts", site)], args=[
+            host, "1" if stored is not None else "0", stored or "", json.dumps(entry, sort_keys=True)]))
+
     def forget_discovered_host(self, site: str, host: str) -> bool:
         self.release_host_check(site, host)
         return bool(self.client.hdel(self.key("hosts", site), host))

@@ -468,6 +468,14 @@ class SqliteState:
         self.db.execute("INSERT OR REPLACE INTO discovered_hosts (site, host, status, entry) VALUES (?, ?, ?, ?)",
                         (site, host, entry["status"], json.dumps(entry, sort_keys=True)))
 
+    def add_discovered_host(self, site: str, host: str, entry: dict, known: dict | None) -> bool:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            if self.discovered_hosts(site).get(host) != known:
+                return False
+            self.save_discovered_host(site, host, entry)
+        return True
+
     def forget_discovered_host(self, site: str, host: str) -> bool:
         """Drop what discovery knows of a host (``sites --forget``): the next run verifies it again."""
         return self.db.execute("DELETE FROM discovered_hosts WHERE site = ? AND host = ?", (site, host)).rowcount > 0

@@ -136,6 +136,10 @@ class StateStore(Protocol):
 
     def save_discovered_host(self, site: str, host: str, entry: dict) -> None: ...
 
+    def add_discovered_host(self, site: str, host: str, entry: dict, known: dict | None) -> bool:
+        """Save ``entry`` when the host's stored entry is still ``known`` (None: it has none), all in one step:
+        False, saving nothing, when another worker wrote one since it was read."""
+
     def forget_discovered_host(self, site: str, host: str) -> bool: ...
 
     def claim_host_check(self, site: str, host: str, seconds: float) -> bool:
