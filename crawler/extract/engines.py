@@ -23,7 +23,7 @@ from scrapy.exceptions import UsageError
 from trafilatura import bare_extraction
 
 from crawler.extract.agreement import agreed_blocks, confirmed, trimmed_tail, vote
-from crawler.extract.page_text import page_measured_in_one_walk
+from crawler.extract.trafilatura_walks import trafilatura_walks
 from crawler.extract.words import collapsed
 
 # trafilatura warns for every page it finds no text in; the spider logs those itself, naming the host.
@@ -61,7 +61,7 @@ def element_blocks(element: lxml.html.HtmlElement) -> list[str]:
 def trafilatura_blocks(root: lxml.html.HtmlElement, url: str, fast: bool = False) -> list[str]:
     """trafilatura's main text (it reads a copy of the tree); ``fast``: its own extractor alone, without the
     fallbacks (readability port, justext) it switches to when its own result looks poor."""
-    with page_measured_in_one_walk():
+    with trafilatura_walks():
         document = bare_extraction(root, url=url or None, fast=fast, with_metadata=False, include_comments=False,
                                    include_tables=True, include_images=False)
     text = getattr(document, "text", None) if document is not None else None
