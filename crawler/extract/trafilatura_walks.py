@@ -48,7 +48,7 @@ OVERALL_DISCARD = (
     " or contains(translate(@role, 'N', 'n'), 'nav') or contains(@data-component, 'MostPopularStories') or"
     f" re:test(@id|@class, 'cookie') or re:test(@id, '{BOILERPLATE_IDS}') or re:test(@class, '{BOILERPLATE_CLASSES}')]",
     ".//*[@class='comments-title' or starts-with(@id|@class, 'reply-') or re:test(@id|@style, 'hidden') or"
-    " contains(@style, 'display:none') or contains(@style, 'display: none') or re:test(@id, 'reader-comments|akismet') or"
+    f" contains(@style, 'display:none') or contains(@style, 'display: none') or re:test(@id, '{HIDDEN_IDS}') or"
     f" re:test(@class, '{HIDDEN_CLASSES}') or @aria-hidden='true']")
 BOILERPLATE_TAGS = frozenset(("div", "item", "list", "p", "section", "span"))
 BOILERPLATE_ID, BOILERPLATE_CLASS = re.compile(BOILERPLATE_IDS), re.compile(BOILERPLATE_CLASSES)
