@@ -124,16 +124,17 @@ def discarded(tree) -> tuple[list, list]:
         if not attributes:
             continue
         ident, cls, style = attributes.get("id"), attributes.get("class"), attributes.get("style")
+        id_or_class = first_of(node, ("id", "class")) if ident is not None or cls is not None else ""
         if tag in BOILERPLATE_TAGS and (
                 "data-lp-replacement-content" in attributes
                 or "nav" in (attributes.get("role") or "").replace("N", "n")
                 or "MostPopularStories" in (attributes.get("data-component") or "")
-                or (ident is not None or cls is not None) and "cookie" in first_of(node, ("id", "class"))
+                or "cookie" in id_or_class
                 or ident is not None and BOILERPLATE_ID.search(ident)
                 or cls is not None and BOILERPLATE_CLASS.search(cls)):
             boilerplate.append(node)
         if (cls == "comments-title"
-                or (ident is not None or cls is not None) and first_of(node, ("id", "class")).startswith("reply-")
+                or id_or_class.startswith("reply-")
                 or (ident is not None or style is not None) and "hidden" in first_of(node, ("id", "style"))
                 or style is not None and ("display:none" in style or "display: none" in style)
                 or ident is not None and HIDDEN_ID.search(ident)
