@@ -16,7 +16,7 @@ from crawler.dedup.minhash import MinHasher, jaccard, shingle_hashes
 from crawler.farm.sites import make_articles
 from crawler.output.export import state_open, state_urls
 from crawler.state.maintenance import state_problem
-from crawler.state.sqlite import PrintFormatError, SqliteState, has_table, idkey
+from crawler.state.sqlite import BAND_KEY_END, BAND_KEY_START, PrintFormatError, SqliteState, band_range_end, has_table, idkey
 
 ARTICLES = make_articles(12, seed=11)
 
@@ -146,6 +146,54 @@ def test_buffer_is_written_after_flush_after_articles(tmp_path):
     assert reader.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 3
 
 
+def test_band_ranges_grow_narrower_as_the_index_grows_and_tile_the_keys():
+    # a small index moves all of the recent table each flush; a larger one a range that shrinks with its square root
+    assert band_range_end(BAND_KEY_START, 0, 131_072) == BAND_KEY_END
+    assert band_range_end(BAND_KEY_START, 160_000_000, 131_072) - BAND_KEY_START == -(-(1 << 32) // 49)
+    assert band_range_end(BAND_KEY_START, 160_000_000, 4_800) - BAND_KEY_START == -(-(1 << 32) // 258)
+    start, ranges = BAND_KEY_START, 0
+    while True:  # successive flushes cover every key once a round, the last range cut at the end
+        end = band_range_end(start, 16_000_000, 131_072)
+        assert start < end <= BAND_KEY_END
+        ranges += 1
+        if end == BAND_KEY_END:
+            break
+        start = end
+    assert ranges == 15
+
+
+def test_band_entries_move_range_by_range_and_are_found_in_either_table(tmp_path):
+    """Flushes put band entries in the recent table and move one key range a flush into the large one, going on
+    where the last flush stopped, also after a reopen; a near-duplicate is found wherever its original's entries are."""
+    def opened():
+        return SqliteState(tmp_path / "state.sqlite3", flush_after=1, flush_interval=3600)
+
+    def entries(table, low=BAND_KEY_START, high=BAND_KEY_END):
+        return state.db.execute(f"SELECT COUNT(*) FROM {table} WHERE band >= ? AND band < ?", (low, high)).fetchone()[0]
+
+    state = opened()
+    texts = [text_of(article) for article in ARTICLES]
+    wrapped = False
+    for number, text in enumerate(texts[:8]):
+        start = int(state.meta("band_range_start") or BAND_KEY_START)
+        record = {"id": f"{number:020x}", "site": "harbor", "text": text, "content_hash": f"{number:040x}", "mirror_urls": []}
+        state.mark_emitted(record, "run1", state.content_print(text, record["content_hash"]))
+        end = int(state.meta("band_range_start"))
+        wrapped |= end == BAND_KEY_START
+        assert entries("lsh_bands") + entries("lsh_bands_recent") == 16 * (number + 1)  # each entry in one table
+        assert entries("lsh_bands_recent", start, end if end > start else BAND_KEY_END) == 0  # the range moved
+        assert number == 0 or 0 < entries("lsh_bands_recent") < 16 * (number + 1)  # ...and only that range
+        if number == 3:
+            state.close()
+            state = opened()
+            assert int(state.meta("band_range_start")) == end
+    assert wrapped  # the ranges came round to the first key
+    for number, text in enumerate(texts[:8]):
+        found = state.find_copy("harbor", "f" * 20, state.content_print(edited(text, 0.05), f"{number + 100:040x}"[::-1]))
+        assert found == (f"{number:020x}", "near-duplicate")
+    assert state.find_copy("harbor", "f" * 20, state.content_print(texts[9], "e" * 40)) is None
+
+
 def test_a_state_of_an_earlier_version_gets_sketches_from_its_texts_which_it_then_drops(tmp_path, caplog):
     """Text ids become keys, URLs move to the keyed table, bands and sketches are made from the texts the state
     kept, the texts go; export reads such a state as it is, before any crawl upgraded it."""
@@ -222,7 +270,7 @@ def test_interrupted_run_neither_loses_nor_duplicates(farm_run):
     state = sqlite3.connect(farm_run.output / "state.sqlite3")
     # as if killed after writing the last 5 lines but before committing them, and before finishing
     lost_commit = [r["id"] for r in records[-5:]]
-    for table in ("lsh_bands", "article_sketches"):
+    for table in ("lsh_bands", "lsh_bands_recent", "article_sketches"):
         state.executemany(f"DELETE FROM {table} WHERE num = (SELECT num FROM articles WHERE id = ?)",
                           [(idkey(i),) for i in lost_commit])
     state.executemany("DELETE FROM articles WHERE id = ?", [(idkey(i),) for i in lost_commit])
