@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 # every URL an article was seen at, keyed by its idkey in one B-tree: the URL + ~30 bytes
 ARTICLE_URLS_COLUMNS = "(id BLOB NOT NULL, url TEXT NOT NULL, PRIMARY KEY (id, url)) WITHOUT ROWID"
+# the LSH band index, in two tables of these columns (``band_range_end``): an article's num under each band key
+LSH_BANDS_COLUMNS = "(band INTEGER NOT NULL, num INTEGER NOT NULL, PRIMARY KEY (band, num)) WITHOUT ROWID"
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS articles (
     num INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: bands and sketches refer to it
@@ -37,16 +39,8 @@ CREATE TABLE IF NOT EXISTS listing_validators (
     etag TEXT,
     last_modified TEXT
 );
-CREATE TABLE IF NOT EXISTS lsh_bands (
-    band INTEGER NOT NULL,
-    num INTEGER NOT NULL,
-    PRIMARY KEY (band, num)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS lsh_bands_recent (  -- new entries, moved into lsh_bands one key range a flush
-    band INTEGER NOT NULL,
-    num INTEGER NOT NULL,
-    PRIMARY KEY (band, num)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lsh_bands {LSH_BANDS_COLUMNS};
+CREATE TABLE IF NOT EXISTS lsh_bands_recent {LSH_BANDS_COLUMNS};  -- new entries, moved into lsh_bands a key range a flush
 CREATE TABLE IF NOT EXISTS article_sketches (
     num INTEGER PRIMARY KEY,
     sketch BLOB NOT NULL  -- 256 bytes: MinHasher.sketch of the clean text
