@@ -158,12 +158,17 @@ def pruned(tree, nodelist, with_backup: bool = False):
 def trafilatura_walks() -> Iterator[None]:
     """trafilatura scans pages with these walks inside the block (when its rules are theirs). Two threads at once
     can only leave each other trafilatura's own scans for a moment: both give the same results."""
-    if SAME_RULES:
-        trafilatura_core.html2txt = page_text
-        trafilatura_main.prune_unwanted_nodes = trafilatura_external.prune_unwanted_nodes = pruned
+    if not SAME_RULES:
+        yield
+        return
+    use_scans(page_text, pruned)
     try:
         yield
     finally:
-        if SAME_RULES:
-            trafilatura_core.html2txt = STOCK_HTML2TXT
-            trafilatura_main.prune_unwanted_nodes = trafilatura_external.prune_unwanted_nodes = STOCK_PRUNE
+        use_scans(STOCK_HTML2TXT, STOCK_PRUNE)
+
+
+def use_scans(html2txt, prune_unwanted_nodes) -> None:
+    """Set trafilatura's page measure and its pruning, in every module that calls them."""
+    trafilatura_core.html2txt = html2txt
+    trafilatura_main.prune_unwanted_nodes = trafilatura_external.prune_unwanted_nodes = prune_unwanted_nodes
