@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from scrapy.settings import Settings
 
 from crawler.dedup.minhash import MinHasher
-from crawler.distributed.client import redis_client
+from crawler.distributed.client import PackedScript, redis_client, register_script
 from crawler.distributed.mode import use_redis
 from crawler.distributed.keys import run_key, site_pointer, state_key
 from crawler.distributed.run import RedisRun
@@ -188,6 +188,40 @@ def test_the_claim_of_a_dead_worker_is_taken_over(redis_url):
     time.sleep(0.5)  # no heartbeat: the lease expired
     assert alive.claim("harbor", "1" * 20, TEXTS[0], "a" * 40) is None
     assert alive.client.hget(alive.run.key("claims"), bytes.fromhex("1" * 20)) == b"alive"
+
+
+# -- scripts -----------------------------------------------------------------------------------------
+ECHO = """
+if ARGV[1] == 'fail' then return redis.error_reply('asked to fail') end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return {ARGV[1], ARGV[2], tonumber(ARGV[3]) * 2, {KEYS[2], redis.call('HGET', KEYS[1], 'missing')}, #ARGV}
+"""
+
+
+def test_a_script_answers_alike_however_it_is_sent(shared_redis):
+    client = redis_client(shared_redis, 5)
+    registered, plain = register_script(client, ECHO), client.register_script(ECHO)
+    assert isinstance(registered, PackedScript) == (not shared_redis.startswith("redis-cluster"))
+    keys = ["{scripts}:hash", "{scripts}:other"]
+    for args in ([b"\x00\xff\r\n$3", "caf\u00e9", 21], ["id", 1.5, 0.25], [b"", b"", 0]):
+        assert registered(keys=keys, args=args) == plain(keys=keys, args=args)
+    assert registered(keys=keys, args=["caf\u00e9", 2, 4]) == [b"caf\xc3\xa9", b"2", 8, [b"{scripts}:other", None], 3]
+    with pytest.raises(redis.ResponseError, match="asked to fail"):
+        registered(keys=keys, args=["fail", "", 0])
+    assert registered(keys=keys, args=["after", "an error", 1])[:2] == [b"after", b"an error"]  # the connection still answers
+
+
+def test_a_packed_script_reloads_after_a_flush_and_reconnects_after_a_lost_connection(redis_url):
+    client, admin = redis_client(redis_url, 5), redis.Redis.from_url(redis_url)
+    script = register_script(client, ECHO)
+    assert script(keys=["{s}:h", "{s}:o"], args=["a", "1", 1])[:2] == [b"a", b"1"]
+    admin.script_flush()  # as a restarted server has no scripts
+    assert script(keys=["{s}:h", "{s}:o"], args=["b", "2", 1])[:2] == [b"b", b"2"]
+    assert admin.client_kill_filter(_type="normal", skipme=True) >= 1  # the pool's connection, closed by the server
+    assert script(keys=["{s}:h", "{s}:o"], args=["c", "3", 1])[:2] == [b"c", b"3"]
+    assert admin.hgetall("{s}:h") == {b"a": b"1", b"b": b"2", b"c": b"3"}
+    pool = client.connection_pool
+    assert not pool._in_use_connections and len(pool._available_connections) == 1  # each call gave its connection back
 
 
 # -- leases ------------------------------------------------------------------------------------------
@@ -411,6 +445,8 @@ def test_an_outage_is_counted_once_per_client_then_every_call_fails_at_once():
     for _ in range(3):
         with pytest.raises(redis.ConnectionError):
             client.get(site_pointer("harbor"))
+        with pytest.raises(redis.ConnectionError):
+            register_script(client, "return 1")()
     another = client.connection_pool.make_connection()  # as the pool makes one when calls overlap
     with pytest.raises(redis.ConnectionError):
         another.connect()

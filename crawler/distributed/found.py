@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from crawler.distributed.client import register_script
 from crawler.distributed.url_lists import APPEND_UNIQUE, split_urls
 from crawler.state.found import date_order, next_wave
 from crawler.sites.profiles import SiteProfile
@@ -36,9 +37,9 @@ class RedisFoundArticles:
     def __init__(self, run, wave_lock_seconds: float = 30.0):
         self.run = run
         self.client = run.client
-        self.append = self.client.register_script(APPEND_UNIQUE)
-        self.merge_dates = self.client.register_script(MERGE_DATES)
-        self.move = self.client.register_script(MOVE)
+        self.append = register_script(self.client, APPEND_UNIQUE)
+        self.merge_dates = register_script(self.client, MERGE_DATES)
+        self.move = register_script(self.client, MOVE)
         self.wave_lock_ms = int(wave_lock_seconds * 1000)
 
     def note(self, key: str, url: str, published: str | None = None, modified: str | None = None) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from crawler.distributed.client import register_script
 from crawler.distributed.keys import host_health_key
 from crawler.fetch.health import circuit_limits
 from crawler.run.context import RunContext
@@ -30,7 +31,7 @@ class RedisHostHealth:
 
     def __init__(self, client, threshold: int = 3, cooldown: float = 60.0, clock: Callable[[], float] = time.time):
         self.client, self.threshold, self.cooldown, self.clock = client, threshold, cooldown, clock
-        self.record = client.register_script(RECORD_FAILURE)
+        self.record = register_script(client, RECORD_FAILURE)
 
     @classmethod
     def from_crawler(cls, crawler) -> "RedisHostHealth":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from crawler.distributed.client import register_script
 from crawler.distributed.keys import slot_key, state_key
 from crawler.fetch.archive_politeness import archive_slot
 from crawler.fetch.politeness import Pace
@@ -57,7 +58,7 @@ class RedisSitePace:
 
     def __init__(self, client):
         self.client = client
-        self.site_state = client.register_script(SITE_STATE)
+        self.site_state = register_script(client, SITE_STATE)
 
     @classmethod
     def from_crawler(cls, crawler):

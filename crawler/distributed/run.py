@@ -11,6 +11,7 @@ import socket
 
 import redis
 
+from crawler.distributed.client import register_script
 from crawler.distributed.keys import run_key, site_pointer
 
 # Server time in seconds (float), so that workers on machines with skewed clocks agree on expiry.
@@ -106,7 +107,7 @@ class RedisRun:
     def __init__(self, client: redis.Redis, site: str, run_id: str, worker: str, lease_seconds: float):
         self.client, self.site, self.run_id, self.worker = client, site, run_id, worker
         self.lease_seconds = lease_seconds
-        self.scripts = {name: client.register_script(body) for name, body in
+        self.scripts = {name: register_script(client, body) for name, body in
                         (("heartbeat", HEARTBEAT), ("pop", POP), ("push", PUSH), ("requeue", REQUEUE), ("leave", LEAVE))}
         self.leases_taken = 0
 
@@ -114,7 +115,7 @@ class RedisRun:
     def join(cls, client: redis.Redis, site: str, proposed_run_id: str, worker: str, lease_seconds: float) -> "RedisRun":
         """Join the site's current run, or start ``proposed_run_id`` when there is none: the script must be given
         the run's keys, so it is asked with the run expected until that is the current one."""
-        join = client.register_script(JOIN)
+        join = register_script(client, JOIN)
         current = client.get(site_pointer(site))
         while True:
             expected = current.decode() if current else proposed_run_id

@@ -4,6 +4,7 @@ URLs, and two small merges. Each gets every key it touches in KEYS, all of the s
 from __future__ import annotations
 
 from crawler.distributed.bands import BAND_INDEX
+from crawler.distributed.client import register_script
 from crawler.distributed.keys import published_day_key, state_key
 from crawler.distributed.records import StoredArticle, epoch, pack_article, utc_day
 from crawler.distributed.url_lists import ADD_URLS
@@ -98,7 +99,7 @@ class SiteScripts:
     def __init__(self, client, site: str):
         self.site = site
         self.claim, self.commit_script, self.record_urls, self.replace_field, self.increment = (
-            client.register_script(body) for body in (CLAIM, COMMIT, RECORD_URLS, REPLACE_FIELD, INCREMENT))
+            register_script(client, body) for body in (CLAIM, COMMIT, RECORD_URLS, REPLACE_FIELD, INCREMENT))
 
     def key(self, name: str) -> str:
         return state_key(self.site, name)
