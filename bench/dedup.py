@@ -4,9 +4,11 @@ than the exact Jaccard similarity of its texts would; then lookup + insert throu
 on simulated articles (signatures only: each a random set of news-length shingle hashes, no text).
 
 Run: ``.venv/bin/python bench/dedup.py [--pages 990] [--scale 100000,1000000] [--stores sqlite,redis]
-[--threshold 0.5] [--mirrors 3] [--no-hiredis]``. With ``--mirrors N`` each article of the scale run is also
-recorded at N Press TV-length URLs, one a host. Redis runs on a redis-server of its own (nothing persisted).
-``--no-hiredis`` runs redis-py without its C protocol packer and parser, to measure what hiredis saves.
+[--threshold 0.5] [--mirrors 3] [--no-hiredis] [--script-calls 2000]``. With ``--mirrors N`` each article of
+the scale run is also recorded at N Press TV-length URLs, one a host. Redis runs on a redis-server of its own
+(nothing persisted). ``--no-hiredis`` runs redis-py without its C protocol packer and parser, to measure what
+hiredis saves. ``--script-calls N`` compares, on one worker and one state, the CPU of a claim and a commit sent
+by ``PackedScript`` and by redis-py's ``Script``, in alternating rounds of N articles.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import multiprocessing
 import random
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from contextlib import contextmanager
@@ -40,6 +43,7 @@ from crawler.dedup.minhash import MinHasher, jaccard, shingle_hashes, shingles_p
 from crawler.distributed.client import redis_client  # noqa: E402
 from crawler.distributed.keys import state_key  # noqa: E402
 from crawler.distributed.run import RedisRun  # noqa: E402
+from crawler.distributed.scripts import CLAIM, COMMIT  # noqa: E402
 from crawler.distributed.store import RedisState  # noqa: E402
 from crawler.extract.article import ExtractionError, extract_article  # noqa: E402
 from crawler.farm.redis_server import local_redis_server  # noqa: E402
@@ -304,6 +308,33 @@ def work(store, site: str, kind: str, numbers: range, mirrors: int, chunk: int =
     return elapsed, last_stretch
 
 
+def script_calls(stores: Stores, articles: int, rounds: int = 16) -> dict:
+    """Worker CPU (µs) an article of the claim and the commit alone, the print made beforehand, on one state grown
+    to 30,000 articles: rounds of ``articles`` alternate between the scripts as the store registers them
+    (``PackedScript``) and redis-py's ``Script``; medians over the rounds, so that the machine's drift falls on both."""
+    store = stores.open("redis")
+    work(store, store.site, "redis", range(30_000), 0)
+    ways = {"packed_script": (store.scripts.claim, store.scripts.commit_script),
+            "redis_py_script": (store.client.register_script(CLAIM), store.client.register_script(COMMIT))}
+    spent: dict[str, list[float]] = {way: [] for way in ways}
+    for turn in range(rounds):
+        way = list(ways)[turn % 2]
+        store.scripts.claim, store.scripts.commit_script = ways[way]
+        numbers = range(30_000 + turn * articles, 30_000 + (turn + 1) * articles)
+        printed = [(n, digest, shingles_print(shingles, digest, store.hasher))
+                   for n, (shingles, digest) in ((n, simulated_article(n)) for n in numbers)]
+        started = time.process_time()
+        for number, digest, content_print in printed:
+            decide(store, store.site, f"{number:020x}", content_print, claim=True)
+            store.mark_emitted({"id": f"{number:020x}", "site": store.site, "content_hash": digest, "revision": 1,
+                                "published": published(number), "modified": None, "mirror_urls": []}, "bench", content_print)
+        spent[way].append(1e6 * (time.process_time() - started) / articles)
+    store.close()
+    medians = {f"{way}_cpu_us_per_article": round(statistics.median(times), 1) for way, times in spent.items()}
+    return {"script_calls": articles * rounds, **medians,
+            "ratio": round(medians["redis_py_script_cpu_us_per_article"] / medians["packed_script_cpu_us_per_article"], 2)}
+
+
 def sqlite_size(store: SqliteState, count: int, mirrors: int) -> dict:
     """The state file per article, and per table (``dbstat``), URLs apart."""
     store.flush()
@@ -358,10 +389,14 @@ def main() -> None:
     parser.add_argument("--redis-workers", default="1,2", help="comma-separated numbers of worker processes on Redis")
     parser.add_argument("--threshold", type=float, nargs="*", default=[0.4, 0.5, 0.6])
     parser.add_argument("--no-hiredis", action="store_true", help="redis-py without hiredis (what hiredis saves)")
+    parser.add_argument("--script-calls", type=int, default=0, metavar="N",
+                        help="compare PackedScript with redis-py's Script in rounds of N articles (default: not)")
     parser.add_argument("--mirrors", type=int, default=0, choices=range(len(MIRROR_HOSTS) + 1),
                         help="URLs (hosts) each scale-run article is recorded at (default 0)")
     args = parser.parse_args()
     kinds = [kind for kind in args.stores.split(",") if kind]
+    if args.script_calls and "redis" not in kinds:
+        parser.error("--script-calls needs the redis store")
     texts = dev_texts(args.dev_set, args.pages) if args.pages else []
     print(f"labelled set: {len(texts)} dev-set articles", file=sys.stderr)
     with tempfile.TemporaryDirectory() as scratch, redis_server("redis" in kinds) as url:
@@ -371,6 +406,8 @@ def main() -> None:
             for kind in kinds:
                 print(json.dumps({"threshold": threshold, "store": kind, **labelled_run(texts, threshold, stores.open(kind, threshold))}),
                       flush=True)
+        if args.script_calls:
+            print(json.dumps(script_calls(stores, args.script_calls)), flush=True)
         for count in filter(None, args.scale.split(",")):
             for kind, workers in [(kind, int(n)) for kind in kinds for n in (args.redis_workers.split(",") if kind == "redis" else [1])]:
                 if url:
