@@ -220,6 +220,8 @@ def test_a_packed_script_reloads_after_a_flush_and_reconnects_after_a_lost_conne
     assert admin.client_kill_filter(_type="normal", skipme=True) >= 1  # the pool's connection, closed by the server
     assert script(keys=["{s}:h", "{s}:o"], args=["c", "3", 1])[:2] == [b"c", b"3"]
     assert admin.hgetall("{s}:h") == {b"a": b"1", b"b": b"2", b"c": b"3"}
+    with pytest.raises(TypeError):
+        script(keys=["{s}:h", "{s}:o"], args=[None, "4", 1])  # an argument Redis has no form for, refused before sending
     pool = client.connection_pool
     assert not pool._in_use_connections and len(pool._available_connections) == 1  # each call gave its connection back
 

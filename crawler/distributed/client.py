@@ -97,9 +97,10 @@ class OutageCluster(RedisCluster):
 class PackedScript:
     """A Lua script on one redis-server, called as redis-py's ``Script`` is (``script(keys=[...], args=[...])``,
     loaded again when the server answers NOSCRIPT), but sent as one EVALSHA packed by hiredis on a connection of
-    the client's pool, under the client's retry (``OutageRetry``). redis-py's command path spends ~40 µs of CPU
-    more a call encoding each argument in Python and running its hooks: with two scripts an article, a tenth of
-    the CPU a Redis dedup run spends an article (bench/dedup.py)."""
+    the client's pool, under the client's retry (``OutageRetry``). redis-py 8's command path spends 30-55 µs of
+    CPU more a call (encoding each argument in Python, pool checks, deprecation and event hooks): with it, the
+    claim and the commit of an article cost a Redis dedup run's workers 1.3-1.5 times the CPU
+    (``bench/dedup.py --script-calls``)."""
 
     def __init__(self, client: redis.Redis, body: str):
         self.client, self.body = client, body
@@ -116,8 +117,8 @@ class PackedScript:
     def send(self, command: tuple):
         pool = self.client.connection_pool
         connection = pool.get_connection()
-        packed = [pack_command(command)] if pack_command else connection.pack_command(*command)
         try:
+            packed = [pack_command(command)] if pack_command else connection.pack_command(*command)
             return connection.retry.call_with_retry(lambda: self.answer(connection, packed),
                                                     lambda error: connection.disconnect())
         finally:
