@@ -13,8 +13,7 @@ from urllib.parse import unquote
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
-from redis.exceptions import ClusterDownError, RedisClusterUnreachableError, SlotNotCoveredError, TryAgainError
-from redis.exceptions import NoScriptError
+from redis.exceptions import ClusterDownError, NoScriptError, RedisClusterUnreachableError, SlotNotCoveredError, TryAgainError
 from redis.retry import Retry
 
 try:
