@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from crawler.dedup.minhash import MinHasher
 from crawler.distributed.client import PackedScript, redis_client, register_script
 from crawler.distributed.mode import use_redis
-from crawler.distributed.keys import run_key, site_pointer, state_key
+from crawler.distributed.keys import published_day_key, run_key, site_pointer, state_key
 from crawler.distributed.run import RedisRun
 from crawler.farm.redis_server import free_port
 from crawler.farm.sites import make_articles
@@ -188,6 +188,21 @@ def test_the_claim_of_a_dead_worker_is_taken_over(redis_url):
     time.sleep(0.5)  # no heartbeat: the lease expired
     assert alive.claim("harbor", "1" * 20, TEXTS[0], "a" * 40) is None
     assert alive.client.hget(alive.run.key("claims"), bytes.fromhex("1" * 20)) == b"alive"
+
+
+def test_a_commit_sent_again_after_its_reply_was_lost_counts_once(redis_url):
+    store = worker_state(redis_url, "w1")
+    printed = store.content_print(TEXTS[0], content_hash(TEXTS[0]))
+    assert store.claim("harbor", "1" * 20, TEXTS[0], content_hash(TEXTS[0])) is None
+    record = {"id": "1" * 20, "site": "harbor", "revision": 1, "published": "2026-11-21T10:00:00+03:30", "modified": None,
+              "mirror_urls": ["http://www.harbornews.ir/Detail/1/a"]}
+    for _ in range(2):  # as OutageRetry sends it again when the connection drops before the reply
+        store.mark_emitted(record, "run1", printed)
+    assert store.written_files() == {"run1-w1": 1}  # what export expects to find in the run file: one record
+    assert store.client.get(published_day_key("harbor", "2026-11-21")) == bytes.fromhex("1" * 20)
+    assert store.is_emitted("1" * 20) and store.urls_of("1" * 20) == record["mirror_urls"]
+    store.mark_emitted({**record, "id": "2" * 20}, "run1", store.content_print(TEXTS[1], content_hash(TEXTS[1])))
+    assert store.written_files() == {"run1-w1": 2}  # another article's commit counts
 
 
 # -- scripts -----------------------------------------------------------------------------------------

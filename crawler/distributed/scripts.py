@@ -56,14 +56,16 @@ return {'claimed'}
 # ARGV: id, record, run file name or '', day or '', the day's first second, the band keys (4 bytes each, end to
 # end; '' for none), then URLs.
 # Commits an emitted article (or a revision): its record, its claim ended, its run file's count, its day, and its
-# bands unless its claim indexed this print (the same print flag and hash).
+# bands unless its claim indexed this print (the same print flag and hash). The same commit sent twice (a retry
+# after a lost reply: its record already stored byte for byte) counts its run file and lists its day once.
 COMMIT = BAND_INDEX + ADD_URLS + """
 local id = ARGV[1]
 local before = redis.call('HGET', KEYS[1], id)
+local again = before == ARGV[2]  -- this very commit, sent again after its reply was lost: counted once
 redis.call('HSET', KEYS[1], id, ARGV[2])
 redis.call('HDEL', KEYS[3], id)
-if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[3], 1) end
-if ARGV[4] ~= '' then
+if ARGV[3] ~= '' and not again then redis.call('HINCRBY', KEYS[4], ARGV[3], 1) end
+if ARGV[4] ~= '' and not again then
   redis.call('APPEND', KEYS[8], id)
   redis.call('ZADD', KEYS[7], ARGV[5], ARGV[4])
 end
