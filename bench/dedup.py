@@ -234,6 +234,12 @@ def published(number: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:00+03:30", time.gmtime(1577836800 + number * 86.4))
 
 
+def emitted_record(site: str, number: int, digest: str, mirrors: int) -> dict:
+    """What the crawl commits of simulated article ``number`` (recorded at ``mirrors`` URLs)."""
+    return {"id": f"{number:020x}", "site": site, "content_hash": digest, "revision": 1, "published": published(number),
+            "modified": None, "mirror_urls": mirror_urls(number, mirrors)}
+
+
 def scale_run(count: int, stores: Stores, kind: str, mirrors: int = 0, workers: int = 1) -> dict:
     """Fingerprint (from shingles) + lookup + insert ``count`` simulated articles into a fresh state: the SQLite
     store writes in batches, as a crawl writes it; on Redis each of ``workers`` processes claims and commits its
@@ -291,9 +297,7 @@ def work(store, site: str, kind: str, numbers: range, mirrors: int, chunk: int =
             lookup_start = time.perf_counter()
             decide(store, site, f"{number:020x}", printed, claim=True)
             lookups += time.perf_counter() - lookup_start
-            store.mark_emitted({"id": f"{number:020x}", "site": site, "content_hash": digest, "revision": 1,
-                                "published": published(number), "modified": None,
-                                "mirror_urls": mirror_urls(number, mirrors)}, "bench", printed)
+            store.mark_emitted(emitted_record(site, number, digest, mirrors), "bench", printed)
         done += len(batch)
         if done == len(numbers) and kind == "sqlite":
             store.flush()  # the last buffered articles are part of the work
@@ -321,13 +325,12 @@ def script_calls(stores: Stores, articles: int, rounds: int = 16) -> dict:
         way = list(ways)[turn % 2]
         store.scripts.claim, store.scripts.commit_script = ways[way]
         numbers = range(30_000 + turn * articles, 30_000 + (turn + 1) * articles)
-        printed = [(n, digest, shingles_print(shingles, digest, store.hasher))
-                   for n, (shingles, digest) in ((n, simulated_article(n)) for n in numbers)]
+        batch = [(number, *simulated_article(number)) for number in numbers]
+        printed = [(number, digest, shingles_print(shingles, digest, store.hasher)) for number, shingles, digest in batch]
         started = time.process_time()
         for number, digest, content_print in printed:
             decide(store, store.site, f"{number:020x}", content_print, claim=True)
-            store.mark_emitted({"id": f"{number:020x}", "site": store.site, "content_hash": digest, "revision": 1,
-                                "published": published(number), "modified": None, "mirror_urls": []}, "bench", content_print)
+            store.mark_emitted(emitted_record(store.site, number, digest, 0), "bench", content_print)
         spent[way].append(1e6 * (time.process_time() - started) / articles)
     store.close()
     medians = {f"{way}_cpu_us_per_article": round(statistics.median(times), 1) for way, times in spent.items()}
