@@ -9,7 +9,6 @@ import pytest
 import redis
 
 from crawler.dedup.identity import content_hash
-from crawler.dedup.minhash import ContentPrint, MinHasher, content_print
 from crawler.distributed.bands import BUCKET_LOAD, packed_bands
 from crawler.distributed.client import redis_client
 from crawler.distributed.keys import state_key
@@ -42,10 +41,10 @@ def test_a_record_reads_back_claimed_or_emitted_with_or_without_a_print():
     assert unpack_article(pack_article(claimed)) == claimed and pack_article(claimed)[:2] == b"C\x00"
 
 
-def test_bands_go_to_a_script_end_to_end_as_the_unsigned_bytes_the_index_keeps():
-    printed = ContentPrint("e" * 40, [-1, 0, 2**31 - 1, -(2**31), 0x12345678], [0xFFFF, 0, 1, 0x8000, 0xABCD], b"")
-    assert packed_bands(printed) == bytes.fromhex("ffffffffffff" "000000000000" "7fffffff0001" "800000008000" "12345678abcd")
-    assert packed_bands(None) == b""
+def test_band_keys_go_to_a_script_end_to_end_as_the_unsigned_bytes_the_index_keeps():
+    packed = packed_bands([-1, 0, 2**31 - 1, -(2**31), 0x12345678])
+    assert packed == bytes.fromhex("ffffffff" "00000000" "7fffffff" "80000000" "12345678")
+    assert packed_bands([]) == b""
 
 
 # -- in Redis ------------------------------------------------------------------------------------------
@@ -79,70 +78,8 @@ def test_the_band_index_grows_a_bucket_at_a_time_and_finds_every_article(server)
     index = store.client.hgetall(state_key("harbor", "bands"))
     buckets, entries = int(index[b"n"]), int(index[b"e"])
     assert entries == 400 * 16 and entries / buckets <= BUCKET_LOAD < entries / (buckets - 1)
-    assert index[b"w"] == b"6" and sum(len(value) for field, value in index.items() if field.isdigit()) == entries * 16
+    assert sum(len(value) for field, value in index.items() if field.isdigit()) == entries * 14
     for number in (0, 133, 399):  # an edited copy of any of them, wherever its bands went
-        copy = texts[number].replace(" the ", " a ", 4) + "\nA correction was added."
-        assert store.find_copy("harbor", "f" * 20, store.content_print(copy, content_hash(copy))) == (f"{number:020x}", "near-duplicate")
-
-
-def stranger(printed: ContentPrint, text: str) -> ContentPrint:
-    """The print of ``text`` whose band keys agree with ``printed``'s by chance, as 32-bit keys do among millions
-    of articles: the checks differ."""
-    own = content_print(text, content_hash(text), MinHasher())
-    return ContentPrint(own.content_hash, printed.band_keys, [check ^ 1 for check in printed.band_checks], own.sketch)
-
-
-def claim_calls(store: RedisState) -> list:
-    """The replies of the store's CLAIM script, from here on."""
-    replies, claim = [], store.scripts.claim
-
-    def counted(**arguments):
-        replies.append(claim(**arguments))
-        return replies[-1]
-    store.scripts.claim = counted
-    return replies
-
-
-def to_layout_before_checks(client, key: str) -> None:
-    """The band index as newsmirror kept it before band checks: 4 bytes of band an entry, no ``w``."""
-    index = client.hgetall(key)
-    client.delete(key)
-    buckets = {field: b"".join(value[at:at + 4] + value[at + 6:at + 16] for at in range(0, len(value), 16))
-               for field, value in index.items() if field.isdigit()}
-    client.hset(key, mapping={b"n": index[b"n"], b"e": index[b"e"], **buckets})
-
-
-def test_a_band_key_that_agrees_by_chance_costs_no_check_and_no_second_call(server):
-    store = worker(server)
-    for number, text in enumerate(TEXTS[:2]):
-        store.claim("harbor", f"{number:020x}", text, content_hash(text))
-    replies = claim_calls(store)
-    assert store.find_copy("harbor", "f" * 20, stranger(store.content_print(TEXTS[0], content_hash(TEXTS[0])), TEXTS[2])) is None
-    assert [reply[0] for reply in replies] == [b"new"]
-    edited = TEXTS[0].replace(" the ", " a ", 4) + "\nA correction was added."
-    assert store.find_copy("harbor", "f" * 20, store.content_print(edited, content_hash(edited))) == ("0" * 20, "near-duplicate")
-    assert replies[1][0] == b"check" and replies[1][1] == bytes(10)
-
-
-def test_a_band_index_made_before_checks_is_read_and_grown_as_it_was(server):
-    store = worker(server)
-    texts = ["\n".join(article.paragraphs) for article in make_articles(120, seed=7)]
-    for number, text in enumerate(texts[:100]):
-        store.claim("harbor", f"{number:020x}", text, content_hash(text))
-    key = state_key("harbor", "bands")
-    to_layout_before_checks(store.client, key)
-    for number in (0, 99):  # found where the old layout put them
-        copy = texts[number].replace(" the ", " a ", 4) + "\nA correction was added."
-        assert store.find_copy("harbor", "f" * 20, store.content_print(copy, content_hash(copy))) == (f"{number:020x}", "near-duplicate")
-    replies = claim_calls(store)  # 4 bytes of band: a chance agreement of keys is a candidate there, checked and let go
-    assert store.find_copy("harbor", "f" * 20, stranger(store.content_print(texts[5], content_hash(texts[5])), texts[110])) is None
-    assert [reply[0] for reply in replies] == [b"check", b"new"]
-    for number, text in enumerate(texts[100:], 100):  # grown (and split) in 14-byte entries
-        store.claim("harbor", f"{number:020x}", text, content_hash(text))
-    index = store.client.hgetall(key)
-    assert index[b"w"] == b"4" and int(index[b"e"]) == 120 * 16
-    assert sum(len(value) for field, value in index.items() if field.isdigit()) == 120 * 16 * 14
-    for number in (3, 104, 119):
         copy = texts[number].replace(" the ", " a ", 4) + "\nA correction was added."
         assert store.find_copy("harbor", "f" * 20, store.content_print(copy, content_hash(copy))) == (f"{number:020x}", "near-duplicate")
 

@@ -1,23 +1,17 @@
-"""A site's LSH band index in one Redis hash, as Lua functions for the store's scripts: buckets of 16-byte entries
-(band key and its check, article id) grown one at a time by linear hashing, about 18 bytes an entry."""
+"""A site's LSH band index in one Redis hash, as Lua functions for the store's scripts: buckets of 14-byte entries
+(band key, article id) grown one at a time by linear hashing, about 16 bytes an entry."""
 
 from __future__ import annotations
 
 import struct
 
-from crawler.dedup.minhash import ContentPrint
-
 BUCKET_LOAD = 48  # entries a bucket holds on average at most: a field per band key would cost 60 bytes an entry
 
-# Linear hashing (Litwin, 1980). Fields: ``n`` the number of buckets, ``e`` the number of entries, ``w`` the bytes
-# of band an entry keeps, and bucket ``i`` (0 <= i < n). With 2^L <= n < 2^(L+1), a band whose key (its first 4
-# bytes) is h lives in bucket h mod 2^(L+1), or h mod 2^L when that is n or more; when the entries pass
-# n * BUCKET_LOAD, bucket n - 2^L splits into itself and bucket n.
-# The scripts get each band as 6 bytes, its key and its check (``packed_bands``). An entry keeps all 6, so that two
-# bands whose keys agree by chance tell apart (with 4, a new article met ~0.6 such strangers at ten million, each
-# a round trip more); an index made before checks (no ``w``) keeps 4 and goes on so.
+# Linear hashing (Litwin, 1980). Fields: ``n`` the number of buckets, ``e`` the number of entries, and bucket ``i``
+# (0 <= i < n). With 2^L <= n < 2^(L+1), band key h lives in bucket h mod 2^(L+1), or h mod 2^L when that is n or
+# more; when the entries pass n * BUCKET_LOAD, bucket n - 2^L splits into itself and bucket n.
 BAND_INDEX = """
-local BAND, BUCKET_LOAD = 6, %d
+local ENTRY, BUCKET_LOAD = 14, %d
 local function band_number(entry)
   local a, b, c, d = string.byte(entry, 1, 4)
   return ((a * 256 + b) * 256 + c) * 256 + d
@@ -38,18 +32,16 @@ local function read_buckets(index, fields)
     for i, at in ipairs(wanted) do index.read[at] = values[i] or '' end
   end
 end
--- The bands of an argument that holds them end to end (6 bytes each).
+-- The band keys of an argument that holds them end to end (4 bytes each).
 local function band_keys(packed)
   local bands = {}
-  for at = 1, #packed, BAND do bands[#bands + 1] = string.sub(packed, at, at + BAND - 1) end
+  for at = 1, #packed, 4 do bands[#bands + 1] = string.sub(packed, at, at + 3) end
   return bands
 end
 -- The index, its buckets read for ``bands`` in one call; changed buckets are written by save_index, in one call too.
 local function band_index(key, bands)
-  local meta = redis.call('HMGET', key, 'n', 'e', 'w')
-  local width = tonumber(meta[3]) or (meta[1] and 4 or BAND)
-  local index = {key = key, size = tonumber(meta[1]) or 1, level = 1, entries = tonumber(meta[2]) or 0, read = {}, changed = {},
-                 width = width, entry = width + 10}
+  local meta = redis.call('HMGET', key, 'n', 'e')
+  local index = {key = key, size = tonumber(meta[1]) or 1, level = 1, entries = tonumber(meta[2]) or 0, read = {}, changed = {}}
   while index.level * 2 <= index.size do index.level = index.level * 2 end
   local fields = {}
   for _, band in ipairs(bands) do fields[#fields + 1] = bucket_of(index, band) end
@@ -64,24 +56,23 @@ local function write_bucket(index, at, entries)
   index.read[at] = entries
   index.changed[at] = true
 end
-local function entry_at(index, entries, entry)
+local function entry_at(entries, entry)
   local at = 1
   while true do
     local found = string.find(entries, entry, at, true)
-    if not found or (found - 1) %% index.entry == 0 then return found end
+    if not found or (found - 1) %% ENTRY == 0 then return found end
     at = found + 1
   end
 end
 local function band_ids(index, band)
   local entries = bucket(index, bucket_of(index, band))
-  local kept = string.sub(band, 1, index.width)
   local ids, at = {}, 1
   while true do
-    local found = string.find(entries, kept, at, true)
+    local found = string.find(entries, band, at, true)
     if not found then return ids end
-    if (found - 1) %% index.entry == 0 then
-      ids[#ids + 1] = string.sub(entries, found + index.width, found + index.entry - 1)
-      at = found + index.entry
+    if (found - 1) %% ENTRY == 0 then
+      ids[#ids + 1] = string.sub(entries, found + 4, found + ENTRY - 1)
+      at = found + ENTRY
     else
       at = found + 1
     end
@@ -91,8 +82,8 @@ local function split(index)
   local from = index.size - index.level
   local stay, move = {}, {}
   local old = bucket(index, from)
-  for i = 1, #old, index.entry do
-    local entry = string.sub(old, i, i + index.entry - 1)
+  for i = 1, #old, ENTRY do
+    local entry = string.sub(old, i, i + ENTRY - 1)
     if band_number(entry) %% (index.level * 2) == from then stay[#stay + 1] = entry else move[#move + 1] = entry end
   end
   write_bucket(index, from, table.concat(stay))
@@ -103,14 +94,13 @@ end
 local function index_band(index, band, id)
   local at = bucket_of(index, band)
   local entries = bucket(index, at)
-  local entry = string.sub(band, 1, index.width) .. id
-  if entry_at(index, entries, entry) then return end
-  write_bucket(index, at, entries .. entry)
+  if entry_at(entries, band .. id) then return end
+  write_bucket(index, at, entries .. band .. id)
   index.entries = index.entries + 1
   while index.entries > index.size * BUCKET_LOAD do split(index) end
 end
 local function save_index(index)
-  local set, emptied = {'n', index.size, 'e', index.entries, 'w', index.width}, {}
+  local set, emptied = {'n', index.size, 'e', index.entries}, {}
   for at in pairs(index.changed) do
     if index.read[at] == '' then emptied[#emptied + 1] = at else set[#set + 1] = at set[#set + 1] = index.read[at] end
   end
@@ -120,9 +110,6 @@ end
 """ % BUCKET_LOAD
 
 
-def packed_bands(printed: ContentPrint | None) -> bytes:
-    """A print's bands as the index keeps them, end to end: one script argument (b'' without a print). A band
-    is 6 bytes: its key (a signed 32-bit integer) and its check (16 bits)."""
-    if printed is None:
-        return b""
-    return struct.pack(">" + "iH" * len(printed.band_keys), *(part for band in zip(printed.band_keys, printed.band_checks) for part in band))
+def packed_bands(bands: list[int]) -> bytes:
+    """Band keys (signed 32-bit integers) as the 4 bytes each the index keeps, end to end: one script argument."""
+    return struct.pack(f">{len(bands)}i", *bands)
