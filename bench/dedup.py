@@ -260,6 +260,7 @@ def scale_run(count: int, stores: Stores, kind: str, mirrors: int = 0, workers: 
     cpu = {"client_cpu_ms_per_article": round(1000 * sum(s["cpu"] for s in last) / sum(s["articles"] for s in last), 3)}
     if kind == "redis":
         cpu["server_cpu_ms_per_article"] = round(1000 * (server_cpu(store) - server_before) / count, 3)
+        cpu["claim_calls_per_article_last_tenth"] = round(sum(s["claims"] for s in last) / sum(s["articles"] for s in last), 3)
     size = sqlite_size(store, count, mirrors) if kind == "sqlite" else redis_size(store, count, memory_before)
     store.close()
     return {"store": kind, "workers": workers, "articles": count, "mirror_urls_per_article": mirrors,
@@ -282,16 +283,30 @@ def redis_worker(url: str, site: str, numbers: range, mirrors: int, name: str) -
     return work(store, site, "redis", numbers, mirrors)
 
 
+class CountedCalls:
+    """A script, its calls counted: more than one claim call an article is a band candidate checked and let go."""
+
+    def __init__(self, script):
+        self.script, self.calls = script, 0
+
+    def __call__(self, **arguments):
+        self.calls += 1
+        return self.script(**arguments)
+
+
 def work(store, site: str, kind: str, numbers: range, mirrors: int, chunk: int = 10_000) -> tuple[float, dict]:
-    """(seconds spent, the last tenth's articles, seconds, lookup seconds and CPU seconds) of one process's
-    articles."""
+    """(seconds spent, the last tenth's articles, seconds, lookup seconds, CPU seconds and claim calls) of one
+    process's articles."""
     elapsed, done = 0.0, 0
-    stretch = {"articles": 0, "seconds": 0.0, "lookups": 0.0, "cpu": 0.0}  # since the last progress line
+    claims = CountedCalls(store.scripts.claim) if kind == "redis" else None
+    if claims:
+        store.scripts.claim = claims
+    stretch = {"articles": 0, "seconds": 0.0, "lookups": 0.0, "cpu": 0.0, "claims": 0}  # since the last progress line
     last_stretch = stretch
     tenth = max(chunk, len(numbers) // 10)
     for first in range(0, len(numbers), chunk):
         batch = [(number, *simulated_article(number)) for number in numbers[first:first + chunk]]
-        started, lookups, cpu_started = time.perf_counter(), 0.0, time.process_time()
+        started, lookups, cpu_started, calls_before = time.perf_counter(), 0.0, time.process_time(), claims.calls if claims else 0
         for number, shingles, digest in batch:
             printed = shingles_print(shingles, digest, store.hasher)
             lookup_start = time.perf_counter()
@@ -304,11 +319,13 @@ def work(store, site: str, kind: str, numbers: range, mirrors: int, chunk: int =
         spent = time.perf_counter() - started
         elapsed += spent
         stretch = {"articles": stretch["articles"] + len(batch), "seconds": stretch["seconds"] + spent,
-                   "lookups": stretch["lookups"] + lookups, "cpu": stretch["cpu"] + time.process_time() - cpu_started}
+                   "lookups": stretch["lookups"] + lookups, "cpu": stretch["cpu"] + time.process_time() - cpu_started,
+                   "claims": stretch["claims"] + (claims.calls - calls_before if claims else 0)}
         if done % tenth < chunk or done == len(numbers):
             print(f"  {kind} {done:>11,} articles: {stretch['articles'] / stretch['seconds']:,.0f}/s over the last "
-                  f"{stretch['articles']:,}, lookup {1000 * stretch['lookups'] / stretch['articles']:.3f} ms", file=sys.stderr)
-            last_stretch, stretch = stretch, {"articles": 0, "seconds": 0.0, "lookups": 0.0, "cpu": 0.0}
+                  f"{stretch['articles']:,}, lookup {1000 * stretch['lookups'] / stretch['articles']:.3f} ms"
+                  + (f", {stretch['claims'] / stretch['articles']:.3f} claim calls an article" if claims else ""), file=sys.stderr)
+            last_stretch, stretch = stretch, {"articles": 0, "seconds": 0.0, "lookups": 0.0, "cpu": 0.0, "claims": 0}
     return elapsed, last_stretch
 
 
@@ -317,8 +334,9 @@ def script_calls(stores: Stores, articles: int, rounds: int = 16) -> dict:
     to 30,000 articles: rounds of ``articles`` alternate between the scripts as the store registers them
     (``PackedScript``) and redis-py's ``Script``; medians over the rounds, so that the machine's drift falls on both."""
     store = stores.open("redis")
+    packed = store.scripts.claim, store.scripts.commit_script  # before ``work`` counts the claim's calls
     work(store, store.site, "redis", range(30_000), 0)
-    ways = {"packed_script": (store.scripts.claim, store.scripts.commit_script),
+    ways = {"packed_script": packed,
             "redis_py_script": (store.client.register_script(CLAIM), store.client.register_script(COMMIT))}
     spent: dict[str, list[float]] = {way: [] for way in ways}
     for turn in range(rounds):
