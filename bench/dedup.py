@@ -8,8 +8,8 @@ Run: ``.venv/bin/python bench/dedup.py [--pages 990] [--scale 100000,1000000] [-
 the scale run is also recorded at N Press TV-length URLs, one a host. Redis runs on a redis-server of its own
 (nothing persisted). ``--no-hiredis`` runs redis-py without its C protocol packer and parser, to measure what
 hiredis saves. On Redis the scale run also counts the claim's calls an article (past one: band candidates checked
-and let go, keys agreeing by chance). ``--script-calls N`` compares, on one worker and one state, the CPU of a claim and a commit sent
-by ``PackedScript`` and by redis-py's ``Script``, in alternating rounds of N articles.
+and let go, keys agreeing by chance). ``--script-calls N`` compares, on one worker and one state, the CPU of a
+claim and a commit sent by ``PackedScript`` and by redis-py's ``Script``, in alternating rounds of N articles.
 """
 
 from __future__ import annotations
