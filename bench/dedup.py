@@ -284,6 +284,11 @@ def redis_worker(url: str, site: str, numbers: range, mirrors: int, name: str) -
     return work(store, site, "redis", numbers, mirrors)
 
 
+def empty_stretch() -> dict:
+    """A scale run's counts since its last progress line."""
+    return {"articles": 0, "seconds": 0.0, "lookups": 0.0, "cpu": 0.0, "claims": 0}
+
+
 class CountedCalls:
     """A script, its calls counted: more than one claim call an article is a band candidate checked and let go."""
 
@@ -302,7 +307,7 @@ def work(store, site: str, kind: str, numbers: range, mirrors: int, chunk: int =
     claims = CountedCalls(store.scripts.claim) if kind == "redis" else None
     if claims:
         store.scripts.claim = claims
-    stretch = {"articles": 0, "seconds": 0.0, "lookups": 0.0, "cpu": 0.0, "claims": 0}  # since the last progress line
+    stretch = empty_stretch()
     last_stretch = stretch
     tenth = max(chunk, len(numbers) // 10)
     for first in range(0, len(numbers), chunk):
@@ -326,7 +331,7 @@ def work(store, site: str, kind: str, numbers: range, mirrors: int, chunk: int =
             print(f"  {kind} {done:>11,} articles: {stretch['articles'] / stretch['seconds']:,.0f}/s over the last "
                   f"{stretch['articles']:,}, lookup {1000 * stretch['lookups'] / stretch['articles']:.3f} ms"
                   + (f", {stretch['claims'] / stretch['articles']:.3f} claim calls an article" if claims else ""), file=sys.stderr)
-            last_stretch, stretch = stretch, {"articles": 0, "seconds": 0.0, "lookups": 0.0, "cpu": 0.0, "claims": 0}
+            last_stretch, stretch = stretch, empty_stretch()
     return elapsed, last_stretch
 
 
