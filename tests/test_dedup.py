@@ -93,17 +93,38 @@ def test_distinct_articles_sharing_a_lead_or_quote_stay_distinct(tmp_path):
         assert state.find_copy("harbor", "f" * 20, state.content_print(with_quote, "e" * 40)) is None
 
 
-def test_band_keys_are_stable_across_processes():
-    """Band keys are stored: another interpreter (another hash seed) must compute the same ones."""
+def test_band_keys_and_checks_are_stable_across_processes():
+    """Band keys and checks are stored: another interpreter (another hash seed) must compute the same ones."""
     text = text_of(ARTICLES[0])
     hasher = MinHasher()
-    keys = hasher.band_keys(hasher.signature(shingle_hashes(text)))
+    signature = hasher.signature(shingle_hashes(text))
+    keys, checks = hasher.band_keys(signature), hasher.band_checks(signature)
     script = ("import sys, json; from crawler.dedup.minhash import MinHasher, shingle_hashes; h = MinHasher(); "
-              "print(json.dumps(h.band_keys(h.signature(shingle_hashes(sys.stdin.read())))))")
+              "s = h.signature(shingle_hashes(sys.stdin.read())); print(json.dumps([h.band_keys(s), h.band_checks(s)]))")
     other = subprocess.run([sys.executable, "-c", script], input=text, capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": "12345"})
-    assert json.loads(other.stdout) == keys
+    assert json.loads(other.stdout) == [keys, checks]
     assert len(set(keys)) == 16 and all(-2**31 <= k < 2**31 for k in keys)
+    assert len(set(checks)) == 16 and all(0 <= c < 2**32 for c in checks)
+
+
+def test_band_checks_tell_apart_bands_whose_32_bit_keys_agree_by_chance():
+    """Among 320,000 random bands some CRC-32 keys agree though the bands differ; the low bytes of their checks
+    (what the Redis index keeps) must not."""
+    hasher = MinHasher()
+    rng = np.random.default_rng(5)
+    seen: dict[int, tuple[bytes, int]] = {}
+    collisions = 0
+    for _ in range(20_000):
+        signature = rng.integers(0, 2**32, size=64, dtype=np.uint32)
+        rows = signature.reshape(16, 4)
+        for band, (key, check) in enumerate(zip(hasher.band_keys(signature), hasher.band_checks(signature))):
+            values = band.to_bytes(1, "big") + rows[band].tobytes()
+            if key in seen and seen[key][0] != values:
+                collisions += 1
+                assert seen[key][1] & 0xFFFF != check & 0xFFFF
+            seen[key] = (values, check)
+    assert collisions >= 3  # the chance agreements the checks are there for (about 12 expected)
 
 
 def test_words_ignore_case_punctuation_and_forms_but_marks_do_not_split_them():

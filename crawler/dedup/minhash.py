@@ -18,7 +18,7 @@ _FNV = np.uint64(0x100000001B3)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _POWERS = np.cumprod(np.full(64, _FNV, dtype=np.uint64))  # a word's code point at offset i weighs _FNV**(i+1)
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)  # splitmix64's finaliser
-PRINT_FORMAT = 3  # bump when tokens, hashes, band keys or sketches change: a state must then be rebuilt
+PRINT_FORMAT = 3  # bump when tokens, hashes, band keys, band checks or sketches change: a state must then be rebuilt
 SKETCH_BINS, SKETCH_BITS = 512, 4  # 256 bytes
 _SKETCH_COLLISION = 1 / ((1 << SKETCH_BITS) - 1)  # two different minima show the same non-zero value
 
@@ -47,6 +47,8 @@ class MinHasher:
         rng = np.random.default_rng(seed)
         self.a = rng.integers(1, 2**63, size=bands * rows, dtype=np.uint64) | np.uint64(1)
         self.b = rng.integers(0, 2**63, size=bands * rows, dtype=np.uint64)
+        self.check_weights = rng.integers(1, 2**63, size=rows + 1, dtype=np.uint64) | np.uint64(1)
+        self.check_salts = np.arange(bands, dtype=np.uint64) * self.check_weights[-1]  # one a band
 
     def signature(self, shingle_hashes: np.ndarray) -> np.ndarray:
         """uint32 signature (bands × rows values); all-max for an empty shingle set."""
@@ -63,18 +65,21 @@ class MinHasher:
         keys = (zlib.crc32(rows[band].tobytes(), band * 0x9E3779B1 & 0xFFFFFFFF) for band in range(self.bands))
         return [key - (1 << 32) if key >= (1 << 31) else key for key in keys]
 
+    def band_checks(self, signature: np.ndarray) -> list[int]:
+        """32 more bits of each band (unsigned), from a hash of its values unrelated to the CRC-32 of ``band_keys``:
+        the Redis band index keeps some of them in place of key bits its bucket already fixes, so that two bands
+        apart tell apart even when their 32-bit keys agree (which, among N articles' 16N keys, happens to a new
+        article's key with chance 16N / 2^32)."""
+        mixed = signature.reshape(self.bands, self.rows).astype(np.uint64) @ self.check_weights[:self.rows] + self.check_salts
+        return (_finalised(mixed) >> np.uint64(32)).tolist()
+
     def sketch(self, shingle_hashes: np.ndarray) -> bytes:
         """b-bit one-permutation MinHash (Li, Owen and Zhang 2012; Li and König 2010): each shingle is hashed
         once more, into one of ``SKETCH_BINS`` bins by its top bits; a bin keeps 4 bits of its smallest hash,
         as 1-15 (0: an empty bin). Two bins hold the same value when their texts share the bin's smallest
         shingle, or, 1 time in 15, by chance: ``sketch_similarity`` corrects for that. 256 bytes, about
         20 µs for a news article."""
-        mixed = shingle_hashes.astype(np.uint64) * _GOLDEN + np.uint64(self.seed)
-        mixed ^= mixed >> np.uint64(30)
-        mixed *= _MIX1
-        mixed ^= mixed >> np.uint64(27)
-        mixed *= _MIX2
-        mixed ^= mixed >> np.uint64(31)
+        mixed = _finalised(shingle_hashes.astype(np.uint64) * _GOLDEN + np.uint64(self.seed))
         mixed.sort()
         bins = (mixed >> np.uint64(64 - SKETCH_BINS.bit_length() + 1)).astype(np.intp)
         first = np.empty(bins.size, dtype=bool)  # sorted: a bin's first hash is its smallest
@@ -89,6 +94,16 @@ class MinHasher:
         """What a store's band keys and sketches depend on; a state made otherwise must be rebuilt."""
         return (f"v{PRINT_FORMAT} shingle={self.shingle} bands={self.bands}x{self.rows} seed={self.seed} "
                 f"sketch={SKETCH_BINS}x{SKETCH_BITS}")
+
+
+def _finalised(mixed: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, in place: each bit of a value depends on every bit of the input."""
+    mixed ^= mixed >> np.uint64(30)
+    mixed *= _MIX1
+    mixed ^= mixed >> np.uint64(27)
+    mixed *= _MIX2
+    mixed ^= mixed >> np.uint64(31)
+    return mixed
 
 
 def shingle_hashes(text: str, k: int = 3) -> np.ndarray:
@@ -151,10 +166,12 @@ def jaccard(left: np.ndarray, right: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class ContentPrint:
-    """What the state keeps to recognise an article's copies: exact hash, LSH band keys, sketch."""
+    """What the state keeps to recognise an article's copies: exact hash, LSH band keys (and their checks, for
+    Redis), sketch."""
 
     content_hash: str
     band_keys: list[int]
+    band_checks: list[int]
     sketch: bytes
 
 
@@ -194,7 +211,8 @@ def unpack_text(blob: bytes) -> str:
 
 
 def shingles_print(shingles: np.ndarray, content_hash: str, hasher: MinHasher) -> ContentPrint:
-    return ContentPrint(content_hash, hasher.band_keys(hasher.signature(shingles)), hasher.sketch(shingles))
+    signature = hasher.signature(shingles)
+    return ContentPrint(content_hash, hasher.band_keys(signature), hasher.band_checks(signature), hasher.sketch(shingles))
 
 
 def content_print(text: str, content_hash: str, hasher: MinHasher) -> ContentPrint:

@@ -1,17 +1,26 @@
 """A site's LSH band index in one Redis hash, as Lua functions for the store's scripts: buckets of 14-byte entries
-(band key, article id) grown one at a time by linear hashing, about 16 bytes an entry."""
+(4 bytes of band, article id) grown one at a time by linear hashing, about 16 bytes an entry."""
 
 from __future__ import annotations
 
 import struct
 
+from crawler.dedup.minhash import ContentPrint
+
 BUCKET_LOAD = 48  # entries a bucket holds on average at most: a field per band key would cost 60 bytes an entry
 
 # Linear hashing (Litwin, 1980). Fields: ``n`` the number of buckets, ``e`` the number of entries, and bucket ``i``
-# (0 <= i < n). With 2^L <= n < 2^(L+1), band key h lives in bucket h mod 2^(L+1), or h mod 2^L when that is n or
-# more; when the entries pass n * BUCKET_LOAD, bucket n - 2^L splits into itself and bucket n.
+# (0 <= i < n). With 2^L <= n < 2^(L+1), a band whose key is h lives in bucket h mod 2^(L+1), or h mod 2^L when
+# that is n or more; when the entries pass n * BUCKET_LOAD, bucket n - 2^L splits into itself and bucket n, by bit
+# L of h.
+# The scripts get each band as 8 bytes, its key and its check (``packed_bands``). An entry keeps 4 bytes of them:
+# the key, its low 8c bits (c = 0-3 bytes, the most with 8c <= L when it was written) replaced by the check's low 8c
+# bits. Its bucket fixes those key bits for good (L only grows), and splits read only the bits above, so the entry
+# costs no more and two bands whose keys agree by chance tell apart: with keys alone a new article met ~0.6 such
+# strangers at ten million (each a round trip more); now about one in 10^5. A lookup tries every c up to L's, so
+# entries written before checks (c = 0) are found as before.
 BAND_INDEX = """
-local ENTRY, BUCKET_LOAD = 14, %d
+local ENTRY, BAND, BUCKET_LOAD = 14, 8, %d
 local function band_number(entry)
   local a, b, c, d = string.byte(entry, 1, 4)
   return ((a * 256 + b) * 256 + c) * 256 + d
@@ -32,17 +41,26 @@ local function read_buckets(index, fields)
     for i, at in ipairs(wanted) do index.read[at] = values[i] or '' end
   end
 end
--- The band keys of an argument that holds them end to end (4 bytes each).
+-- The bands of an argument that holds them end to end (8 bytes each: key, check).
 local function band_keys(packed)
   local bands = {}
-  for at = 1, #packed, 4 do bands[#bands + 1] = string.sub(packed, at, at + 3) end
+  for at = 1, #packed, BAND do bands[#bands + 1] = string.sub(packed, at, at + BAND - 1) end
   return bands
+end
+-- The 4 bytes an entry of ``band`` keeps, by the level it was written at: c = 0, 1... of the key's low bytes
+-- replaced by the check's (the last: what an entry written now keeps).
+local function kept_forms(index, band)
+  local forms = {}
+  for cut = 0, math.min(3, math.floor(index.bits / 8)) do
+    forms[#forms + 1] = string.sub(band, 1, 4 - cut) .. string.sub(band, BAND + 1 - cut, BAND)
+  end
+  return forms
 end
 -- The index, its buckets read for ``bands`` in one call; changed buckets are written by save_index, in one call too.
 local function band_index(key, bands)
   local meta = redis.call('HMGET', key, 'n', 'e')
-  local index = {key = key, size = tonumber(meta[1]) or 1, level = 1, entries = tonumber(meta[2]) or 0, read = {}, changed = {}}
-  while index.level * 2 <= index.size do index.level = index.level * 2 end
+  local index = {key = key, size = tonumber(meta[1]) or 1, level = 1, bits = 0, entries = tonumber(meta[2]) or 0, read = {}, changed = {}}
+  while index.level * 2 <= index.size do index.level, index.bits = index.level * 2, index.bits + 1 end
   local fields = {}
   for _, band in ipairs(bands) do fields[#fields + 1] = bucket_of(index, band) end
   read_buckets(index, fields)
@@ -66,17 +84,21 @@ local function entry_at(entries, entry)
 end
 local function band_ids(index, band)
   local entries = bucket(index, bucket_of(index, band))
-  local ids, at = {}, 1
-  while true do
-    local found = string.find(entries, band, at, true)
-    if not found then return ids end
-    if (found - 1) %% ENTRY == 0 then
-      ids[#ids + 1] = string.sub(entries, found + 4, found + ENTRY - 1)
-      at = found + ENTRY
-    else
-      at = found + 1
+  local ids = {}
+  for _, kept in ipairs(kept_forms(index, band)) do
+    local at = 1
+    while true do
+      local found = string.find(entries, kept, at, true)
+      if not found then break end
+      if (found - 1) %% ENTRY == 0 then
+        ids[#ids + 1] = string.sub(entries, found + 4, found + ENTRY - 1)
+        at = found + ENTRY
+      else
+        at = found + 1
+      end
     end
   end
+  return ids
 end
 local function split(index)
   local from = index.size - index.level
@@ -84,18 +106,21 @@ local function split(index)
   local old = bucket(index, from)
   for i = 1, #old, ENTRY do
     local entry = string.sub(old, i, i + ENTRY - 1)
-    if band_number(entry) %% (index.level * 2) == from then stay[#stay + 1] = entry else move[#move + 1] = entry end
+    if math.floor(band_number(entry) / index.level) %% 2 == 0 then stay[#stay + 1] = entry else move[#move + 1] = entry end
   end
   write_bucket(index, from, table.concat(stay))
   write_bucket(index, index.size, table.concat(move))
   index.size = index.size + 1
-  if index.size == index.level * 2 then index.level = index.size end
+  if index.size == index.level * 2 then index.level, index.bits = index.size, index.bits + 1 end
 end
 local function index_band(index, band, id)
   local at = bucket_of(index, band)
   local entries = bucket(index, at)
-  if entry_at(entries, band .. id) then return end
-  write_bucket(index, at, entries .. band .. id)
+  local forms = kept_forms(index, band)
+  for _, kept in ipairs(forms) do
+    if entry_at(entries, kept .. id) then return end
+  end
+  write_bucket(index, at, entries .. forms[#forms] .. id)
   index.entries = index.entries + 1
   while index.entries > index.size * BUCKET_LOAD do split(index) end
 end
@@ -110,6 +135,9 @@ end
 """ % BUCKET_LOAD
 
 
-def packed_bands(bands: list[int]) -> bytes:
-    """Band keys (signed 32-bit integers) as the 4 bytes each the index keeps, end to end: one script argument."""
-    return struct.pack(f">{len(bands)}i", *bands)
+def packed_bands(printed: ContentPrint | None) -> bytes:
+    """A print's bands as the scripts take them, end to end: one argument (b'' without a print). A band is 8
+    bytes: its key (a signed 32-bit integer) and its check (unsigned 32 bits)."""
+    if printed is None:
+        return b""
+    return struct.pack(">" + "iI" * len(printed.band_keys), *(part for band in zip(printed.band_keys, printed.band_checks) for part in band))

@@ -107,7 +107,7 @@ class LayoutMigration:
                                 printed.sketch if printed is not None else None, published, modified)
         self.scripts.commit(idkey(key.decode()), article, state_key(self.site, "norun:claims"),
                             urls=split_urls(self.client.hget(self.old("urls"), key)),
-                            bands=packed_bands(printed.band_keys) if printed is not None else b"")
+                            bands=packed_bands(printed))
 
     def name_writers(self) -> None:
         """Each finished run's workers and the articles they wrote (new and revised), from the runs' summaries."""

@@ -12,8 +12,8 @@ from crawler.distributed.url_lists import ADD_URLS
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
 
 # KEYS: articles, bands, claims, workers. ARGV: id, hash64 (8 bytes) or '', the claimed record, worker, '1' to
-# claim, the candidate ids already verified as different (10 bytes each, end to end), the band keys (4 bytes each,
-# end to end).
+# claim, the candidate ids already verified as different (10 bytes each, end to end), the bands (8 bytes each: key
+# and check, end to end).
 # Replies {'id', id} or {'text', id}: a copy of an emitted (or claimed by a live worker) article;
 # {'check', id, record, ...}: candidates sharing a band, to verify before calling again; {'claimed'} or {'new'}.
 CLAIM = _NOW + BAND_INDEX + """
@@ -53,8 +53,8 @@ return {'claimed'}
 """
 
 # KEYS: articles, bands, claims, writers, urls, origins, published (day -> its first second), the day's ids.
-# ARGV: id, record, run file name or '', day or '', the day's first second, the band keys (4 bytes each, end to
-# end; '' for none), then URLs.
+# ARGV: id, record, run file name or '', day or '', the day's first second, the bands (8 bytes each, end to end;
+# '' for none), then URLs.
 # Commits an emitted article (or a revision): its record, its claim ended, its run file's count, its day, and its
 # bands unless its claim indexed this print (the same print flag and hash). The same commit sent twice (a retry
 # after a lost reply: its record already stored byte for byte) counts its run file and lists its day once.

@@ -136,7 +136,7 @@ class RedisState:
         claimed = pack_article(StoredArticle(False, hash64(printed.content_hash) if printed else None, 0,
                                              printed.sketch if printed else None, None, None))
         exact = hash64(printed.content_hash).to_bytes(8, "big", signed=True) if printed is not None else b""
-        bands = packed_bands(printed.band_keys) if printed is not None else b""
+        bands = packed_bands(printed)
         candidates: dict[str, bytes] = {}
 
         def step(checked: list[str]) -> Copy | list[str] | None:
@@ -187,7 +187,7 @@ class RedisState:
         revised = known if revision > 1 else None  # a revision: its day may be another
         self.scripts.commit(idkey(record["id"]), article, *self.run_keys(self.site, "claims"),
                             run_file=f"{run_id}-{self.worker}" if self.run else "",
-                            bands=packed_bands(printed.band_keys) if printed else b"",
+                            bands=packed_bands(printed),
                             urls=record["mirror_urls"], new_day=revised is None or revised.published != article.published)
 
     def urls_of(self, article_id: str) -> list[str]:
