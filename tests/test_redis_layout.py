@@ -43,10 +43,10 @@ def test_a_record_reads_back_claimed_or_emitted_with_or_without_a_print():
     assert unpack_article(pack_article(claimed)) == claimed and pack_article(claimed)[:2] == b"C\x00"
 
 
-def test_bands_go_to_a_script_end_to_end_as_unsigned_bytes_key_then_check():
-    printed = ContentPrint("e" * 40, [-1, 0, 2**31 - 1, -(2**31), 0x12345678], [2**32 - 1, 0, 1, 0x80000000, 0xABCDEF01], b"")
-    assert packed_bands(printed) == bytes.fromhex("ffffffffffffffff" "0000000000000000" "7fffffff00000001"
-                                                  "8000000080000000" "12345678abcdef01")
+def test_bands_go_to_a_script_end_to_end_as_their_key_then_the_key_with_its_low_16_bits_the_check():
+    printed = ContentPrint("e" * 40, [-1, 0, 2**31 - 1, -(2**31), 0x12345678], [2**16 - 1, 0, 1, 0x8000, 0xABCD], b"")
+    assert packed_bands(printed) == bytes.fromhex("ffffffffffffffff" "0000000000000000" "7fffffff7fff0001"
+                                                  "8000000080008000" "123456781234abcd")
     assert packed_bands(None) == b""
 
 
@@ -87,22 +87,45 @@ def test_the_band_index_grows_a_bucket_at_a_time_and_finds_every_article(server)
         assert store.find_copy("harbor", "f" * 20, store.content_print(copy, content_hash(copy))) == (f"{number:020x}", "near-duplicate")
 
 
-def filler_prints(count: int, seed: int) -> list[ContentPrint]:
-    """Prints of ``count`` unrelated articles (random bands and sketches): what grows an index as a real site does."""
+def filler_prints(count: int, seed: int, low_bits: list[int] | None = None) -> list[ContentPrint]:
+    """Prints of ``count`` unrelated articles (random bands and sketches): what grows an index as a real site does.
+    ``low_bits``: the low 17 bits of each band key (the bucket it goes to), the rest random."""
     rng = np.random.default_rng(seed)
-    return [ContentPrint(f"{seed:08x}{number:032x}", rng.integers(-2**31, 2**31, 16).tolist(), rng.integers(0, 2**32, 16).tolist(),
-                         rng.integers(0, 256, 256, dtype=np.uint8).tobytes()) for number in range(count)]
+    prints = []
+    for number in range(count):
+        keys = rng.integers(-2**31, 2**31, 16)
+        if low_bits is not None:
+            keys = (keys >> 17 << 17) | np.array(low_bits)
+        prints.append(ContentPrint(f"{seed:08x}{number:032x}", keys.tolist(), rng.integers(0, 2**16, 16).tolist(),
+                                   rng.integers(0, 256, 256, dtype=np.uint8).tobytes()))
+    return prints
+
+
+def grown_index(client, key: str, buckets: int, entries: int, seed: int = 1) -> None:
+    """A band index of ``buckets`` buckets (2^15 < buckets <= 2^16) holding ~48 random entries each, each in the
+    bucket linear hashing puts its key, and counting ``entries``: what ~200,000 articles leave, made in a second."""
+    rng = np.random.default_rng(seed)
+    level = 1 << 15
+    at = np.arange(buckets, dtype=np.uint32)
+    low = np.where(at == buckets - level, at | rng.integers(0, 2, buckets, dtype=np.uint32) << 15, at)  # the next to split
+    table = np.zeros((buckets, 48), dtype=[("key", ">u4"), ("id", "S10")])
+    table["key"] = rng.integers(0, 2**16, (buckets, 48), dtype=np.uint32) << 16 | low[:, None]
+    table["id"] = rng.integers(0, 256, (buckets, 48, 10), dtype=np.uint8).view("S10")[..., 0]
+    blob = table.tobytes()
+    for first in range(0, buckets, 4096):
+        client.hset(key, mapping={str(b): blob[b * 48 * 14:(b + 1) * 48 * 14] for b in range(first, min(first + 4096, buckets))})
+    client.hset(key, mapping={"n": buckets, "e": entries})
 
 
 def stranger(printed: ContentPrint, text: str) -> ContentPrint:
     """The print of ``text`` whose band keys agree with ``printed``'s by chance, as 32-bit keys do among millions
     of articles: the checks differ."""
     own = content_print(text, content_hash(text), MinHasher())
-    return ContentPrint(own.content_hash, printed.band_keys, [check ^ 0xFFFFFF for check in printed.band_checks], own.sketch)
+    return ContentPrint(own.content_hash, printed.band_keys, [check ^ 0xFFFF for check in printed.band_checks], own.sketch)
 
 
 def claim_replies(store: RedisState) -> list:
-    """The kinds of the replies of the store's CLAIM script, from here on."""
+    """The replies of the store's CLAIM script, from here on."""
     replies, claim = [], store.scripts.claim
 
     def counted(**arguments):
@@ -123,52 +146,59 @@ def bands_found(store: RedisState, printed: ContentPrint, article_id: str) -> li
     return found
 
 
-def edited(text: str) -> str:
-    return text.replace(" the ", " a ", 4) + "\nA correction was added."
+def with_bands(printed: ContentPrint, other: ContentPrint) -> ContentPrint:
+    """``printed`` (its sketch and hash) with ``other``'s bands."""
+    return ContentPrint(printed.content_hash, other.band_keys, other.band_checks, printed.sketch)
 
 
-def test_an_index_past_256_buckets_keeps_check_bits_so_keys_agreeing_by_chance_cost_no_second_call(server):
-    """Entries written while the index had under 256 buckets keep the whole key (as every entry did before checks,
-    byte for byte); later ones keep 8 bits of check in place of the key bits their bucket fixes. Both are found
-    after the splits that follow, and only the first can take a stranger for a candidate."""
+def test_past_65536_buckets_entries_keep_a_check_so_keys_agreeing_by_chance_cost_no_second_call(server):
+    """Entries written while the index had fewer than 2^16 buckets keep the whole key (as every entry did before
+    checks, byte for byte); later ones keep the band's check in place of the 16 key bits their bucket fixes. Both
+    are found after splits move them, and only the first can take a stranger for a candidate."""
     store = worker(server)
-    early, late = TEXTS[0], TEXTS[1]
-    store.claim("harbor", "e" * 20, early, content_hash(early))
-    for number, printed in enumerate(filler_prints(900, seed=11)):
-        assert store.lookup("harbor", f"{number:020x}", printed, claim=True) is None
     key = state_key("harbor", "bands")
-    assert int(store.client.hget(key, "n")) >= 256
-    store.claim("harbor", "1" * 20, late, content_hash(late))
-    for number, printed in enumerate(filler_prints(300, seed=12), 900):  # more splits, after the late one was written
+    grown_index(store.client, key, buckets=2**16 - 1, entries=(2**16 - 1) * 48 - 16)
+    early_text, late_text = TEXTS[0], TEXTS[1]
+    # in buckets 16-31 and 40-55, which split (by bit 16 of the key: half of each article's bands move) after both are in
+    early = with_bands(store.content_print(early_text, content_hash(early_text)),
+                       filler_prints(1, 21, [16 + j | (j % 2) << 16 for j in range(16)])[0])
+    late = with_bands(store.content_print(late_text, content_hash(late_text)),
+                      filler_prints(1, 22, [40 + j | (j % 2) << 16 for j in range(16)])[0])
+    assert store.lookup("harbor", "e" * 20, early, claim=True) is None  # 2^16 - 1 buckets: whole keys
+    assert store.lookup("harbor", "0" * 20, filler_prints(1, 23)[0], claim=True) is None  # splits: 2^16 buckets
+    assert int(store.client.hget(key, "n")) == 2**16
+    assert store.lookup("harbor", "1" * 20, late, claim=True) is None
+    for number, printed in enumerate(filler_prints(240, seed=24), 2):  # 80 splits more: buckets 0-79
         assert store.lookup("harbor", f"{number:020x}", printed, claim=True) is None
-    index = store.client.hgetall(key)
-    assert int(index[b"e"]) == 1202 * 16 and sum(len(value) for field, value in index.items() if field.isdigit()) == 1202 * 16 * 14
-    late_print = store.content_print(late, content_hash(late))
-    for text, article_id in ((early, "e" * 20), (late, "1" * 20)):
-        assert store.find_copy("harbor", "f" * 20, store.content_print(edited(text), content_hash(edited(text)))) == (article_id, "near-duplicate")
-        assert bands_found(store, store.content_print(text, content_hash(text)), article_id) == [True] * 16  # wherever splits took them
+    assert int(store.client.hget(key, "n")) > 2**16 + 56
+    for printed, article_id in ((early, "e" * 20), (late, "1" * 20)):
+        assert bands_found(store, printed, article_id) == [True] * 16  # on both sides of the splits
     replies = claim_replies(store)
-    assert store.find_copy("harbor", "f" * 20, stranger(late_print, TEXTS[2])) is None
+    assert store.find_copy("harbor", "f" * 20, stranger(late, TEXTS[2])) is None
     assert [reply[0] for reply in replies] == [b"new"]
-    del replies[:]  # the early entry kept its whole key: a stranger to it is a candidate, checked and let go
-    early_print = store.content_print(early, content_hash(early))
-    assert store.find_copy("harbor", "f" * 20, stranger(early_print, TEXTS[2])) is None
+    del replies[:]  # the early entries kept their whole keys: a stranger to them is a candidate, checked and let go
+    assert store.find_copy("harbor", "f" * 20, stranger(early, TEXTS[2])) is None
     assert [reply[0] for reply in replies] == [b"check", b"new"] and replies[0][1] == bytes.fromhex("e" * 20)
 
 
-def test_a_claim_sent_again_after_the_index_grew_keeps_its_bands_once(server):
-    """A claim resent after a lost reply indexes its bands again; past 256 buckets an entry is written in another
-    form than before, and the first must still count: nothing is added."""
+def test_bands_indexed_again_after_the_index_passed_65536_buckets_are_kept_once(server):
+    """A claim resent after a lost reply, or a commit of a print its claim did not index, indexes bands again; past
+    2^16 buckets an entry would be written in its other form, and the first must still count: nothing is added."""
     store = worker(server)
-    text = TEXTS[0]
-    assert store.claim("harbor", "e" * 20, text, content_hash(text)) is None
-    for number, filler in enumerate(filler_prints(900, seed=13)):
-        store.lookup("harbor", f"{number:020x}", filler, claim=True)
     key = state_key("harbor", "bands")
-    assert int(store.client.hget(key, "n")) >= 256
+    grown_index(store.client, key, buckets=2**16 - 1, entries=(2**16 - 1) * 48 - 32)
+    text, committed = TEXTS[0], store.content_print(TEXTS[1], content_hash(TEXTS[1]))
+    assert store.claim("harbor", "e" * 20, text, content_hash(text)) is None
+    store.scripts.commit(bytes.fromhex("d" * 20), StoredArticle(True, 5, 1, committed.sketch, None, None),
+                         store.run_keys("harbor", "claims")[0], bands=packed_bands(committed))
+    assert store.lookup("harbor", "0" * 20, filler_prints(1, 23)[0], claim=True) is None  # splits: 2^16 buckets
+    before = int(store.client.hget(key, "e"))
     assert store.claim("harbor", "e" * 20, text, content_hash(text)) is None  # its own claim: claimed again
-    index = store.client.hgetall(key)
-    assert int(index[b"e"]) == 901 * 16 and sum(len(value) for field, value in index.items() if field.isdigit()) == 901 * 16 * 14
+    store.scripts.commit(bytes.fromhex("d" * 20), StoredArticle(True, 6, 2, committed.sketch, None, None),  # another hash
+                         store.run_keys("harbor", "claims")[0], bands=packed_bands(committed))
+    assert int(store.client.hget(key, "e")) == before == (2**16 - 1) * 48 + 16
+    assert sum(bucket.count(bytes.fromhex(article_id)) for bucket in store.client.hvals(key)
+               for article_id in ("e" * 20, "d" * 20)) == 32
 
 
 def test_an_article_costs_under_a_kilobyte_of_redis(redis_url):

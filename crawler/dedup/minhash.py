@@ -66,12 +66,12 @@ class MinHasher:
         return [key - (1 << 32) if key >= (1 << 31) else key for key in keys]
 
     def band_checks(self, signature: np.ndarray) -> list[int]:
-        """32 more bits of each band (unsigned), from a hash of its values unrelated to the CRC-32 of ``band_keys``:
-        the Redis band index keeps some of them in place of key bits its bucket already fixes, so that two bands
-        apart tell apart even when their 32-bit keys agree (which, among N articles' 16N keys, happens to a new
-        article's key with chance 16N / 2^32)."""
+        """16 more bits of each band, from a hash of its values unrelated to the CRC-32 of ``band_keys`` (the top
+        bits of a random linear combination mod 2^64: vector multiply-shift, 2-universal): the Redis band index
+        keeps them in place of key bits its bucket already fixes, so that two bands apart tell apart even when their
+        32-bit keys agree (which, among N articles' 16N keys, happens to a new article's key with chance 16N / 2^32)."""
         mixed = signature.reshape(self.bands, self.rows).astype(np.uint64) @ self.check_weights[:self.rows] + self.check_salts
-        return (_finalised(mixed) >> np.uint64(32)).tolist()
+        return (mixed >> np.uint64(48)).tolist()
 
     def sketch(self, shingle_hashes: np.ndarray) -> bytes:
         """b-bit one-permutation MinHash (Li, Owen and Zhang 2012; Li and König 2010): each shingle is hashed

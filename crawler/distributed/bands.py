@@ -8,25 +8,26 @@ import struct
 from crawler.dedup.minhash import ContentPrint
 
 BUCKET_LOAD = 48  # entries a bucket holds on average at most: a field per band key would cost 60 bytes an entry
+CHECKED_FROM = 16  # index level (log2 of its buckets) from which entries keep a check in the key's low 16 bits
 
 # Linear hashing (Litwin, 1980). Fields: ``n`` the number of buckets, ``e`` the number of entries, and bucket ``i``
 # (0 <= i < n). With 2^L <= n < 2^(L+1), a band whose key is h lives in bucket h mod 2^(L+1), or h mod 2^L when
 # that is n or more; when the entries pass n * BUCKET_LOAD, bucket n - 2^L splits into itself and bucket n, by bit
 # L of h.
-# The scripts get each band as 8 bytes, its key and its check (``packed_bands``). An entry keeps 4 bytes of them:
-# the key, its low 8c bits (c = 0-3 bytes, the most with 8c <= L when it was written) replaced by the check's low 8c
-# bits. Its bucket fixes those key bits for good (L only grows), and splits read only the bits above, so the entry
-# costs no more and two bands whose keys agree by chance tell apart: with keys alone a new article met ~0.6 such
-# strangers at ten million (each a round trip more); now about one in 10^5. A lookup tries every c up to L's, so
-# entries written before checks (c = 0) are found as before.
+# Each band comes to the scripts as 8 bytes (``packed_bands``): its key, and its key with the low 16 bits replaced
+# by its 16-bit check. An entry written while L < 16 keeps the key; from L = 16 (65,536 buckets, ~200,000
+# articles) on, the checked form: its bucket fixes those 16 key bits for good (L only grows) and splits read only
+# bit L, so the entry costs no more and two bands whose keys agree by chance tell apart (with keys alone a new
+# article met ~0.6 such strangers at ten million, each a second claim). A lookup tries both forms, so entries
+# written before (and by newsmirrors before checks: keys only) are found as they were.
 BAND_INDEX = """
-local ENTRY, BAND, BUCKET_LOAD = 14, 8, %d
+local ENTRY, BAND, CHECKED_FROM, BUCKET_LOAD = 14, 8, %d, %d
 local function band_number(entry)
   local a, b, c, d = string.byte(entry, 1, 4)
   return ((a * 256 + b) * 256 + c) * 256 + d
 end
-local function bucket_of(index, band)
-  local h = band_number(band)
+local function bucket_of(index, key)
+  local h = band_number(key)
   local at = h %% (index.level * 2)
   if at >= index.size then at = h %% index.level end
   return at
@@ -41,28 +42,22 @@ local function read_buckets(index, fields)
     for i, at in ipairs(wanted) do index.read[at] = values[i] or '' end
   end
 end
--- The bands of an argument that holds them end to end (8 bytes each: key, check).
+-- The bands of an argument that holds them end to end (8 bytes each): their keys, and their checked forms.
 local function band_keys(packed)
-  local bands = {}
-  for at = 1, #packed, BAND do bands[#bands + 1] = string.sub(packed, at, at + BAND - 1) end
-  return bands
-end
--- The 4 bytes an entry of ``band`` keeps, by the level it was written at: c = 0, 1... of the key's low bytes
--- replaced by the check's (the last: what an entry written now keeps).
-local function kept_forms(index, band)
-  local forms = {}
-  for cut = 0, math.min(3, math.floor(index.bits / 8)) do
-    forms[#forms + 1] = string.sub(band, 1, 4 - cut) .. string.sub(band, BAND + 1 - cut, BAND)
+  local keys, checked = {}, {}
+  for at = 1, #packed, BAND do
+    keys[#keys + 1] = string.sub(packed, at, at + 3)
+    checked[#checked + 1] = string.sub(packed, at + 4, at + 7)
   end
-  return forms
+  return keys, checked
 end
--- The index, its buckets read for ``bands`` in one call; changed buckets are written by save_index, in one call too.
-local function band_index(key, bands)
+-- The index, its buckets read for ``keys`` in one call; changed buckets are written by save_index, in one call too.
+local function band_index(key, keys)
   local meta = redis.call('HMGET', key, 'n', 'e')
   local index = {key = key, size = tonumber(meta[1]) or 1, level = 1, bits = 0, entries = tonumber(meta[2]) or 0, read = {}, changed = {}}
   while index.level * 2 <= index.size do index.level, index.bits = index.level * 2, index.bits + 1 end
   local fields = {}
-  for _, band in ipairs(bands) do fields[#fields + 1] = bucket_of(index, band) end
+  for _, band in ipairs(keys) do fields[#fields + 1] = bucket_of(index, band) end
   read_buckets(index, fields)
   return index
 end
@@ -82,22 +77,24 @@ local function entry_at(entries, entry)
     at = found + 1
   end
 end
-local function band_ids(index, band)
-  local entries = bucket(index, bucket_of(index, band))
-  local ids = {}
-  for _, kept in ipairs(kept_forms(index, band)) do
-    local at = 1
-    while true do
-      local found = string.find(entries, kept, at, true)
-      if not found then break end
-      if (found - 1) %% ENTRY == 0 then
-        ids[#ids + 1] = string.sub(entries, found + 4, found + ENTRY - 1)
-        at = found + ENTRY
-      else
-        at = found + 1
-      end
+-- The ids of the entries that keep ``kept`` (a band's key or checked form), added to ``ids``.
+local function kept_ids(entries, kept, ids)
+  local at = 1
+  while true do
+    local found = string.find(entries, kept, at, true)
+    if not found then return ids end
+    if (found - 1) %% ENTRY == 0 then
+      ids[#ids + 1] = string.sub(entries, found + 4, found + ENTRY - 1)
+      at = found + ENTRY
+    else
+      at = found + 1
     end
   end
+end
+local function band_ids(index, key, checked)
+  local entries = bucket(index, bucket_of(index, key))
+  local ids = kept_ids(entries, key, {})
+  if index.bits >= CHECKED_FROM then kept_ids(entries, checked, ids) end
   return ids
 end
 local function split(index)
@@ -113,14 +110,16 @@ local function split(index)
   index.size = index.size + 1
   if index.size == index.level * 2 then index.level, index.bits = index.size, index.bits + 1 end
 end
-local function index_band(index, band, id)
-  local at = bucket_of(index, band)
+-- Adds the band's entry for ``id`` unless ``present`` (nil: unknown, looked for in both forms).
+local function index_band(index, key, checked, id, present)
+  local at = bucket_of(index, key)
   local entries = bucket(index, at)
-  local forms = kept_forms(index, band)
-  for _, kept in ipairs(forms) do
-    if entry_at(entries, kept .. id) then return end
+  local both = index.bits >= CHECKED_FROM
+  if present == nil then
+    present = entry_at(entries, key .. id) or (both and entry_at(entries, checked .. id))
   end
-  write_bucket(index, at, entries .. forms[#forms] .. id)
+  if present then return end
+  write_bucket(index, at, entries .. (both and checked or key) .. id)
   index.entries = index.entries + 1
   while index.entries > index.size * BUCKET_LOAD do split(index) end
 end
@@ -132,12 +131,13 @@ local function save_index(index)
   redis.call('HSET', index.key, unpack(set))
   if #emptied > 0 then redis.call('HDEL', index.key, unpack(emptied)) end
 end
-""" % BUCKET_LOAD
+""" % (CHECKED_FROM, BUCKET_LOAD)
 
 
 def packed_bands(printed: ContentPrint | None) -> bytes:
     """A print's bands as the scripts take them, end to end: one argument (b'' without a print). A band is 8
-    bytes: its key (a signed 32-bit integer) and its check (unsigned 32 bits)."""
+    bytes: its key (a signed 32-bit integer), then its key's high 16 bits and its 16-bit check."""
     if printed is None:
         return b""
-    return struct.pack(">" + "iI" * len(printed.band_keys), *(part for band in zip(printed.band_keys, printed.band_checks) for part in band))
+    return struct.pack(">" + "iHH" * len(printed.band_keys),
+                       *(part for key, check in zip(printed.band_keys, printed.band_checks) for part in (key, key >> 16 & 0xFFFF, check)))

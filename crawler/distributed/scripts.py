@@ -12,8 +12,8 @@ from crawler.distributed.url_lists import ADD_URLS
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
 
 # KEYS: articles, bands, claims, workers. ARGV: id, hash64 (8 bytes) or '', the claimed record, worker, '1' to
-# claim, the candidate ids already verified as different (10 bytes each, end to end), the bands (8 bytes each: key
-# and check, end to end).
+# claim, the candidate ids already verified as different (10 bytes each, end to end), the bands (8 bytes each:
+# key and checked form, end to end; ``packed_bands``).
 # Replies {'id', id} or {'text', id}: a copy of an emitted (or claimed by a live worker) article;
 # {'check', id, record, ...}: candidates sharing a band, to verify before calling again; {'claimed'} or {'new'}.
 CLAIM = _NOW + BAND_INDEX + """
@@ -27,12 +27,15 @@ if owner and owner ~= worker then
 end
 local seen = {[id] = true}
 for at = 1, #ARGV[6], 10 do seen[string.sub(ARGV[6], at, at + 9)] = true end
-local bands = band_keys(ARGV[7])
-local index = band_index(KEYS[2], bands)
-local check = {'check'}
-for _, band in ipairs(bands) do
-  for _, other in ipairs(band_ids(index, band)) do
-    if not seen[other] then
+local keys, checked = band_keys(ARGV[7])
+local index = band_index(KEYS[2], keys)
+local check, indexed = {'check'}, {}
+for i, key in ipairs(keys) do
+  indexed[i] = false
+  for _, other in ipairs(band_ids(index, key, checked[i])) do
+    if other == id then
+      indexed[i] = true  -- this claim sent again
+    elseif not seen[other] then
       seen[other] = true
       local theirs = redis.call('HGET', KEYS[1], other)
       if theirs then
@@ -47,7 +50,7 @@ if #check > 1 then return check end
 if ARGV[5] ~= '1' then return {'new'} end
 redis.call('HSET', KEYS[3], id, worker)
 redis.call('HSET', KEYS[1], id, ARGV[3])
-for _, band in ipairs(bands) do index_band(index, band, id) end
+for i, key in ipairs(keys) do index_band(index, key, checked[i], id, indexed[i]) end
 save_index(index)
 return {'claimed'}
 """
@@ -70,9 +73,9 @@ if ARGV[4] ~= '' and not again then
   redis.call('ZADD', KEYS[7], ARGV[5], ARGV[4])
 end
 if ARGV[6] ~= '' and not (before and string.sub(before, 2, 10) == string.sub(ARGV[2], 2, 10)) then  -- not what its claim indexed
-  local bands = band_keys(ARGV[6])
-  local index = band_index(KEYS[2], bands)
-  for _, band in ipairs(bands) do index_band(index, band, id) end
+  local keys, checked = band_keys(ARGV[6])
+  local index = band_index(KEYS[2], keys)
+  for i, key in ipairs(keys) do index_band(index, key, checked[i], id) end
   save_index(index)
 end
 add_urls(KEYS[5], KEYS[6], id, 7)
