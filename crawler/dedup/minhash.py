@@ -68,8 +68,9 @@ class MinHasher:
     def band_checks(self, signature: np.ndarray) -> list[int]:
         """16 more bits of each band, from a hash of its values unrelated to the CRC-32 of ``band_keys`` (the top
         bits of a random linear combination mod 2^64: vector multiply-shift, 2-universal): the Redis band index
-        keeps them in place of key bits its bucket already fixes, so that two bands apart tell apart even when their
-        32-bit keys agree (which, among N articles' 16N keys, happens to a new article's key with chance 16N / 2^32)."""
+        keeps them in place of key bits its bucket already fixes, so that two different bands still tell apart when
+        their 32-bit keys agree (which, among N articles' 16N keys, happens to a new article's key with chance
+        16N / 2^32)."""
         mixed = signature.reshape(self.bands, self.rows).astype(np.uint64) @ self.check_weights[:self.rows] + self.check_salts
         return (mixed >> np.uint64(48)).tolist()
 
@@ -79,7 +80,12 @@ class MinHasher:
         as 1-15 (0: an empty bin). Two bins hold the same value when their texts share the bin's smallest
         shingle, or, 1 time in 15, by chance: ``sketch_similarity`` corrects for that. 256 bytes, about
         20 µs for a news article."""
-        mixed = _finalised(shingle_hashes.astype(np.uint64) * _GOLDEN + np.uint64(self.seed))
+        mixed = shingle_hashes.astype(np.uint64) * _GOLDEN + np.uint64(self.seed)
+        mixed ^= mixed >> np.uint64(30)
+        mixed *= _MIX1
+        mixed ^= mixed >> np.uint64(27)
+        mixed *= _MIX2
+        mixed ^= mixed >> np.uint64(31)
         mixed.sort()
         bins = (mixed >> np.uint64(64 - SKETCH_BINS.bit_length() + 1)).astype(np.intp)
         first = np.empty(bins.size, dtype=bool)  # sorted: a bin's first hash is its smallest
@@ -94,16 +100,6 @@ class MinHasher:
         """What a store's band keys and sketches depend on; a state made otherwise must be rebuilt."""
         return (f"v{PRINT_FORMAT} shingle={self.shingle} bands={self.bands}x{self.rows} seed={self.seed} "
                 f"sketch={SKETCH_BINS}x{SKETCH_BITS}")
-
-
-def _finalised(mixed: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser, in place: each bit of a value depends on every bit of the input."""
-    mixed ^= mixed >> np.uint64(30)
-    mixed *= _MIX1
-    mixed ^= mixed >> np.uint64(27)
-    mixed *= _MIX2
-    mixed ^= mixed >> np.uint64(31)
-    return mixed
 
 
 def shingle_hashes(text: str, k: int = 3) -> np.ndarray:

@@ -43,7 +43,7 @@ local function read_buckets(index, fields)
   end
 end
 -- The bands of an argument that holds them end to end (8 bytes each): their keys, and their checked forms.
-local function band_keys(packed)
+local function unpacked_bands(packed)
   local keys, checked = {}, {}
   for at = 1, #packed, BAND do
     keys[#keys + 1] = string.sub(packed, at, at + 3)

@@ -27,7 +27,7 @@ if owner and owner ~= worker then
 end
 local seen = {[id] = true}
 for at = 1, #ARGV[6], 10 do seen[string.sub(ARGV[6], at, at + 9)] = true end
-local keys, checked = band_keys(ARGV[7])
+local keys, checked = unpacked_bands(ARGV[7])
 local index = band_index(KEYS[2], keys)
 local check, indexed = {'check'}, {}
 for i, key in ipairs(keys) do
@@ -73,7 +73,7 @@ if ARGV[4] ~= '' and not again then
   redis.call('ZADD', KEYS[7], ARGV[5], ARGV[4])
 end
 if ARGV[6] ~= '' and not (before and string.sub(before, 2, 10) == string.sub(ARGV[2], 2, 10)) then  -- not what its claim indexed
-  local keys, checked = band_keys(ARGV[6])
+  local keys, checked = unpacked_bands(ARGV[6])
   local index = band_index(KEYS[2], keys)
   for i, key in ipairs(keys) do index_band(index, key, checked[i], id) end
   save_index(index)
