@@ -69,27 +69,23 @@ local function write_bucket(index, at, entries)
   index.read[at] = entries
   index.changed[at] = true
 end
-local function entry_at(entries, entry)
-  local at = 1
+-- Where, from ``at`` (default 1) on, the first entry that begins with ``start`` is (nil: none).
+local function entry_at(entries, start, at)
+  at = at or 1
   while true do
-    local found = string.find(entries, entry, at, true)
+    local found = string.find(entries, start, at, true)
     if not found or (found - 1) %% ENTRY == 0 then return found end
     at = found + 1
   end
 end
 -- The ids of the entries that keep ``kept`` (a band's key or checked form), added to ``ids``.
 local function kept_ids(entries, kept, ids)
-  local at = 1
-  while true do
-    local found = string.find(entries, kept, at, true)
-    if not found then return ids end
-    if (found - 1) %% ENTRY == 0 then
-      ids[#ids + 1] = string.sub(entries, found + 4, found + ENTRY - 1)
-      at = found + ENTRY
-    else
-      at = found + 1
-    end
+  local found = entry_at(entries, kept)
+  while found do
+    ids[#ids + 1] = string.sub(entries, found + 4, found + ENTRY - 1)
+    found = entry_at(entries, kept, found + ENTRY)
   end
+  return ids
 end
 local function band_ids(index, key, checked)
   local entries = bucket(index, bucket_of(index, key))
