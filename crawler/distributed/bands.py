@@ -8,7 +8,7 @@ import struct
 from crawler.dedup.minhash import ContentPrint
 
 BUCKET_LOAD = 48  # entries a bucket holds on average at most: a field per band key would cost 60 bytes an entry
-CHECKED_FROM = 16  # index level (log2 of its buckets) from which entries keep a check in the key's low 16 bits
+CHECKED_FROM = 1 << 16  # buckets (2^L, the index's level) from which entries keep a check in the key's low 16 bits
 
 # Linear hashing (Litwin, 1980). Fields: ``n`` the number of buckets, ``e`` the number of entries, and bucket ``i``
 # (0 <= i < n). With 2^L <= n < 2^(L+1), a band whose key is h lives in bucket h mod 2^(L+1), or h mod 2^L when
@@ -54,8 +54,8 @@ end
 -- The index, its buckets read for ``keys`` in one call; changed buckets are written by save_index, in one call too.
 local function band_index(key, keys)
   local meta = redis.call('HMGET', key, 'n', 'e')
-  local index = {key = key, size = tonumber(meta[1]) or 1, level = 1, bits = 0, entries = tonumber(meta[2]) or 0, read = {}, changed = {}}
-  while index.level * 2 <= index.size do index.level, index.bits = index.level * 2, index.bits + 1 end
+  local index = {key = key, size = tonumber(meta[1]) or 1, level = 1, entries = tonumber(meta[2]) or 0, read = {}, changed = {}}
+  while index.level * 2 <= index.size do index.level = index.level * 2 end
   local fields = {}
   for _, band in ipairs(keys) do fields[#fields + 1] = bucket_of(index, band) end
   read_buckets(index, fields)
@@ -90,7 +90,7 @@ end
 local function band_ids(index, key, checked)
   local entries = bucket(index, bucket_of(index, key))
   local ids = kept_ids(entries, key, {})
-  if index.bits >= CHECKED_FROM then kept_ids(entries, checked, ids) end
+  if index.level >= CHECKED_FROM then kept_ids(entries, checked, ids) end
   return ids
 end
 local function split(index)
@@ -104,13 +104,13 @@ local function split(index)
   write_bucket(index, from, table.concat(stay))
   write_bucket(index, index.size, table.concat(move))
   index.size = index.size + 1
-  if index.size == index.level * 2 then index.level, index.bits = index.size, index.bits + 1 end
+  if index.size == index.level * 2 then index.level = index.size end
 end
 -- Adds the band's entry for ``id`` unless ``present`` (nil: unknown, looked for in both forms).
 local function index_band(index, key, checked, id, present)
   local at = bucket_of(index, key)
   local entries = bucket(index, at)
-  local both = index.bits >= CHECKED_FROM
+  local both = index.level >= CHECKED_FROM
   if present == nil then
     present = entry_at(entries, key .. id) or (both and entry_at(entries, checked .. id))
   end
