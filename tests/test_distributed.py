@@ -144,6 +144,18 @@ def test_learned_templates_are_shared_and_the_workers_counts_add_up(redis_url):
     assert worker_state(redis_url, "d").template_counts("blurbs")["follow-us"] == 6
 
 
+def test_one_worker_verifies_a_host_and_a_resent_claim_is_still_its_own(shared_redis):
+    one, other = (RedisState(run.client, "harbor", run) for run in
+                  (RedisRun.join(redis_client(shared_redis, 5), "harbor", "run1", worker, 30.0) for worker in ("a", "b")))
+    host = "www.harbornews.net"
+    assert one.claim_host_check("harbor", host, 600)
+    assert one.claim_host_check("harbor", host, 600)  # the same SET again, as a retry after a lost reply sends it
+    assert not other.claim_host_check("harbor", host, 600)
+    assert not RedisState(redis_client(shared_redis, 5), "harbor").claim_host_check("harbor", host, 600)  # no run: nobody's
+    one.release_host_check("harbor", host)
+    assert other.claim_host_check("harbor", host, 600) and not one.claim_host_check("harbor", host, 600)
+
+
 def test_host_health_is_shared_by_every_worker(redis_url):
     now = [1000.0]
     client = redis.Redis.from_url(redis_url)

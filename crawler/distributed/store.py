@@ -338,9 +338,12 @@ class RedisState:
         return bool(self.client.hdel(self.key("hosts", site), host))
 
     def claim_host_check(self, site: str, host: str, seconds: float) -> bool:
-        """Whether this worker verifies ``host`` (the first to ask, for ``seconds``): one verification per host."""
-        return bool(self.client.set(host_check_key(site, host), self.run.worker if self.run else "-",
-                                    nx=True, ex=max(1, int(seconds))))
+        """Whether this worker verifies ``host`` (the first to ask, for ``seconds``): one verification per host. A
+        claim that is already this worker's is too (the same SET sent again after its reply was lost)."""
+        key = host_check_key(site, host)
+        if self.client.set(key, self.worker, nx=True, ex=max(1, int(seconds))):
+            return True
+        return self.run is not None and self.client.get(key) == self.worker.encode()
 
     def release_host_check(self, site: str, host: str) -> None:
         self.client.delete(host_check_key(site, host))
