@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from scrapy.settings import Settings
 
 from crawler.dedup.minhash import MinHasher
-from crawler.distributed.client import PackedScript, redis_client, register_script
+from crawler.distributed.client import PackedScript, redis_client, register_script, take_lock
 from crawler.distributed.mode import use_redis
 from crawler.distributed.keys import published_day_key, run_key, site_pointer, state_key
 from crawler.distributed.run import RedisRun
@@ -144,16 +144,19 @@ def test_learned_templates_are_shared_and_the_workers_counts_add_up(redis_url):
     assert worker_state(redis_url, "d").template_counts("blurbs")["follow-us"] == 6
 
 
-def test_one_worker_verifies_a_host_and_a_resent_claim_is_still_its_own(shared_redis):
+def test_a_lock_sent_again_is_still_its_owners_and_one_worker_verifies_a_host(shared_redis):
     one, other = (RedisState(run.client, "harbor", run) for run in
                   (RedisRun.join(redis_client(shared_redis, 5), "harbor", "run1", worker, 30.0) for worker in ("a", "b")))
     host = "www.harbornews.net"
     assert one.claim_host_check("harbor", host, 600)
     assert one.claim_host_check("harbor", host, 600)  # the same SET again, as a retry after a lost reply sends it
     assert not other.claim_host_check("harbor", host, 600)
-    assert not RedisState(redis_client(shared_redis, 5), "harbor").claim_host_check("harbor", host, 600)  # no run: nobody's
+    assert not RedisState(redis_client(shared_redis, 5), "harbor").claim_host_check("harbor", host, 600)  # a's, not "-"'s
     one.release_host_check("harbor", host)
     assert other.claim_host_check("harbor", host, 600) and not one.claim_host_check("harbor", host, 600)
+    client = redis_client(shared_redis, 5)  # the lock the wave and the layout migration take too
+    assert take_lock(client, "{harbor}:lock", "host-1", px=60_000) and take_lock(client, "{harbor}:lock", "host-1", px=60_000)
+    assert not take_lock(client, "{harbor}:lock", "host-2", ex=60) and client.pttl("{harbor}:lock") > 0
 
 
 def test_host_health_is_shared_by_every_worker(redis_url):

@@ -166,6 +166,12 @@ def redis_client(url: str, outage: float) -> redis.Redis | OutageCluster:
                                 retry=OutageRetry(outage), retry_on_error=list(RETRIED_ERRORS))
 
 
+def take_lock(client, key: str, owner: str, **expiry) -> bool:
+    """Whether ``owner`` holds the lock ``key`` now: taken (SET NX, with ``expiry``: ``ex`` or ``px``) if nobody held
+    it, or held by ``owner`` already: the same SET sent again by the client's retry after its reply was lost."""
+    return bool(client.set(key, owner, nx=True, **expiry)) or client.get(key) == owner.encode()
+
+
 def client_from_settings(settings) -> redis.Redis:
     """The crawl's client on ``NEWSMIRROR_REDIS`` with its outage window ``NEWSMIRROR_REDIS_OUTAGE``."""
     return redis_client(redis_url(settings), settings.getfloat("NEWSMIRROR_REDIS_OUTAGE", 60.0))

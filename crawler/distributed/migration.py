@@ -10,9 +10,10 @@ import time
 from crawler.dedup.identity import idkey
 from crawler.dedup.minhash import MinHasher, content_print, unpack_text
 from crawler.distributed.bands import packed_bands
+from crawler.distributed.client import take_lock
 from crawler.distributed.keys import legacy_state_key, run_key, state_key
 from crawler.distributed.records import StoredArticle
-from crawler.distributed.run import RUN_KEYS
+from crawler.distributed.run import RUN_KEYS, worker_name
 from crawler.distributed.url_lists import split_urls
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class LayoutMigration:
         if self.current() or not any(self.client.exists(self.old(name)) for name in CONTENT + KEPT):
             return
         lock = state_key(self.site, "migrating")
-        while not self.client.set(lock, "1", nx=True, ex=600):
+        while not take_lock(self.client, lock, worker_name(None), ex=600):
             if self.current():
                 return
             time.sleep(0.2)

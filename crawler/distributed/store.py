@@ -11,6 +11,7 @@ import redis
 from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64, idkey
 from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher
 from crawler.distributed.bands import packed_bands
+from crawler.distributed.client import take_lock
 from crawler.distributed.keys import every_site_key, host_check_key, published_day_key, site_of_key, state_key
 from crawler.distributed.migration import LayoutMigration
 from crawler.distributed.records import StoredArticle, epoch, pack_article, record_sketch, unpack_article
@@ -338,12 +339,9 @@ class RedisState:
         return bool(self.client.hdel(self.key("hosts", site), host))
 
     def claim_host_check(self, site: str, host: str, seconds: float) -> bool:
-        """Whether this worker verifies ``host`` (the first to ask, for ``seconds``): one verification per host. A
-        claim that is already this worker's is too (the same SET sent again after its reply was lost)."""
-        key = host_check_key(site, host)
-        if self.client.set(key, self.worker, nx=True, ex=max(1, int(seconds))):
-            return True
-        return self.run is not None and self.client.get(key) == self.worker.encode()
+        """Whether this worker verifies ``host`` (the first to ask, for ``seconds``, or already this worker): one
+        verification per host."""
+        return take_lock(self.client, host_check_key(site, host), self.worker, ex=max(1, int(seconds)))
 
     def release_host_check(self, site: str, host: str) -> None:
         self.client.delete(host_check_key(site, host))
