@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
 
 from crawler.dedup.identity import idkey
@@ -13,7 +14,7 @@ from crawler.distributed.bands import packed_bands
 from crawler.distributed.client import take_lock
 from crawler.distributed.keys import legacy_state_key, run_key, state_key
 from crawler.distributed.records import StoredArticle
-from crawler.distributed.run import RUN_KEYS, worker_name
+from crawler.distributed.run import RUN_KEYS
 from crawler.distributed.url_lists import split_urls
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,8 @@ class LayoutMigration:
     def run(self) -> None:
         if self.current() or not any(self.client.exists(self.old(name)) for name in CONTENT + KEPT):
             return
-        lock = state_key(self.site, "migrating")
-        while not take_lock(self.client, lock, worker_name(None), ex=600):
+        lock, owner = state_key(self.site, "migrating"), secrets.token_hex(8)  # this migration, not only this process
+        while not take_lock(self.client, lock, owner, ex=600):
             if self.current():
                 return
             time.sleep(0.2)
