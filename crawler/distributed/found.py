@@ -75,7 +75,7 @@ class RedisFoundArticles:
 
     def take_wave(self, profile: SiteProfile, may_have_changed) -> Wave:
         if self.run.busy_elsewhere() or not take_lock(self.client, self.run.key("wave"), self.run.worker,
-                                                             px=self.wave_lock_ms):
+                                                      px=self.wave_lock_ms):
             return []
         self.settle_known(may_have_changed)
         keys = sorted(key.decode() for key in self.client.smembers(self.run.key("pending")))
