@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from scrapy.settings import Settings
 
 from crawler.dedup.minhash import MinHasher
-from crawler.distributed.client import PackedScript, redis_client, register_script, take_lock
+from crawler.distributed.client import PackedScript, redis_client, register_script, set_once
 from crawler.distributed.mode import use_redis
 from crawler.distributed.keys import published_day_key, run_key, site_pointer, state_key
 from crawler.distributed.run import RedisRun
@@ -155,8 +155,8 @@ def test_a_lock_sent_again_is_still_its_owners_and_one_worker_verifies_a_host(sh
     one.release_host_check("harbor", host)
     assert other.claim_host_check("harbor", host, 600) and not one.claim_host_check("harbor", host, 600)
     client = redis_client(shared_redis, 5)  # the lock the wave and the layout migration take too
-    assert take_lock(client, "{harbor}:lock", "host-1", px=60_000) and take_lock(client, "{harbor}:lock", "host-1", px=60_000)
-    assert not take_lock(client, "{harbor}:lock", "host-2", ex=60) and client.pttl("{harbor}:lock") > 0
+    assert set_once(client, "{harbor}:lock", "host-1", px=60_000) and set_once(client, "{harbor}:lock", "host-1", px=60_000)
+    assert not set_once(client, "{harbor}:lock", "host-2", ex=60) and client.pttl("{harbor}:lock") > 0
 
 
 def test_host_health_is_shared_by_every_worker(redis_url):

@@ -166,10 +166,11 @@ def redis_client(url: str, outage: float) -> redis.Redis | OutageCluster:
                                 retry=OutageRetry(outage), retry_on_error=list(RETRIED_ERRORS))
 
 
-def take_lock(client, key: str, owner: str, **expiry) -> bool:
-    """Whether ``owner`` holds the lock ``key`` now: taken (SET NX, with ``expiry``: ``ex`` or ``px``) if nobody held
-    it, or held by ``owner`` already: the same SET sent again by the client's retry after its reply was lost."""
-    return bool(client.set(key, owner, nx=True, **expiry)) or client.get(key) == owner.encode()
+def set_once(client, key: str, value: str, **expiry) -> bool:
+    """Whether ``key`` holds ``value`` now: set (SET NX, with ``expiry``: ``ex`` or ``px``) if it held nothing, or
+    holding it already: a lock its owner took (the same SET sent again by the client's retry after its reply was
+    lost), or a setting every worker must agree on."""
+    return bool(client.set(key, value, nx=True, **expiry)) or client.get(key) == value.encode()
 
 
 def client_from_settings(settings) -> redis.Redis:

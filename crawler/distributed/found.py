@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from crawler.distributed.client import register_script, take_lock
+from crawler.distributed.client import register_script, set_once
 from crawler.distributed.url_lists import APPEND_UNIQUE, split_urls
 from crawler.state.found import date_order, next_wave
 from crawler.sites.profiles import SiteProfile
@@ -74,8 +74,8 @@ class RedisFoundArticles:
         return bool(self.client.sismember(self.run.key("pending"), key))
 
     def take_wave(self, profile: SiteProfile, may_have_changed) -> Wave:
-        if self.run.busy_elsewhere() or not take_lock(self.client, self.run.key("wave"), self.run.worker,
-                                                      px=self.wave_lock_ms):
+        if self.run.busy_elsewhere() or not set_once(self.client, self.run.key("wave"), self.run.worker,
+                                                     px=self.wave_lock_ms):
             return []
         self.settle_known(may_have_changed)
         keys = sorted(key.decode() for key in self.client.smembers(self.run.key("pending")))

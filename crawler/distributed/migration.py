@@ -11,7 +11,7 @@ import time
 from crawler.dedup.identity import idkey
 from crawler.dedup.minhash import MinHasher, content_print, unpack_text
 from crawler.distributed.bands import packed_bands
-from crawler.distributed.client import take_lock
+from crawler.distributed.client import set_once
 from crawler.distributed.keys import legacy_state_key, run_key, state_key
 from crawler.distributed.records import StoredArticle
 from crawler.distributed.run import RUN_KEYS
@@ -43,7 +43,7 @@ class LayoutMigration:
         if self.current() or not any(self.client.exists(self.old(name)) for name in CONTENT + KEPT):
             return
         lock, owner = state_key(self.site, "migrating"), secrets.token_hex(8)  # this migration, not only this process
-        while not take_lock(self.client, lock, owner, ex=600):
+        while not set_once(self.client, lock, owner, ex=600):
             if self.current():
                 return
             time.sleep(0.2)

@@ -11,7 +11,7 @@ import redis
 from crawler.dedup.identity import BY_ID, BY_TEXT, Copy, find_copy, hash64, idkey
 from crawler.dedup.minhash import ContentPrint, ContentPrinter, MinHasher
 from crawler.distributed.bands import packed_bands
-from crawler.distributed.client import take_lock
+from crawler.distributed.client import set_once
 from crawler.distributed.keys import every_site_key, host_check_key, published_day_key, site_of_key, state_key
 from crawler.distributed.migration import LayoutMigration
 from crawler.distributed.records import StoredArticle, epoch, pack_article, record_sketch, unpack_article
@@ -96,12 +96,12 @@ class RedisState:
 
     def check_print_format(self) -> None:
         """Refuses prints made by another format: the state keeps no texts to make them anew (RedisPrintFormatError)."""
-        wanted = self.hasher.describe().encode()
-        if self.client.set(self.key("content_print"), wanted, nx=True) or self.client.get(self.key("content_print")) == wanted:
+        wanted = self.hasher.describe()
+        if set_once(self.client, self.key("content_print"), wanted):
             return
         raise RedisPrintFormatError(
             f"{self.site}: the near-duplicate index in Redis was made by another print format "
-            f"({self.client.get(self.key('content_print')).decode()}, now {wanted.decode()}) and keeps no texts to make it "
+            f"({self.client.get(self.key('content_print')).decode()}, now {wanted}) and keeps no texts to make it "
             "anew: crawl with the newsmirror that made it, or start the site's state afresh (docs/operations.md, Reset)")
 
     def key(self, name: str, site: str | None = None) -> str:
@@ -341,7 +341,7 @@ class RedisState:
     def claim_host_check(self, site: str, host: str, seconds: float) -> bool:
         """Whether this worker verifies ``host`` (the first to ask, for ``seconds``, or already this worker): one
         verification per host."""
-        return take_lock(self.client, host_check_key(site, host), self.worker, ex=max(1, int(seconds)))
+        return set_once(self.client, host_check_key(site, host), self.worker, ex=max(1, int(seconds)))
 
     def release_host_check(self, site: str, host: str) -> None:
         self.client.delete(host_check_key(site, host))
